@@ -1,0 +1,24 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "RNNODE",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "RNNODE", targets: ["RNNODE"]),
+        .executable(name: "competition", targets: ["Competition"]),
+        .executable(name: "rnnode-bench", targets: ["Benchmark"]),
+    ],
+    targets: [
+        .target(name: "RNNODE", path: "Sources/RNNODE"),
+        // Command-line parsing, JSON lines and timing shared by the example executables.
+        .target(name: "ExampleSupport", dependencies: ["RNNODE"], path: "Examples/ExampleSupport"),
+        .executableTarget(
+            name: "Competition", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/Competition"),
+        .executableTarget(
+            name: "Benchmark", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/Benchmark",
+            exclude: ["peers"]),
+        .testTarget(name: "RNNODETests", dependencies: ["RNNODE"], path: "Tests/RNNODETests"),
+    ],
+    swiftLanguageModes: [.v6]
+)

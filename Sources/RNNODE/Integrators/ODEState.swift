@@ -1,0 +1,227 @@
+/// A state that the Runge–Kutta stepper can advance: an element of a vector space over `Scalar`.
+///
+/// The stepper needs only linear combinations (stages and updates are `y + h Σ wⱼ kⱼ`), an error norm
+/// for step-size control, and checks for non-finite values and shape agreement. The library conforms:
+///
+/// - `SIMD2`, `SIMD3`, `SIMD4`, `SIMD8`, `SIMD16` of `Float`/`Double`, and `Float`/`Double` themselves:
+///   small fixed-size states integrated with no allocation per step;
+/// - ``Tensor``: the differentiable path. Each combination is one fused operation and one tape record,
+///   so gradients flow through every step of a solve.
+///
+/// Conform your own fixed-size state types by implementing the requirements (see the SIMD conformance
+/// for a template).
+public protocol ODEState: Sendable {
+    /// The scalar type of components, coefficients and time.
+    associatedtype Scalar: TensorScalar
+
+    /// Returns `base + h · (Σ_{j < weights.count} weights[j] · terms[j] + lastWeight · last)`.
+    ///
+    /// This is the one combination of a Runge–Kutta step. The most recent stage is passed separately
+    /// (`last`) so that a fixed-size state keeps it in registers. Implementations may skip zero
+    /// weights.
+    static func combine(
+        _ base: Self, _ h: Scalar, _ weights: UnsafeBufferPointer<Scalar>, _ terms: UnsafePointer<Self>,
+        _ lastWeight: Scalar, _ last: Self
+    ) -> Self
+
+    /// The ``scaledNorm(_:_:_:rtol:atol:)`` of the local error estimate `h Σⱼ weights[j] · terms[j]`
+    /// (sum over all `weights.count` terms) between the states `y0` and `y1`.
+    /// Step-size decisions are not differentiated, so an implementation need not record anything.
+    static func errorNorm(
+        _ h: Scalar, _ weights: UnsafeBufferPointer<Scalar>, _ terms: UnsafePointer<Self>,
+        _ y0: Self, _ y1: Self, rtol: Scalar, atol: Scalar
+    ) -> Scalar
+
+    /// The root-mean-square of eᵢ / (atol + rtol · max(|aᵢ|, |bᵢ|)) over the components: the size of a
+    /// local error estimate `e` relative to the tolerance at states `a` and `b`. A value ≤ 1 meets the
+    /// tolerance.
+    static func scaledNorm(_ e: Self, _ a: Self, _ b: Self, rtol: Scalar, atol: Scalar) -> Scalar
+
+    /// Whether every component is finite.
+    var isFinite: Bool { get }
+
+    /// Whether `other` has this state's shape (always true for fixed-size types).
+    func hasSameShape(as other: Self) -> Bool
+
+    /// The shape, for error messages, e.g. "SIMD2<Double>" or "[2, 3]".
+    var shapeDescription: String { get }
+
+    /// Returns `self + w · other`.
+    func adding(_ w: Scalar, times other: Self) -> Self
+}
+
+// MARK: - SIMD vectors
+
+/// The shared implementation of ``ODEState`` for SIMD vectors.
+extension SIMD where Scalar: TensorScalar {
+    @inlinable @inline(__always)
+    public static func combine(
+        _ base: Self, _ h: Scalar, _ weights: UnsafeBufferPointer<Scalar>, _ terms: UnsafePointer<Self>,
+        _ lastWeight: Scalar, _ last: Self
+    ) -> Self {
+        var result = base
+        for j in 0..<weights.count where weights[j] != 0 {
+            result += (h * weights[j]) * terms[j]
+        }
+        return result + (h * lastWeight) * last
+    }
+
+    @inlinable
+    public static func errorNorm(
+        _ h: Scalar, _ weights: UnsafeBufferPointer<Scalar>, _ terms: UnsafePointer<Self>,
+        _ y0: Self, _ y1: Self, rtol: Scalar, atol: Scalar
+    ) -> Scalar {
+        var e = Self()
+        for j in 0..<weights.count where weights[j] != 0 { e += (h * weights[j]) * terms[j] }
+        return scaledNorm(e, y0, y1, rtol: rtol, atol: atol)
+    }
+
+    @inlinable
+    public static func scaledNorm(_ e: Self, _ a: Self, _ b: Self, rtol: Scalar, atol: Scalar) -> Scalar {
+        var sum: Scalar = 0
+        for i in e.indices {
+            let scale = atol + rtol * Swift.max(Swift.abs(a[i]), Swift.abs(b[i]))
+            let r = e[i] / scale
+            sum += r * r
+        }
+        return (sum / Scalar(e.scalarCount)).squareRoot()
+    }
+
+    /// Whether every component is finite: x − x is exactly 0 for finite x and NaN otherwise, so the
+    /// lanes of `self − self` sum to 0 exactly when all are finite (two vector operations, no branch per lane).
+    @inlinable @inline(__always)
+    public var isFinite: Bool { (self - self).sum() == 0 }
+
+    @inlinable
+    public func hasSameShape(as other: Self) -> Bool { true }
+
+    public var shapeDescription: String { "SIMD\(scalarCount)<\(Scalar.self)>" }
+
+    @inlinable @inline(__always)
+    public func adding(_ w: Scalar, times other: Self) -> Self { self + w * other }
+}
+
+extension SIMD2: ODEState where Scalar: TensorScalar {}
+extension SIMD3: ODEState where Scalar: TensorScalar {}
+extension SIMD4: ODEState where Scalar: TensorScalar {}
+extension SIMD8: ODEState where Scalar: TensorScalar {}
+extension SIMD16: ODEState where Scalar: TensorScalar {}
+
+// MARK: - Scalars
+
+/// The shared implementation of ``ODEState`` for a one-dimensional state.
+extension TensorScalar {
+    @inlinable @inline(__always)
+    public static func combine(
+        _ base: Self, _ h: Self, _ weights: UnsafeBufferPointer<Self>, _ terms: UnsafePointer<Self>,
+        _ lastWeight: Self, _ last: Self
+    ) -> Self {
+        var result = base
+        for j in 0..<weights.count where weights[j] != 0 {
+            result += (h * weights[j]) * terms[j]
+        }
+        return result + (h * lastWeight) * last
+    }
+
+    @inlinable
+    public static func errorNorm(
+        _ h: Self, _ weights: UnsafeBufferPointer<Self>, _ terms: UnsafePointer<Self>,
+        _ y0: Self, _ y1: Self, rtol: Self, atol: Self
+    ) -> Self {
+        var e: Self = 0
+        for j in 0..<weights.count where weights[j] != 0 { e += (h * weights[j]) * terms[j] }
+        return scaledNorm(e, y0, y1, rtol: rtol, atol: atol)
+    }
+
+    @inlinable
+    public static func scaledNorm(_ e: Self, _ a: Self, _ b: Self, rtol: Self, atol: Self) -> Self {
+        Swift.abs(e) / (atol + rtol * Swift.max(Swift.abs(a), Swift.abs(b)))
+    }
+
+    @inlinable
+    public func hasSameShape(as other: Self) -> Bool { true }
+
+    public var shapeDescription: String { "\(Self.self)" }
+
+    @inlinable @inline(__always)
+    public func adding(_ w: Self, times other: Self) -> Self { self + w * other }
+}
+
+extension Double {
+    public typealias Scalar = Double
+}
+
+extension Float {
+    public typealias Scalar = Float
+}
+
+// MARK: - Tensors
+
+extension Tensor: ODEState {
+    /// One fused ``Tensor/linearCombination(base:weights:terms:)``: one pass, one tape record.
+    @inlinable
+    public static func combine(
+        _ base: Tensor, _ h: Scalar, _ weights: UnsafeBufferPointer<Scalar>, _ terms: UnsafePointer<Tensor>,
+        _ lastWeight: Scalar, _ last: Tensor
+    ) -> Tensor {
+        var scaled: [Scalar] = []
+        var chosen: [Tensor] = []
+        scaled.reserveCapacity(weights.count + 1)
+        chosen.reserveCapacity(weights.count + 1)
+        for j in 0..<weights.count where weights[j] != 0 {
+            scaled.append(h * weights[j])
+            chosen.append(terms[j])
+        }
+        if lastWeight != 0 {
+            scaled.append(h * lastWeight)
+            chosen.append(last)
+        }
+        return linearCombination(base: base, weights: scaled, terms: chosen)
+    }
+
+    /// Computed on the scalars directly: no temporary tensor, nothing recorded.
+    @inlinable
+    public static func errorNorm(
+        _ h: Scalar, _ weights: UnsafeBufferPointer<Scalar>, _ terms: UnsafePointer<Tensor>,
+        _ y0: Tensor, _ y1: Tensor, rtol: Scalar, atol: Scalar
+    ) -> Scalar {
+        var e = [Scalar](repeating: 0, count: y0.scalarCount)
+        e.withUnsafeMutableBufferPointer { e in
+            for j in 0..<weights.count where weights[j] != 0 {
+                let w = h * weights[j]
+                terms[j].storage.withUnsafeBufferPointer { k in
+                    for i in 0..<e.count { e[i] += w * k[i] }
+                }
+            }
+        }
+        return scaledNorm(Tensor(shape: y0.shape, storage: e, node: nil), y0, y1, rtol: rtol, atol: atol)
+    }
+
+    @inlinable
+    public static func scaledNorm(_ e: Tensor, _ a: Tensor, _ b: Tensor, rtol: Scalar, atol: Scalar) -> Scalar {
+        let n = e.scalarCount
+        guard n > 0 else { return 0 }
+        var sum: Scalar = 0
+        e.storage.withUnsafeBufferPointer { e in
+            a.storage.withUnsafeBufferPointer { a in
+                b.storage.withUnsafeBufferPointer { b in
+                    for i in 0..<n {
+                        let r = e[i] / (atol + rtol * Swift.max(Swift.abs(a[i]), Swift.abs(b[i])))
+                        sum += r * r
+                    }
+                }
+            }
+        }
+        return (sum / Scalar(n)).squareRoot()
+    }
+
+    @inlinable
+    public func hasSameShape(as other: Tensor) -> Bool { shape == other.shape }
+
+    public var shapeDescription: String { describeShape(shape) }
+
+    @inlinable
+    public func adding(_ w: Scalar, times other: Tensor) -> Tensor {
+        Tensor.linearCombination(base: self, weights: [w], terms: [other])
+    }
+}

@@ -1,0 +1,399 @@
+/// Integrates dy/dt = f(t, y) from `y(t0) = initialState` to `t1` with an explicit Runge–Kutta method.
+///
+/// ```swift
+/// // Su's competition model as an Euler RNN: Δt = 0.1, 1000 steps.
+/// let model = FieldClosure<SIMD2<Double>> { _, x in
+///     SIMD2(0.1 * x.x * (1 - 0.002 * x.x) - 1e-4 * x.x * x.y,
+///           0.3 * x.y * (1 - 0.003 * x.y) - 2e-4 * x.x * x.y)
+/// }
+/// let euler = try solve(model, initialState: [100, 150], from: 0, to: 100,
+///                       method: .euler, step: .fixed(0.1))
+/// let reference = try solve(model, initialState: [100, 150], from: 0, to: 100,
+///                           method: .dopri5, step: .adaptive(rtol: 1e-10, atol: 1e-10),
+///                           saveAt: .times(euler.times))
+/// ```
+///
+/// Integration may run backwards (`t1 < t0`, with a negative fixed step). With `t0 == t1` the
+/// initial state is returned without evaluating the field.
+///
+/// Fixed steps follow the grid t₀ + nΔt, refined so that every output time is hit exactly (see
+/// ``StepSizeControl/fixed(_:)``). Adaptive steps keep the estimated local error within the
+/// tolerances; output times are filled in from the method's dense output.
+///
+/// With ``Tensor`` states every step is recorded when the state or the field's parameters are: the
+/// gradient of a loss on the solution flows back to the initial state and the parameters
+/// (discretize-then-optimize; exact for the computed trajectory).
+///
+/// - Parameters:
+///   - field: the vector field f.
+///   - initialState: y(t0).
+///   - t0: the start of the span.
+///   - t1: the end of the span.
+///   - method: the Runge–Kutta method (default Dormand–Prince 5(4)).
+///   - step: fixed or adaptive stepping (default adaptive, rtol 1e-6, atol 1e-9).
+///   - saveAt: which states to keep (default every step).
+///   - maxSteps: the step budget (accepted plus rejected steps); by default unlimited for fixed steps
+///     and 1,000,000 for adaptive ones.
+/// - Returns: the solution. A solve that stops early — a non-finite state, an underflowing step, an
+///   exhausted budget — returns normally with ``Solution/status`` saying why and the trajectory up
+///   to that point; call ``Solution/checked()`` to turn that into an error.
+/// - Throws: ``SolveError`` for invalid inputs, before integrating.
+@inlinable
+public func solve<Field: VectorField>(
+    _ field: Field, initialState: Field.State, from t0: Field.State.Scalar, to t1: Field.State.Scalar,
+    method: ButcherTableau = .dopri5, step: StepSizeControl<Field.State.Scalar> = .adaptive(),
+    saveAt: SaveAt<Field.State.Scalar> = .steps, maxSteps: Int? = nil
+) throws(SolveError) -> Solution<Field.State> {
+    let plan = try IntegrationPlan(t0: t0, t1: t1, method: method, step: step, saveAt: saveAt, maxSteps: maxSteps)
+    guard initialState.isFinite else { throw .nonFiniteInitialState }
+    if let name = field.firstNonFiniteParameter() { throw .nonFiniteParameter(name: name) }
+
+    var solution = Solution<Field.State>(initialTime: t0, initialState: initialState)
+    if t0 == t1 {
+        // Nothing to integrate: every requested output is the initial state.
+        for time in plan.outputTimes(saveAt) { solution.save(time, initialState) }
+        return solution
+    }
+    let f0 = field(t0, initialState)
+    guard f0.hasSameShape(as: initialState) else {
+        throw .shapeMismatch(state: initialState.shapeDescription, derivative: f0.shapeDescription)
+    }
+    guard f0.isFinite else { throw .nonFiniteInitialDerivative(time: Double(t0)) }
+
+    let stepper = RungeKuttaStepper(method, filler: initialState)
+    switch step.mode {
+    case .fixed(let dt):
+        integrateFixed(field, stepper, initialState, f0, plan, dt: dt, into: &solution)
+    case .adaptive(let settings):
+        integrateAdaptive(field, stepper, method, initialState, f0, plan, settings, into: &solution)
+    }
+    return solution
+}
+
+/// Integrates a closure field; see ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:)``.
+///
+/// ```swift
+/// let decay = try solve(initialState: 1.0, from: 0, to: 1, method: .rk4, step: .fixed(0.01)) { t, y in -y }
+/// ```
+@inlinable
+public func solve<State: ODEState>(
+    initialState: State, from t0: State.Scalar, to t1: State.Scalar,
+    method: ButcherTableau = .dopri5, step: StepSizeControl<State.Scalar> = .adaptive(),
+    saveAt: SaveAt<State.Scalar> = .steps, maxSteps: Int? = nil,
+    _ field: @escaping (State.Scalar, State) -> State
+) throws(SolveError) -> Solution<State> {
+    try solve(
+        FieldClosure(field), initialState: initialState, from: t0, to: t1, method: method, step: step,
+        saveAt: saveAt, maxSteps: maxSteps)
+}
+
+/// Integrates over `times` (from the first to the last) and saves the state at each of them, as
+/// `odeint`-style solvers do; see ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:)``.
+///
+/// - Precondition: `times` is not empty.
+@inlinable
+public func solve<Field: VectorField>(
+    _ field: Field, initialState: Field.State, times: [Field.State.Scalar],
+    method: ButcherTableau = .dopri5, step: StepSizeControl<Field.State.Scalar> = .adaptive(),
+    maxSteps: Int? = nil
+) throws(SolveError) -> Solution<Field.State> {
+    precondition(!times.isEmpty, "solve(times:) needs at least one time")
+    return try solve(
+        field, initialState: initialState, from: times[0], to: times[times.count - 1], method: method, step: step,
+        saveAt: .times(times), maxSteps: maxSteps)
+}
+
+// MARK: - Validated inputs
+
+/// The validated span, output times and budget of a solve.
+@usableFromInline
+struct IntegrationPlan<Scalar: TensorScalar> {
+    @usableFromInline let t0: Scalar
+    @usableFromInline let t1: Scalar
+    /// +1 forward, −1 backward (+1 when t0 == t1).
+    @usableFromInline let direction: Scalar
+    /// Times closer than this are the same grid point: 64 ulps at the scale of the span.
+    @usableFromInline let snap: Scalar
+    /// Requested output times (for `.times`), snapped onto t0/t1 when within `snap` of them.
+    @usableFromInline let saveTimes: [Scalar]
+    @usableFromInline let saveSteps: Bool
+    @usableFromInline let maxSteps: Int
+
+    @usableFromInline
+    init(
+        t0: Scalar, t1: Scalar, method: ButcherTableau, step: StepSizeControl<Scalar>, saveAt: SaveAt<Scalar>,
+        maxSteps: Int?
+    ) throws(SolveError) {
+        guard t0.isFinite else { throw .nonFiniteTime("the start time t0") }
+        guard t1.isFinite else { throw .nonFiniteTime("the end time t1") }
+        if let maxSteps, maxSteps < 1 { throw .invalidMaxSteps(maxSteps) }
+        let direction: Scalar = t1 < t0 ? -1 : 1
+        var scale = Swift.max(Swift.abs(t0), Swift.abs(t1))
+        switch step.mode {
+        case .fixed(let dt):
+            guard dt.isFinite else { throw .nonFiniteTime("the step size") }
+            guard dt != 0 else { throw .zeroStepSize }
+            if t0 != t1 && (dt > 0) != (t1 > t0) {
+                throw .stepSizeWrongDirection(stepSize: Double(dt), from: Double(t0), to: Double(t1))
+            }
+            scale = Swift.max(scale, Swift.abs(dt))
+            self.maxSteps = maxSteps ?? Int.max
+        case .adaptive(let settings):
+            guard method.isAdaptive else { throw .methodNotAdaptive(method: method.name) }
+            let (rtol, atol) = (settings.rtol, settings.atol)
+            guard rtol.isFinite, atol.isFinite, rtol >= 0, atol >= 0, rtol > 0 || atol > 0 else {
+                throw .invalidTolerance(rtol: Double(rtol), atol: Double(atol))
+            }
+            guard settings.minStep >= 0, settings.minStep.isFinite else {
+                throw .invalidStepBounds("minStep must be finite and ≥ 0, got \(settings.minStep)")
+            }
+            guard settings.maxStep > 0, settings.maxStep >= settings.minStep else {
+                throw .invalidStepBounds("maxStep (\(settings.maxStep)) must be > 0 and ≥ minStep (\(settings.minStep))")
+            }
+            if let initial = settings.initialStep, !(initial.isFinite && initial != 0) {
+                throw .invalidStepBounds("initialStep must be finite and nonzero, got \(initial)")
+            }
+            self.maxSteps = maxSteps ?? 1_000_000
+        }
+        let snap = 64 * Scalar.ulpOfOne * Swift.max(scale, Scalar.leastNormalMagnitude)
+        var saveTimes: [Scalar] = []
+        if case .times(let requested) = saveAt {
+            saveTimes.reserveCapacity(requested.count)
+            for (index, time) in requested.enumerated() {
+                guard time.isFinite else { throw .nonFiniteTime("output time \(index)") }
+                var t = time
+                if Swift.abs(t - t0) <= snap { t = t0 }
+                if Swift.abs(t - t1) <= snap { t = t1 }
+                if direction * (t - t0) < 0 || direction * (t1 - t) < 0 {
+                    throw .outputTimeOutsideSpan(index: index, time: Double(time), from: Double(t0), to: Double(t1))
+                }
+                if let previous = saveTimes.last {
+                    if t == previous { throw .duplicateOutputTime(index: index, time: Double(time)) }
+                    if direction * (t - previous) < 0 {
+                        throw .outputTimesNotMonotonic(index: index, previous: Double(previous), time: Double(time))
+                    }
+                }
+                saveTimes.append(t)
+            }
+        }
+        self.t0 = t0
+        self.t1 = t1
+        self.direction = direction
+        self.snap = snap
+        self.saveTimes = saveTimes
+        self.saveSteps = saveAt == .steps
+    }
+
+    /// The output times of a solve over an empty span (t0 == t1).
+    @usableFromInline
+    func outputTimes(_ saveAt: SaveAt<Scalar>) -> [Scalar] {
+        switch saveAt {
+        case .final, .steps: return [t1]
+        case .times: return saveTimes
+        }
+    }
+}
+
+// MARK: - Fixed grid
+
+@inlinable
+func integrateFixed<Field: VectorField>(
+    _ field: Field, _ stepper: RungeKuttaStepper<Field.State>, _ y0: Field.State, _ f0: Field.State,
+    _ plan: IntegrationPlan<Field.State.Scalar>, dt: Field.State.Scalar, into solution: inout Solution<Field.State>
+) {
+    typealias Scalar = Field.State.Scalar
+    let (t0, t1, direction, snap) = (plan.t0, plan.t1, plan.direction, plan.snap)
+    let saveTimes = plan.saveTimes
+    var saveIndex = 0
+    if plan.saveSteps {
+        solution.save(t0, y0)
+    } else if saveIndex < saveTimes.count && saveTimes[0] == t0 {
+        solution.save(t0, y0)
+        saveIndex = 1
+    }
+    var t = t0
+    var y = y0
+    var slope: Field.State? = f0
+    var gridIndex = 0
+    var onGrid = true  // whether t is the grid point t0 + gridIndex·Δt
+    var steps = 0
+    var rejected = 0
+    var evaluations = 1  // f0
+    let newEvaluations = stepper.stageCount - 1
+    var status = SolveStatus<Scalar>.success
+    while t != t1 {
+        if steps >= plan.maxSteps {
+            status = .maxStepsExceeded(time: t, steps: steps)
+            break
+        }
+        // The next grid point; `fullStep` while the step from a grid point to the next one is exactly Δt.
+        let nominal = t0 + Scalar(gridIndex + 1) * dt
+        var target = nominal
+        var fullStep = onGrid
+        var reachesGrid = true
+        if direction * (t1 - nominal) <= snap {
+            // The end: a grid point within 64 ulps of t1 is t1; otherwise the last step is shortened.
+            if direction * (nominal - t1) > snap { fullStep = false }
+            target = t1
+        }
+        var savesHere = false
+        if saveIndex < saveTimes.count {
+            let next = saveTimes[saveIndex]
+            if direction * (target - next) > snap {
+                // Refine: step onto the output time first.
+                target = next
+                reachesGrid = false
+                fullStep = false
+                savesHere = true
+            } else if Swift.abs(target - next) <= snap {
+                target = next
+                savesHere = true
+            }
+        }
+        let h = fullStep ? dt : target - t
+        let k0: Field.State
+        if let slope {
+            k0 = slope
+        } else {
+            k0 = field(t, y)
+            evaluations += 1
+        }
+        let (y1, last) = stepper.step(field, t, y, h, k0)
+        evaluations += newEvaluations
+        guard y1.isFinite else {
+            status = .nonFiniteState(time: t, stepSize: h)
+            rejected = 1
+            break
+        }
+        steps += 1
+        t = target
+        y = y1
+        slope = stepper.isFSAL ? last : nil
+        onGrid = reachesGrid
+        if reachesGrid { gridIndex += 1 }
+        if plan.saveSteps {
+            solution.save(t, y)
+        } else if savesHere {
+            solution.save(t, y)
+            saveIndex += 1
+        }
+    }
+    var statistics = SolveStatistics()
+    statistics.acceptedSteps = steps
+    statistics.rejectedSteps = rejected
+    statistics.evaluations = evaluations
+    if status == .success, !plan.saveSteps, saveTimes.isEmpty { solution.save(t, y) }
+    solution.finish(at: t, y, status, statistics)
+}
+
+// MARK: - Adaptive
+
+@inlinable
+func integrateAdaptive<Field: VectorField>(
+    _ field: Field, _ stepper: RungeKuttaStepper<Field.State>, _ method: ButcherTableau, _ y0: Field.State,
+    _ f0: Field.State, _ plan: IntegrationPlan<Field.State.Scalar>, _ settings: AdaptiveStepping<Field.State.Scalar>,
+    into solution: inout Solution<Field.State>
+) {
+    typealias Scalar = Field.State.Scalar
+    let (t0, t1, direction, snap) = (plan.t0, plan.t1, plan.direction, plan.snap)
+    let (rtol, atol) = (settings.rtol, settings.atol)
+    let errorOrder = Swift.min(method.order, method.embeddedOrder) + 1
+    let controller = settings.controller
+    let saveTimes = plan.saveTimes
+    var saveIndex = 0
+    if plan.saveSteps {
+        solution.save(t0, y0)
+    } else if saveIndex < saveTimes.count && saveTimes[0] == t0 {
+        solution.save(t0, y0)
+        saveIndex = 1
+    }
+    var evaluations = 1  // f0
+    let magnitude =
+        settings.initialStep.map { Swift.abs($0) }
+        ?? settings.automaticInitialStep(
+            field, t0: t0, y0: y0, f0: f0, direction: direction, order: errorOrder - 1, evaluations: &evaluations)
+    var h = direction * Swift.min(Swift.max(magnitude, settings.minStep), settings.maxStep)
+    var t = t0
+    var y = y0
+    var slope = f0
+    var previousError: Scalar = 1
+    var accepted = 0
+    var rejected = 0
+    var lastFailureWasNonFinite = false
+    var status = SolveStatus<Scalar>.success
+    let newEvaluations = stepper.stageCount - 1
+
+    while t != t1 {
+        if accepted + rejected >= plan.maxSteps {
+            status = .maxStepsExceeded(time: t, steps: accepted + rejected)
+            break
+        }
+        var isLast = false
+        if direction * (t + h - t1) >= -snap {
+            h = t1 - t
+            isLast = true
+        }
+        let (y1, last) = stepper.step(field, t, y, h, slope)
+        evaluations += newEvaluations
+        let error = y1.isFinite ? stepper.errorNorm(h, y, y1, rtol: rtol, atol: atol) : .nan
+        if error.isFinite && error <= 1 {
+            accepted += 1
+            lastFailureWasNonFinite = false
+            let tNew = isLast ? t1 : t + h
+            // Dense output for the requested times inside this step.
+            var endSlope: Field.State? = stepper.isFSAL ? last : nil
+            while saveIndex < saveTimes.count && direction * (saveTimes[saveIndex] - tNew) <= 0 {
+                let time = saveTimes[saveIndex]
+                if time == tNew {
+                    solution.save(time, y1)
+                } else {
+                    if endSlope == nil {
+                        endSlope = field(tNew, y1)
+                        evaluations += 1
+                    }
+                    solution.save(time, stepper.interpolate(y, h, (time - t) / h, endSlope: endSlope!))
+                }
+                saveIndex += 1
+            }
+            t = tNew
+            y = y1
+            if plan.saveSteps { solution.save(t, y) }
+            if t != t1 {
+                if let endSlope {
+                    slope = endSlope
+                } else {
+                    slope = field(t, y)
+                    evaluations += 1
+                }
+            }
+            h *= controller.factor(error: error, previousError: previousError, errorOrder: errorOrder, accepted: true)
+            previousError = Swift.max(error, 1e-4)
+        } else {
+            rejected += 1
+            lastFailureWasNonFinite = !error.isFinite
+            if settings.minStep > 0 && Swift.abs(h) <= settings.minStep {
+                // A step of the minimum size still failed: stop rather than go below it.
+                status =
+                    lastFailureWasNonFinite
+                    ? .nonFiniteState(time: t, stepSize: h) : .stepSizeUnderflow(time: t, stepSize: h)
+                break
+            }
+            h *=
+                error.isFinite
+                ? controller.factor(error: error, previousError: previousError, errorOrder: errorOrder, accepted: false)
+                : Scalar(controller.minFactor)
+        }
+        h = direction * Swift.min(Swift.max(Swift.abs(h), settings.minStep), settings.maxStep)
+        if Swift.abs(h) <= 16 * Scalar.ulpOfOne * Swift.max(Swift.abs(t), Scalar.leastNormalMagnitude) {
+            status =
+                lastFailureWasNonFinite ? .nonFiniteState(time: t, stepSize: h) : .stepSizeUnderflow(time: t, stepSize: h)
+            break
+        }
+    }
+    var statistics = SolveStatistics()
+    statistics.acceptedSteps = accepted
+    statistics.rejectedSteps = rejected
+    statistics.evaluations = evaluations
+    if status == .success, !plan.saveSteps, saveTimes.isEmpty { solution.save(t, y) }
+    solution.finish(at: t, y, status, statistics)
+}

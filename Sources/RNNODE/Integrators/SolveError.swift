@@ -1,0 +1,70 @@
+/// A problem with the inputs of a solve, found before integrating, or a failed solve turned into an
+/// error by ``Solution/checked()``. Times and step sizes are reported as `Double`.
+public enum SolveError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The initial state contains NaN or infinity.
+    case nonFiniteInitialState
+    /// A named parameter of the vector field contains NaN or infinity.
+    case nonFiniteParameter(name: String)
+    /// The field returned NaN or infinity at the initial state.
+    case nonFiniteInitialDerivative(time: Double)
+    /// A time of the span, an output time or a step size is NaN or infinite.
+    case nonFiniteTime(String)
+    /// A fixed step size of zero.
+    case zeroStepSize
+    /// A step size whose sign does not match the direction from the start to the end of the span.
+    case stepSizeWrongDirection(stepSize: Double, from: Double, to: Double)
+    /// Output times that go backwards (against the direction of integration) at `index`.
+    case outputTimesNotMonotonic(index: Int, previous: Double, time: Double)
+    /// An output time that repeats the previous one at `index`.
+    case duplicateOutputTime(index: Int, time: Double)
+    /// An output time outside the span.
+    case outputTimeOutsideSpan(index: Int, time: Double, from: Double, to: Double)
+    /// The field returned a derivative whose shape differs from the state's.
+    case shapeMismatch(state: String, derivative: String)
+    /// A relative or absolute tolerance that is negative, non-finite, or both zero.
+    case invalidTolerance(rtol: Double, atol: Double)
+    /// A minimum/maximum step or an initial step that is negative, zero where it must not be, or
+    /// inconsistent.
+    case invalidStepBounds(String)
+    /// Adaptive stepping with a method that has no embedded error estimate.
+    case methodNotAdaptive(method: String)
+    /// A step budget below 1.
+    case invalidMaxSteps(Int)
+    /// A solve that did not reach the end of its span (from ``Solution/checked()``).
+    case integrationFailed(String)
+
+    public var description: String {
+        switch self {
+        case .nonFiniteInitialState:
+            return "the initial state contains NaN or infinity"
+        case .nonFiniteParameter(let name):
+            return "the vector field's parameter '\(name)' contains NaN or infinity"
+        case .nonFiniteInitialDerivative(let time):
+            return "the vector field returned NaN or infinity at the initial state (t = \(time))"
+        case .nonFiniteTime(let what):
+            return "\(what) is NaN or infinite"
+        case .zeroStepSize:
+            return "the fixed step size is zero"
+        case .stepSizeWrongDirection(let stepSize, let from, let to):
+            return "step size \(stepSize) points away from the end: integrating from \(from) to \(to) needs a step of sign \(to > from ? "+" : "-")"
+        case .outputTimesNotMonotonic(let index, let previous, let time):
+            return "output time \(index) (\(time)) goes back past the previous one (\(previous))"
+        case .duplicateOutputTime(let index, let time):
+            return "output time \(index) repeats \(time)"
+        case .outputTimeOutsideSpan(let index, let time, let from, let to):
+            return "output time \(index) (\(time)) lies outside the span from \(from) to \(to)"
+        case .shapeMismatch(let state, let derivative):
+            return "the vector field returned a derivative of shape \(derivative) for a state of shape \(state)"
+        case .invalidTolerance(let rtol, let atol):
+            return "invalid tolerances rtol = \(rtol), atol = \(atol): both must be finite and ≥ 0, not both 0"
+        case .invalidStepBounds(let message):
+            return "invalid step bounds: \(message)"
+        case .methodNotAdaptive(let method):
+            return "\(method) has no embedded error estimate; use a fixed step or an adaptive method (bosh3, dopri5, tsit5)"
+        case .invalidMaxSteps(let value):
+            return "the step budget must be at least 1, got \(value)"
+        case .integrationFailed(let reason):
+            return "the solve did not reach the end of its span: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,157 @@
+// Elementwise arithmetic between tensors (broadcasting) and between a tensor and a scalar.
+// Every operation is differentiable: when an operand is recorded, the result is recorded with the
+// pullbacks written next to it.
+
+extension Tensor {
+    // MARK: - Tensor ⊕ Tensor
+
+    /// Elementwise sum, broadcasting.
+    @inlinable
+    public static func + (a: Tensor, b: Tensor) -> Tensor {
+        let value = zipBroadcast(a, b, +)
+        guard a.node != nil || b.node != nil else { return value }
+        let (sa, sb) = (a.shape, b.shape)
+        return recording(
+            value, a, b, pullbackA: { $0.unbroadcast(to: sa) }, pullbackB: { $0.unbroadcast(to: sb) })
+    }
+
+    /// Elementwise difference, broadcasting.
+    @inlinable
+    public static func - (a: Tensor, b: Tensor) -> Tensor {
+        let value = zipBroadcast(a, b, -)
+        guard a.node != nil || b.node != nil else { return value }
+        let (sa, sb) = (a.shape, b.shape)
+        return recording(
+            value, a, b, pullbackA: { $0.unbroadcast(to: sa) },
+            pullbackB: { $0.mapScalars { -$0 }.unbroadcast(to: sb) })
+    }
+
+    /// Elementwise product, broadcasting.
+    @inlinable
+    public static func * (a: Tensor, b: Tensor) -> Tensor {
+        let value = zipBroadcast(a, b, *)
+        guard a.node != nil || b.node != nil else { return value }
+        let (ca, cb) = (a.detached, b.detached)
+        return recording(
+            value, a, b, pullbackA: { zipBroadcast($0, cb, *).unbroadcast(to: ca.shape) },
+            pullbackB: { zipBroadcast($0, ca, *).unbroadcast(to: cb.shape) })
+    }
+
+    /// Elementwise quotient, broadcasting.
+    @inlinable
+    public static func / (a: Tensor, b: Tensor) -> Tensor {
+        let value = zipBroadcast(a, b, /)
+        guard a.node != nil || b.node != nil else { return value }
+        let (cb, q) = (b.detached, value)
+        let sa = a.shape
+        return recording(
+            value, a, b, pullbackA: { zipBroadcast($0, cb, /).unbroadcast(to: sa) },
+            pullbackB: { g in
+                // d(a/b)/db = −(a/b)/b
+                zipBroadcast(zipBroadcast(g, q, *), cb, { -$0 / $1 }).unbroadcast(to: cb.shape)
+            })
+    }
+
+    /// Elementwise negation.
+    @inlinable
+    public static prefix func - (a: Tensor) -> Tensor {
+        a.recording(a.mapScalars { -$0 }) { $0.mapScalars { -$0 } }
+    }
+
+    // MARK: - Tensor ⊕ Scalar
+
+    /// Adds a scalar to every element.
+    @inlinable
+    public static func + (a: Tensor, s: Scalar) -> Tensor {
+        a.recording(a.mapScalars { $0 + s }) { $0 }
+    }
+
+    /// Adds a scalar to every element.
+    @inlinable
+    public static func + (s: Scalar, a: Tensor) -> Tensor { a + s }
+
+    /// Subtracts a scalar from every element.
+    @inlinable
+    public static func - (a: Tensor, s: Scalar) -> Tensor { a + (-s) }
+
+    /// `s − a` elementwise.
+    @inlinable
+    public static func - (s: Scalar, a: Tensor) -> Tensor {
+        a.recording(a.mapScalars { s - $0 }) { $0.mapScalars { -$0 } }
+    }
+
+    /// Multiplies every element by a scalar.
+    @inlinable
+    public static func * (a: Tensor, s: Scalar) -> Tensor {
+        a.recording(a.mapScalars { $0 * s }) { $0.mapScalars { $0 * s } }
+    }
+
+    /// Multiplies every element by a scalar.
+    @inlinable
+    public static func * (s: Scalar, a: Tensor) -> Tensor { a * s }
+
+    /// Divides every element by a scalar.
+    @inlinable
+    public static func / (a: Tensor, s: Scalar) -> Tensor {
+        a.recording(a.mapScalars { $0 / s }) { $0.mapScalars { $0 / s } }
+    }
+
+    /// `s / a` elementwise.
+    @inlinable
+    public static func / (s: Scalar, a: Tensor) -> Tensor {
+        let value = a.mapScalars { s / $0 }
+        let (ca, q) = (a.detached, value)
+        // d(s/a)/da = −(s/a)/a
+        return a.recording(value) { g in zipBroadcast(zipBroadcast(g, q, *), ca, { -$0 / $1 }) }
+    }
+
+    // MARK: - Compound assignment
+
+    @inlinable
+    public static func += (a: inout Tensor, b: Tensor) { a = a + b }
+    @inlinable
+    public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
+    @inlinable
+    public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
+    @inlinable
+    public static func /= (a: inout Tensor, b: Tensor) { a = a / b }
+    @inlinable
+    public static func += (a: inout Tensor, s: Scalar) { a = a + s }
+    @inlinable
+    public static func -= (a: inout Tensor, s: Scalar) { a = a - s }
+    @inlinable
+    public static func *= (a: inout Tensor, s: Scalar) { a = a * s }
+    @inlinable
+    public static func /= (a: inout Tensor, s: Scalar) { a = a / s }
+
+    // MARK: - Fused linear combination
+
+    /// `base + Σⱼ weights[j] · terms[j]` in one pass and one tape record.
+    ///
+    /// This is the stage and update combination of a Runge–Kutta step (`y + h Σ aᵢⱼ kⱼ`). Zero weights
+    /// are skipped. The weights are constants; gradients flow to `base` (identity) and to each term
+    /// (`weights[j] · g`).
+    ///
+    /// - Precondition: all tensors have the shape of `base`, and `weights.count == terms.count`.
+    @inlinable
+    public static func linearCombination(base: Tensor, weights: [Scalar], terms: [Tensor]) -> Tensor {
+        precondition(weights.count == terms.count, "\(weights.count) weights for \(terms.count) terms")
+        let n = base.storage.count
+        var out = base.storage
+        out.withUnsafeMutableBufferPointer { y in
+            for (w, term) in zip(weights, terms) where w != 0 {
+                precondition(
+                    term.shape == base.shape,
+                    "linear combination of shapes \(describeShape(base.shape)) and \(describeShape(term.shape))")
+                term.storage.withUnsafeBufferPointer { k in
+                    for i in 0..<n { y[i] += w * k[i] }
+                }
+            }
+        }
+        let value = Tensor(shape: base.shape, storage: out, node: nil)
+        guard base.node != nil || terms.contains(where: { $0.node != nil }) else { return value }
+        return recording(value, operands: [base] + terms) { g in
+            [g] + weights.map { w in w == 0 ? nil : g.mapScalars { $0 * w } }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Testing
+
+import RNNODE
+
+// The code examples of README.md and Docs/, compiled and run, so that they cannot drift from the API.
+
+@Suite("Documentation examples")
+struct DocumentationExamplesTests {
+    /// README: solve an ODE.
+    @Test func readmeSolve() throws {
+        // Su's two-species competition model, dx/dt = f(x).
+        let competition = FieldClosure<SIMD2<Double>> { _, x in
+            SIMD2(0.1 * x.x * (1 - 0.002 * x.x) - 1e-4 * x.x * x.y,
+                  0.3 * x.y * (1 - 0.003 * x.y) - 2e-4 * x.x * x.y)
+        }
+        // The Euler RNN: Δt = 0.1, 1000 steps, every step kept.
+        let rnn = try solve(competition, initialState: [100, 150], from: 0, to: 100,
+                            method: .euler, step: .fixed(0.1))
+        // The same ODE, adaptive Dormand–Prince, read at the RNN's time points.
+        let ode = try solve(competition, initialState: [100, 150], from: 0, to: 100,
+                            method: .dopri5, step: .adaptive(rtol: 1e-10, atol: 1e-10),
+                            saveAt: .times(rnn.times))
+        print(rnn.finalState, ode.finalState, ode.statistics)
+
+        #expect(rnn.states.count == 1001)
+        #expect(ode.times == rnn.times)
+        #expect(Swift.abs(rnn.finalState.x - ode.finalState.x) < 5)
+    }
+
+    /// README: a gradient through a solve.
+    @Test func readmeGradient() throws {
+        // d/dk of y(1) for y' = −k·y, y(0) = 2: exactly −2e^(−k).
+        let (y1, dk) = try valueWithGradient(at: Tensor<Double>([0.5])) { k in
+            let decay = FieldClosure<Tensor<Double>> { _, y in -k * y }
+            return try solve(decay, initialState: Tensor([2.0]), from: 0, to: 1,
+                             method: .rk4, step: .fixed(0.01), saveAt: .final).finalState.sum()
+        }
+        print(y1.scalar, dk.scalar)  // 1.2130613…, −1.2130613…
+
+        #expect(Swift.abs(dk.scalar + 2 * Double.exp(-0.5)) < 1e-9)
+    }
+
+    /// Guide: a tape used directly.
+    @Test func guideTape() {
+        let tape = Tape<Double>()
+        let w = tape.variable(Tensor([0.5, -1.0]))
+        let loss = (tanh(w * 2) * Tensor([1, 3])).sum()
+        let dw = tape.gradient(of: loss, withRespectTo: w)
+        #expect(dw.shape == [2])
+        #expect(Swift.abs(dw.scalars[0] - 2 * (1 - Double.pow(Double.tanh(1), 2))) < 1e-15)
+    }
+
+    /// Guide: the Elman cell is one Euler step of its vector field.
+    @Test func guideElmanCellIsAnEulerStep() throws {
+        var generator = SeededGenerator(seed: 3)
+        let w = Tensor<Double>.normal([4, 4], standardDeviation: 0.5, using: &generator)
+        let u = Tensor<Double>.normal([3, 4], standardDeviation: 0.5, using: &generator)
+        let b = Tensor<Double>.zeros([4])
+        let x = Tensor<Double>.normal([2, 3], using: &generator)  // one input step, batch 2
+        let h = Tensor<Double>.normal([2, 4], using: &generator)
+        // dh/dt = −h + tanh(h W + x U + b), input held fixed over the step.
+        let field = FieldClosure<Tensor<Double>> { _, h in -h + tanh(matmul(h, w) + matmul(x, u) + b) }
+        let step = try solve(field, initialState: h, from: 0, to: 1, method: .euler, step: .fixed(1), saveAt: .final)
+        let elman = tanh(matmul(h, w) + matmul(x, u) + b)
+        expectClose(step.finalState.scalars, elman.scalars, tolerance: 1e-15)
+    }
+
+    /// Integrators guide: a custom method is a tableau.
+    @Test func integratorsCustomTableau() throws {
+        let kutta3 = try ButcherTableau(
+            name: "Kutta3", order: 3,
+            a: [[0, 0, 0], [0.5, 0, 0], [-1, 2, 0]],
+            b: [1.0 / 6, 2.0 / 3, 1.0 / 6])
+        let s = try solve(initialState: 1.0, from: 0, to: 1, method: kutta3, step: .fixed(0.01)) { _, y in y }
+        #expect(Swift.abs(s.finalState - Double.exp(1)) < 1e-6)
+    }
+}
