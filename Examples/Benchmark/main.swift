@@ -9,16 +9,32 @@ struct Benchmark {
     let run: () throws -> [(String, JSONValue)]
 }
 
+/// How many times each timed run is repeated; the best (smallest) time is reported, as by the peers.
+let repeats = 3
+
+/// The smallest of `repeats` measurements.
+func best(_ measure: () throws -> Double) rethrows -> Double {
+    var result = Double.infinity
+    for _ in 0..<repeats { result = Swift.min(result, try measure()) }
+    return result
+}
+
+/// Times `steps` fixed steps of `method` from `y0` (best of `repeats`): nanoseconds per step and the final state.
 func fixedSteps<F: VectorField>(
     _ field: F, _ y0: F.State, method: ButcherTableau, dt: Double, steps: Int
 ) throws -> (nsPerStep: Double, state: F.State) where F.State.Scalar == Double {
-    let clock = Stopwatch()
-    let solution = try solve(
-        field, initialState: y0, from: 0, to: Double(steps) * dt, method: method, step: .fixed(dt), saveAt: .final
-    ).checked()
-    let seconds = clock.seconds
-    precondition(solution.statistics.acceptedSteps == steps, "expected \(steps) steps, took \(solution.statistics)")
-    return (seconds / Double(steps) * 1e9, solution.finalState)
+    var state = y0
+    let seconds = try best {
+        let clock = Stopwatch()
+        let solution = try solve(
+            field, initialState: y0, from: 0, to: Double(steps) * dt, method: method, step: .fixed(dt), saveAt: .final
+        ).checked()
+        let elapsed = clock.seconds
+        precondition(solution.statistics.acceptedSteps == steps, "expected \(steps) steps: \(solution.statistics)")
+        state = solution.finalState
+        return elapsed
+    }
+    return (seconds / Double(steps) * 1e9, state)
 }
 
 let benchmarks: [Benchmark] = [
@@ -39,16 +55,19 @@ let benchmarks: [Benchmark] = [
         name: "dopri5-lorenz",
         summary: "adaptive Dormand–Prince on Lorenz over [0, 100], rtol = atol = 1e-8, initial Δt 0.01, averaged"
     ) {
-        let repeats = 50
+        let solves = 50
         var solution: Solution<SIMD3<Double>>?
-        let clock = Stopwatch()
-        for _ in 0..<repeats {
-            solution = try solve(
-                Lorenz(), initialState: SIMD3(1, 1, 1), from: 0, to: 100, method: .dopri5,
-                step: .adaptive(rtol: 1e-8, atol: 1e-8, initialStep: 0.01), saveAt: .final
-            ).checked()
+        let seconds = try best {
+            let clock = Stopwatch()
+            for _ in 0..<solves {
+                solution = try solve(
+                    Lorenz(), initialState: SIMD3(1, 1, 1), from: 0, to: 100, method: .dopri5,
+                    step: .adaptive(rtol: 1e-8, atol: 1e-8, initialStep: 0.01), saveAt: .final
+                ).checked()
+            }
+            return clock.seconds / Double(solves)
         }
-        let microseconds = clock.seconds / Double(repeats) * 1e6
+        let microseconds = seconds * 1e6
         let s = solution!
         let u = s.finalState
         return [
@@ -62,16 +81,21 @@ let benchmarks: [Benchmark] = [
         summary: "RK4 on Lorenz on the differentiable Tensor path, batch 1, recording a tape, 10^4 steps"
     ) {
         let steps = 10_000
-        let tape = Tape<Double>()
-        let u0 = tape.variable(Tensor([[1, 1, 1]]))
-        let clock = Stopwatch()
-        let solution = try solve(
-            TensorLorenz(), initialState: u0, from: 0, to: Double(steps) * 0.001, method: .rk4, step: .fixed(0.001),
-            saveAt: .final
-        ).checked()
-        let seconds = clock.seconds
-        blackHole(solution)
-        return [("ns_per_step", .number(seconds / Double(steps) * 1e9)), ("tape_records", .integer(tape.count))]
+        var records = 0
+        let seconds = try best {
+            let tape = Tape<Double>()
+            let u0 = tape.variable(Tensor([[1, 1, 1]]))
+            let clock = Stopwatch()
+            let solution = try solve(
+                TensorLorenz(), initialState: u0, from: 0, to: Double(steps) * 0.001, method: .rk4,
+                step: .fixed(0.001), saveAt: .final
+            ).checked()
+            let elapsed = clock.seconds
+            blackHole(solution)
+            records = tape.count
+            return elapsed
+        }
+        return [("ns_per_step", .number(seconds / Double(steps) * 1e9)), ("tape_records", .integer(records))]
     },
 ]
 

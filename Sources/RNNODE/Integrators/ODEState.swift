@@ -14,22 +14,19 @@ public protocol ODEState: Sendable {
     /// The scalar type of components, coefficients and time.
     associatedtype Scalar: TensorScalar
 
-    /// Returns `base + h · (Σ_{j < weights.count} weights[j] · terms[j] + lastWeight · last)`.
+    /// Returns `base + h · (Σₙ terms.weight(n) · terms.stage(n) + lastWeight · last)`.
     ///
-    /// This is the one combination of a Runge–Kutta step. The most recent stage is passed separately
-    /// (`last`) so that a fixed-size state keeps it in registers. Implementations may skip zero
-    /// weights.
-    static func combine(
-        _ base: Self, _ h: Scalar, _ weights: UnsafeBufferPointer<Scalar>, _ terms: UnsafePointer<Self>,
-        _ lastWeight: Scalar, _ last: Self
-    ) -> Self
+    /// This is the one combination of a Runge–Kutta step. `terms` lists the nonzero coefficients of
+    /// the older stages; the most recent stage is passed separately (`last`) so that a fixed-size state
+    /// keeps it in registers.
+    static func combine(_ base: Self, _ h: Scalar, _ terms: StageTerms<Self>, _ lastWeight: Scalar, _ last: Self) -> Self
 
-    /// The ``scaledNorm(_:_:_:rtol:atol:)`` of the local error estimate `h Σⱼ weights[j] · terms[j]`
-    /// (sum over all `weights.count` terms) between the states `y0` and `y1`.
+    /// The square of the ``scaledNorm(_:_:_:rtol:atol:)`` of the local error estimate
+    /// `h Σₙ terms.weight(n) · terms.stage(n)` between the states `y0` and `y1`: the mean of the
+    /// squared scaled components. (Squared so that the step-size decision needs no square root.)
     /// Step-size decisions are not differentiated, so an implementation need not record anything.
-    static func errorNorm(
-        _ h: Scalar, _ weights: UnsafeBufferPointer<Scalar>, _ terms: UnsafePointer<Self>,
-        _ y0: Self, _ y1: Self, rtol: Scalar, atol: Scalar
+    static func squaredErrorNorm(
+        _ h: Scalar, _ terms: StageTerms<Self>, _ y0: Self, _ y1: Self, rtol: Scalar, atol: Scalar
     ) -> Scalar
 
     /// The root-mean-square of eᵢ / (atol + rtol · max(|aᵢ|, |bᵢ|)) over the components: the size of a
@@ -53,38 +50,40 @@ public protocol ODEState: Sendable {
 // MARK: - SIMD vectors
 
 /// The shared implementation of ``ODEState`` for SIMD vectors.
-extension SIMD where Scalar: TensorScalar {
+extension SIMD where Self: ODEState, Scalar: TensorScalar {
     @inlinable @inline(__always)
-    public static func combine(
-        _ base: Self, _ h: Scalar, _ weights: UnsafeBufferPointer<Scalar>, _ terms: UnsafePointer<Self>,
-        _ lastWeight: Scalar, _ last: Self
-    ) -> Self {
+    public static func combine(_ base: Self, _ h: Scalar, _ terms: StageTerms<Self>, _ lastWeight: Scalar, _ last: Self)
+        -> Self
+    {
         var result = base
-        for j in 0..<weights.count where weights[j] != 0 {
-            result += (h * weights[j]) * terms[j]
-        }
+        for n in 0..<terms.count { result += (h * terms.weight(n)) * terms.stage(n) }
         return result + (h * lastWeight) * last
     }
 
     @inlinable
-    public static func errorNorm(
-        _ h: Scalar, _ weights: UnsafeBufferPointer<Scalar>, _ terms: UnsafePointer<Self>,
-        _ y0: Self, _ y1: Self, rtol: Scalar, atol: Scalar
+    public static func squaredErrorNorm(
+        _ h: Scalar, _ terms: StageTerms<Self>, _ y0: Self, _ y1: Self, rtol: Scalar, atol: Scalar
     ) -> Scalar {
         var e = Self()
-        for j in 0..<weights.count where weights[j] != 0 { e += (h * weights[j]) * terms[j] }
-        return scaledNorm(e, y0, y1, rtol: rtol, atol: atol)
+        for n in 0..<terms.count { e += (h * terms.weight(n)) * terms.stage(n) }
+        return meanSquare(e, y0, y1, rtol: rtol, atol: atol)
     }
 
     @inlinable
     public static func scaledNorm(_ e: Self, _ a: Self, _ b: Self, rtol: Scalar, atol: Scalar) -> Scalar {
+        meanSquare(e, a, b, rtol: rtol, atol: atol).squareRoot()
+    }
+
+    /// The mean of (eᵢ / (atol + rtol · max(|aᵢ|, |bᵢ|)))². Written per lane: the lane count is static,
+    /// so the loop unrolls (the generic `pointwiseMax` is an out-of-line call).
+    @inlinable @inline(__always)
+    static func meanSquare(_ e: Self, _ a: Self, _ b: Self, rtol: Scalar, atol: Scalar) -> Scalar {
         var sum: Scalar = 0
-        for i in e.indices {
-            let scale = atol + rtol * Swift.max(Swift.abs(a[i]), Swift.abs(b[i]))
-            let r = e[i] / scale
+        for i in 0..<Self.scalarCount {
+            let r = e[i] / (atol + rtol * Swift.max(Swift.abs(a[i]), Swift.abs(b[i])))
             sum += r * r
         }
-        return (sum / Scalar(e.scalarCount)).squareRoot()
+        return sum / Scalar(Self.scalarCount)
     }
 
     /// Whether every component is finite: x − x is exactly 0 for finite x and NaN otherwise, so the
@@ -112,25 +111,22 @@ extension SIMD16: ODEState where Scalar: TensorScalar {}
 /// The shared implementation of ``ODEState`` for a one-dimensional state.
 extension TensorScalar {
     @inlinable @inline(__always)
-    public static func combine(
-        _ base: Self, _ h: Self, _ weights: UnsafeBufferPointer<Self>, _ terms: UnsafePointer<Self>,
-        _ lastWeight: Self, _ last: Self
-    ) -> Self {
+    public static func combine(_ base: Self, _ h: Self, _ terms: StageTerms<Self>, _ lastWeight: Self, _ last: Self)
+        -> Self
+    {
         var result = base
-        for j in 0..<weights.count where weights[j] != 0 {
-            result += (h * weights[j]) * terms[j]
-        }
+        for n in 0..<terms.count { result += (h * terms.weight(n)) * terms.stage(n) }
         return result + (h * lastWeight) * last
     }
 
     @inlinable
-    public static func errorNorm(
-        _ h: Self, _ weights: UnsafeBufferPointer<Self>, _ terms: UnsafePointer<Self>,
-        _ y0: Self, _ y1: Self, rtol: Self, atol: Self
+    public static func squaredErrorNorm(
+        _ h: Self, _ terms: StageTerms<Self>, _ y0: Self, _ y1: Self, rtol: Self, atol: Self
     ) -> Self {
         var e: Self = 0
-        for j in 0..<weights.count where weights[j] != 0 { e += (h * weights[j]) * terms[j] }
-        return scaledNorm(e, y0, y1, rtol: rtol, atol: atol)
+        for n in 0..<terms.count { e += (h * terms.weight(n)) * terms.stage(n) }
+        let r = scaledNorm(e, y0, y1, rtol: rtol, atol: atol)
+        return r * r
     }
 
     @inlinable
@@ -160,17 +156,16 @@ extension Float {
 extension Tensor: ODEState {
     /// One fused ``Tensor/linearCombination(base:weights:terms:)``: one pass, one tape record.
     @inlinable
-    public static func combine(
-        _ base: Tensor, _ h: Scalar, _ weights: UnsafeBufferPointer<Scalar>, _ terms: UnsafePointer<Tensor>,
-        _ lastWeight: Scalar, _ last: Tensor
-    ) -> Tensor {
+    public static func combine(_ base: Tensor, _ h: Scalar, _ terms: StageTerms<Tensor>, _ lastWeight: Scalar, _ last: Tensor)
+        -> Tensor
+    {
         var scaled: [Scalar] = []
         var chosen: [Tensor] = []
-        scaled.reserveCapacity(weights.count + 1)
-        chosen.reserveCapacity(weights.count + 1)
-        for j in 0..<weights.count where weights[j] != 0 {
-            scaled.append(h * weights[j])
-            chosen.append(terms[j])
+        scaled.reserveCapacity(terms.count + 1)
+        chosen.reserveCapacity(terms.count + 1)
+        for n in 0..<terms.count {
+            scaled.append(h * terms.weight(n))
+            chosen.append(terms.stage(n))
         }
         if lastWeight != 0 {
             scaled.append(h * lastWeight)
@@ -181,20 +176,20 @@ extension Tensor: ODEState {
 
     /// Computed on the scalars directly: no temporary tensor, nothing recorded.
     @inlinable
-    public static func errorNorm(
-        _ h: Scalar, _ weights: UnsafeBufferPointer<Scalar>, _ terms: UnsafePointer<Tensor>,
-        _ y0: Tensor, _ y1: Tensor, rtol: Scalar, atol: Scalar
+    public static func squaredErrorNorm(
+        _ h: Scalar, _ terms: StageTerms<Tensor>, _ y0: Tensor, _ y1: Tensor, rtol: Scalar, atol: Scalar
     ) -> Scalar {
         var e = [Scalar](repeating: 0, count: y0.scalarCount)
         e.withUnsafeMutableBufferPointer { e in
-            for j in 0..<weights.count where weights[j] != 0 {
-                let w = h * weights[j]
-                terms[j].storage.withUnsafeBufferPointer { k in
+            for n in 0..<terms.count {
+                let w = h * terms.weight(n)
+                terms.stage(n).storage.withUnsafeBufferPointer { k in
                     for i in 0..<e.count { e[i] += w * k[i] }
                 }
             }
         }
-        return scaledNorm(Tensor(shape: y0.shape, storage: e, node: nil), y0, y1, rtol: rtol, atol: atol)
+        let r = scaledNorm(Tensor(shape: y0.shape, storage: e, node: nil), y0, y1, rtol: rtol, atol: atol)
+        return r * r
     }
 
     @inlinable
@@ -224,4 +219,32 @@ extension Tensor: ODEState {
     public func adding(_ w: Scalar, times other: Tensor) -> Tensor {
         Tensor.linearCombination(base: self, weights: [w], terms: [other])
     }
+}
+
+// MARK: - Stage terms
+
+/// The terms Σₙ wₙ kⱼₙ of a Runge–Kutta combination: nonzero weights and the stages they multiply,
+/// a view into a ``RungeKuttaStepper``'s workspace (valid only during the call it is passed to).
+public struct StageTerms<State: ODEState> {
+    /// The number of terms.
+    public let count: Int
+    @usableFromInline let indices: UnsafePointer<Int>
+    @usableFromInline let weights: UnsafePointer<State.Scalar>
+    @usableFromInline let stages: UnsafePointer<State>
+
+    @inlinable
+    init(count: Int, indices: UnsafePointer<Int>, weights: UnsafePointer<State.Scalar>, stages: UnsafePointer<State>) {
+        self.count = count
+        self.indices = indices
+        self.weights = weights
+        self.stages = stages
+    }
+
+    /// The weight of term `n`.
+    @inlinable @inline(__always)
+    public func weight(_ n: Int) -> State.Scalar { weights[n] }
+
+    /// The stage of term `n`.
+    @inlinable @inline(__always)
+    public func stage(_ n: Int) -> State { stages[indices[n]] }
 }

@@ -12,16 +12,26 @@ final class RungeKuttaStepper<State: ODEState> {
 
     @usableFromInline let stageCount: Int
     @usableFromInline let isFSAL: Bool
-    /// aᵢⱼ, row-major s×s.
-    @usableFromInline let a: UnsafeMutablePointer<Scalar>
-    @usableFromInline let b: UnsafeMutablePointer<Scalar>
     @usableFromInline let c: UnsafeMutablePointer<Scalar>
-    /// bᵢ − b̂ᵢ, or nil without an embedded method.
-    @usableFromInline let errorWeights: UnsafeMutablePointer<Scalar>?
+    /// Row i (1…s−1: stage i; s: the update) combines the older stages `rowIndices[rowStart[i]..<rowStart[i+1]]`
+    /// with nonzero weights `rowWeights[…]`, and the newest stage i − 1 (s − 1 for the update) with
+    /// `newestWeight[i]`. Structural zeros are dropped here, once, instead of being tested every step.
+    @usableFromInline let rowStart: UnsafeMutablePointer<Int>
+    @usableFromInline let rowIndices: UnsafeMutablePointer<Int>
+    @usableFromInline let rowWeights: UnsafeMutablePointer<Scalar>
+    @usableFromInline let newestWeight: UnsafeMutablePointer<Scalar>
+    /// The nonzero error weights bᵢ − b̂ᵢ and their stages (count 0 without an embedded method).
+    @usableFromInline let errorCount: Int
+    @usableFromInline let errorIndices: UnsafeMutablePointer<Int>
+    @usableFromInline let errorWeights: UnsafeMutablePointer<Scalar>
+    /// The weights b, dense (for Hermite interpolation).
+    @usableFromInline let b: UnsafeMutablePointer<Scalar>
     /// Dense-output coefficients Pᵢₚ, row-major s×degree, or nil (then cubic Hermite is used).
     @usableFromInline let interpolant: UnsafeMutablePointer<Scalar>?
     @usableFromInline let interpolantDegree: Int
-    /// Room for one set of s + 1 combination weights.
+    /// 0, 1, …, s − 1: the indices of a dense combination.
+    @usableFromInline let allStages: UnsafeMutablePointer<Int>
+    /// Room for one set of dense combination weights.
     @usableFromInline let weights: UnsafeMutablePointer<Scalar>
     /// The stages k₀…kₛ₋₁ of the most recent step.
     @usableFromInline let stages: UnsafeMutablePointer<State>
@@ -32,21 +42,40 @@ final class RungeKuttaStepper<State: ODEState> {
         let s = tableau.stages
         stageCount = s
         isFSAL = tableau.isFSAL
-        a = .allocate(capacity: s * s)
-        for i in 0..<s { for j in 0..<s { a[i * s + j] = Scalar(tableau.a[i][j]) } }
-        b = .allocate(capacity: s)
         c = .allocate(capacity: s)
+        b = .allocate(capacity: s)
         for i in 0..<s {
-            b[i] = Scalar(tableau.b[i])
             c[i] = Scalar(tableau.c[i])
+            b[i] = Scalar(tableau.b[i])
         }
-        if let e = tableau.errorWeights {
-            let pointer = UnsafeMutablePointer<Scalar>.allocate(capacity: s)
-            for i in 0..<s { pointer[i] = Scalar(e[i]) }
-            errorWeights = pointer
-        } else {
-            errorWeights = nil
+        // Sparse rows: stage rows 1…s−1 use row i of a; row s is b.
+        var starts = [0, 0]
+        var indices: [Int] = []
+        var rowValues: [Scalar] = []
+        var newest = [Scalar](repeating: 0, count: s + 1)
+        for i in 1...s {
+            let row = i < s ? tableau.a[i] : tableau.b
+            for j in 0..<(i - 1) where row[j] != 0 {
+                indices.append(j)
+                rowValues.append(Scalar(row[j]))
+            }
+            newest[i] = Scalar(row[i - 1])
+            starts.append(indices.count)
         }
+        rowStart = .allocate(capacity: starts.count)
+        rowStart.initialize(from: starts, count: starts.count)
+        rowIndices = .allocate(capacity: Swift.max(indices.count, 1))
+        rowIndices.initialize(from: indices, count: indices.count)
+        rowWeights = .allocate(capacity: Swift.max(rowValues.count, 1))
+        rowWeights.initialize(from: rowValues, count: rowValues.count)
+        newestWeight = .allocate(capacity: s + 1)
+        newestWeight.initialize(from: newest, count: s + 1)
+        let error = (tableau.errorWeights ?? []).enumerated().filter { $0.element != 0 }
+        errorCount = error.count
+        errorIndices = .allocate(capacity: Swift.max(error.count, 1))
+        errorIndices.initialize(from: error.map(\.offset), count: error.count)
+        errorWeights = .allocate(capacity: Swift.max(error.count, 1))
+        errorWeights.initialize(from: error.map { Scalar($0.element) }, count: error.count)
         if let p = tableau.interpolant {
             let degree = p[0].count
             let pointer = UnsafeMutablePointer<Scalar>.allocate(capacity: s * degree)
@@ -57,6 +86,8 @@ final class RungeKuttaStepper<State: ODEState> {
             interpolant = nil
             interpolantDegree = 0
         }
+        allStages = .allocate(capacity: s)
+        allStages.initialize(from: Array(0..<s), count: s)
         weights = .allocate(capacity: s + 1)
         weights.initialize(repeating: 0, count: s + 1)
         stages = .allocate(capacity: s)
@@ -64,14 +95,27 @@ final class RungeKuttaStepper<State: ODEState> {
     }
 
     deinit {
-        a.deallocate()
-        b.deallocate()
         c.deallocate()
-        errorWeights?.deallocate()
+        b.deallocate()
+        rowStart.deallocate()
+        rowIndices.deallocate()
+        rowWeights.deallocate()
+        newestWeight.deallocate()
+        errorIndices.deallocate()
+        errorWeights.deallocate()
         interpolant?.deallocate()
+        allStages.deallocate()
         weights.deallocate()
         stages.deinitialize(count: stageCount)
         stages.deallocate()
+    }
+
+    /// The older-stage terms of row `i` (see ``rowStart``).
+    @inlinable @inline(__always)
+    func olderTerms(_ i: Int) -> StageTerms<State> {
+        let start = rowStart[i]
+        return StageTerms(
+            count: rowStart[i + 1] - start, indices: rowIndices + start, weights: rowWeights + start, stages: stages)
     }
 
     /// One step of size `h` from (`t`, `y`), given the first stage `k0 = f(t, y)`.
@@ -88,24 +132,22 @@ final class RungeKuttaStepper<State: ODEState> {
         var stageInput = y
         var i = 1
         while i < s {
-            // yᵢ = y + h (Σ_{j<i−1} aᵢⱼ kⱼ + aᵢ,ᵢ₋₁ kᵢ₋₁), the newest stage passed in a register.
-            stageInput = State.combine(
-                y, h, UnsafeBufferPointer(start: a + i * s, count: i - 1), stages, a[i * s + i - 1], last)
+            // yᵢ = y + h (Σ older aᵢⱼ kⱼ + aᵢ,ᵢ₋₁ kᵢ₋₁), the newest stage passed in a register.
+            stageInput = State.combine(y, h, olderTerms(i), newestWeight[i], last)
             last = field(t + c[i] * h, stageInput)
             stages[i] = last
             i += 1
         }
         // FSAL: the last stage was evaluated at y₁ = y + h Σ bⱼ kⱼ itself.
         if isFSAL { return (stageInput, last) }
-        let y1 = State.combine(y, h, UnsafeBufferPointer(start: b, count: s - 1), stages, b[s - 1], last)
-        return (y1, last)
+        return (State.combine(y, h, olderTerms(s), newestWeight[s], last), last)
     }
 
-    /// The scaled norm of the last step's error estimate h Σ (bᵢ − b̂ᵢ) kᵢ.
+    /// The squared scaled norm of the last step's error estimate h Σ (bᵢ − b̂ᵢ) kᵢ.
     @inlinable
-    func errorNorm(_ h: Scalar, _ y0: State, _ y1: State, rtol: Scalar, atol: Scalar) -> Scalar {
-        State.errorNorm(
-            h, UnsafeBufferPointer(start: errorWeights!, count: stageCount), stages, y0, y1, rtol: rtol, atol: atol)
+    func squaredErrorNorm(_ h: Scalar, _ y0: State, _ y1: State, rtol: Scalar, atol: Scalar) -> Scalar {
+        let terms = StageTerms(count: errorCount, indices: errorIndices, weights: errorWeights, stages: stages)
+        return State.squaredErrorNorm(h, terms, y0, y1, rtol: rtol, atol: atol)
     }
 
     /// The dense output y(t + θh) within the last step from `y0`, 0 ≤ θ ≤ 1.
@@ -126,7 +168,8 @@ final class RungeKuttaStepper<State: ODEState> {
                 }
                 weights[i] = w
             }
-            return State.combine(y0, h, UnsafeBufferPointer(start: weights, count: s - 1), stages, weights[s - 1], stages[s - 1])
+            let terms = StageTerms(count: s - 1, indices: allStages, weights: weights, stages: stages)
+            return State.combine(y0, h, terms, weights[s - 1], stages[s - 1])
         }
         // Hermite basis: y(θ) = y₀ + h01(θ)(y₁ − y₀) + h·h10(θ) k₀ + h·h11(θ) f₁, with y₁ − y₀ = h Σ bᵢ kᵢ.
         let theta2 = theta * theta
@@ -136,6 +179,7 @@ final class RungeKuttaStepper<State: ODEState> {
         let h11 = theta3 - theta2
         for i in 0..<s { weights[i] = h01 * b[i] }
         weights[0] += h10
-        return State.combine(y0, h, UnsafeBufferPointer(start: weights, count: s), stages, h11, endSlope)
+        let terms = StageTerms(count: s, indices: allStages, weights: weights, stages: stages)
+        return State.combine(y0, h, terms, h11, endSlope)
     }
 }

@@ -196,62 +196,43 @@ struct IntegrationPlan<Scalar: TensorScalar> {
 
 // MARK: - Fixed grid
 
+/// Steps on the grid t₀ + nΔt from stop to stop (the requested output times, then t₁). Between two
+/// stops, the full grid steps are counted first and taken by a tight loop; a stop that is not a grid
+/// point is reached by one partial step, and the next step completes the grid step it split.
 @inlinable
 func integrateFixed<Field: VectorField>(
     _ field: Field, _ stepper: RungeKuttaStepper<Field.State>, _ y0: Field.State, _ f0: Field.State,
     _ plan: IntegrationPlan<Field.State.Scalar>, dt: Field.State.Scalar, into solution: inout Solution<Field.State>
 ) {
     typealias Scalar = Field.State.Scalar
+    typealias State = Field.State
     let (t0, t1, direction, snap) = (plan.t0, plan.t1, plan.direction, plan.snap)
-    let saveTimes = plan.saveTimes
-    var saveIndex = 0
-    if plan.saveSteps {
+    let saveSteps = plan.saveSteps
+    var stops = plan.saveTimes
+    if stops.first == t0 {
         solution.save(t0, y0)
-    } else if saveIndex < saveTimes.count && saveTimes[0] == t0 {
+        stops.removeFirst()
+    } else if saveSteps {
         solution.save(t0, y0)
-        saveIndex = 1
     }
+    let keepsStops = !stops.isEmpty
+    if stops.last != t1 { stops.append(t1) }
+
     var t = t0
     var y = y0
-    var slope: Field.State? = f0
-    var gridIndex = 0
-    var onGrid = true  // whether t is the grid point t0 + gridIndex·Δt
-    var steps = 0
+    var slope: State? = f0  // f(t, y) when known (the first step, and after FSAL steps)
+    var gridIndex = 0  // the last grid point passed
+    var onGrid = true  // whether t is that grid point
+    var accepted = 0
     var rejected = 0
     var evaluations = 1  // f0
     let newEvaluations = stepper.stageCount - 1
     var status = SolveStatus<Scalar>.success
-    while t != t1 {
-        if steps >= plan.maxSteps {
-            status = .maxStepsExceeded(time: t, steps: steps)
-            break
-        }
-        // The next grid point; `fullStep` while the step from a grid point to the next one is exactly Δt.
-        let nominal = t0 + Scalar(gridIndex + 1) * dt
-        var target = nominal
-        var fullStep = onGrid
-        var reachesGrid = true
-        if direction * (t1 - nominal) <= snap {
-            // The end: a grid point within 64 ulps of t1 is t1; otherwise the last step is shortened.
-            if direction * (nominal - t1) > snap { fullStep = false }
-            target = t1
-        }
-        var savesHere = false
-        if saveIndex < saveTimes.count {
-            let next = saveTimes[saveIndex]
-            if direction * (target - next) > snap {
-                // Refine: step onto the output time first.
-                target = next
-                reachesGrid = false
-                fullStep = false
-                savesHere = true
-            } else if Swift.abs(target - next) <= snap {
-                target = next
-                savesHere = true
-            }
-        }
-        let h = fullStep ? dt : target - t
-        let k0: Field.State
+
+    /// One step of size h to the time `next`; false when it produced a non-finite state.
+    @inline(__always)
+    func advance(_ h: Scalar, to next: Scalar) -> Bool {
+        let k0: State
         if let slope {
             k0 = slope
         } else {
@@ -262,27 +243,61 @@ func integrateFixed<Field: VectorField>(
         evaluations += newEvaluations
         guard y1.isFinite else {
             status = .nonFiniteState(time: t, stepSize: h)
-            rejected = 1
-            break
+            rejected += 1
+            return false
         }
-        steps += 1
-        t = target
+        accepted += 1
+        t = next
         y = y1
         slope = stepper.isFSAL ? last : nil
-        onGrid = reachesGrid
-        if reachesGrid { gridIndex += 1 }
-        if plan.saveSteps {
-            solution.save(t, y)
-        } else if savesHere {
-            solution.save(t, y)
-            saveIndex += 1
-        }
+        if saveSteps { solution.save(t, y) }
+        return true
     }
+
+    stopLoop: for stop in stops {
+        // Grid points strictly before the stop (beyond 64 ulps), and whether the stop is a grid point.
+        let estimate = Swift.min(((stop - t0) / dt).rounded(.down), 1e15)  // Int(_:) would trap beyond Int.max
+        var lastBefore = Swift.max(gridIndex, Int(estimate) - 1)
+        while direction * (stop - (t0 + Scalar(lastBefore + 1) * dt)) > snap { lastBefore += 1 }
+        while lastBefore > gridIndex && direction * (stop - (t0 + Scalar(lastBefore) * dt)) <= snap { lastBefore -= 1 }
+        let stopIsGridPoint = Swift.abs(t0 + Scalar(lastBefore + 1) * dt - stop) <= snap
+
+        if lastBefore > gridIndex && !onGrid {
+            // Complete the grid step that the previous stop split.
+            let next = t0 + Scalar(gridIndex + 1) * dt
+            guard advance(next - t, to: next) else { break stopLoop }
+            gridIndex += 1
+            onGrid = true
+        }
+        while gridIndex < lastBefore {
+            if accepted + rejected >= plan.maxSteps {
+                status = .maxStepsExceeded(time: t, steps: accepted + rejected)
+                break stopLoop
+            }
+            guard advance(dt, to: t0 + Scalar(gridIndex + 1) * dt) else { break stopLoop }
+            gridIndex += 1
+        }
+        if accepted + rejected >= plan.maxSteps {
+            status = .maxStepsExceeded(time: t, steps: accepted + rejected)
+            break stopLoop
+        }
+        // Onto the stop: a full step if it is the next grid point, otherwise a partial one.
+        let fullStep = stopIsGridPoint && onGrid
+        guard advance(fullStep ? dt : stop - t, to: stop) else { break stopLoop }
+        if stopIsGridPoint {
+            gridIndex += 1
+            onGrid = true
+        } else {
+            onGrid = false
+        }
+        if keepsStops && !saveSteps && (stop != t1 || plan.saveTimes.last == t1) { solution.save(t, y) }
+    }
+
     var statistics = SolveStatistics()
-    statistics.acceptedSteps = steps
+    statistics.acceptedSteps = accepted
     statistics.rejectedSteps = rejected
     statistics.evaluations = evaluations
-    if status == .success, !plan.saveSteps, saveTimes.isEmpty { solution.save(t, y) }
+    if status == .success, !saveSteps, plan.saveTimes.isEmpty { solution.save(t, y) }
     solution.finish(at: t, y, status, statistics)
 }
 
@@ -316,7 +331,7 @@ func integrateAdaptive<Field: VectorField>(
     var t = t0
     var y = y0
     var slope = f0
-    var previousError: Scalar = 1
+    var logPreviousError: Scalar = 0  // log(errₙ₋₁), starting from err = 1
     var accepted = 0
     var rejected = 0
     var lastFailureWasNonFinite = false
@@ -335,8 +350,9 @@ func integrateAdaptive<Field: VectorField>(
         }
         let (y1, last) = stepper.step(field, t, y, h, slope)
         evaluations += newEvaluations
-        let error = y1.isFinite ? stepper.errorNorm(h, y, y1, rtol: rtol, atol: atol) : .nan
-        if error.isFinite && error <= 1 {
+        // err² (the squared scaled RMS norm): err ≤ 1 ⟺ err² ≤ 1, and log err = ½ log err².
+        let squaredError = y1.isFinite ? stepper.squaredErrorNorm(h, y, y1, rtol: rtol, atol: atol) : .nan
+        if squaredError.isFinite && squaredError <= 1 {
             accepted += 1
             lastFailureWasNonFinite = false
             let tNew = isLast ? t1 : t + h
@@ -366,11 +382,14 @@ func integrateAdaptive<Field: VectorField>(
                     evaluations += 1
                 }
             }
-            h *= controller.factor(error: error, previousError: previousError, errorOrder: errorOrder, accepted: true)
-            previousError = Swift.max(error, 1e-4)
+            // err = 0 (an exactly representable step) grows the step as much as allowed.
+            let logError = squaredError > 0 ? Scalar.log(squaredError) / 2 : -Scalar.infinity
+            h *= controller.factor(
+                logError: logError, logPreviousError: logPreviousError, errorOrder: errorOrder, accepted: true)
+            logPreviousError = Swift.max(logError, Scalar.log(1e-4))
         } else {
             rejected += 1
-            lastFailureWasNonFinite = !error.isFinite
+            lastFailureWasNonFinite = !squaredError.isFinite
             if settings.minStep > 0 && Swift.abs(h) <= settings.minStep {
                 // A step of the minimum size still failed: stop rather than go below it.
                 status =
@@ -379,8 +398,10 @@ func integrateAdaptive<Field: VectorField>(
                 break
             }
             h *=
-                error.isFinite
-                ? controller.factor(error: error, previousError: previousError, errorOrder: errorOrder, accepted: false)
+                squaredError.isFinite
+                ? controller.factor(
+                    logError: Scalar.log(squaredError) / 2, logPreviousError: logPreviousError,
+                    errorOrder: errorOrder, accepted: false)
                 : Scalar(controller.minFactor)
         }
         h = direction * Swift.min(Swift.max(Swift.abs(h), settings.minStep), settings.maxStep)

@@ -89,12 +89,17 @@ public struct PIController: Sendable, Equatable {
     /// error was `previousError`); `errorOrder` is k.
     @inlinable
     public func factor<T: TensorScalar>(error: T, previousError: T, errorOrder: Int, accepted: Bool) -> T {
-        let k = T(errorOrder)
         if error == 0 { return accepted ? T(maxFactor) : 1 }
-        var factor =
-            T(safety) * T.pow(error, -T(integralGain + proportionalGain) / k)
-            * T.pow(previousError, T(proportionalGain) / k)
-        factor = Swift.min(T(maxFactor), Swift.max(T(minFactor), factor))
+        return factor(logError: T.log(error), logPreviousError: T.log(previousError), errorOrder: errorOrder, accepted: accepted)
+    }
+
+    /// ``factor(error:previousError:errorOrder:accepted:)`` from the logarithms of the errors: one `exp`
+    /// instead of two `pow`s, with log(errₙ₋₁) carried over from the previous step by the solve loop.
+    @inlinable
+    func factor<T: TensorScalar>(logError: T, logPreviousError: T, errorOrder: Int, accepted: Bool) -> T {
+        let k = T(errorOrder)
+        let exponent = -T(integralGain + proportionalGain) / k * logError + T(proportionalGain) / k * logPreviousError
+        let factor = Swift.min(T(maxFactor), Swift.max(T(minFactor), T(safety) * T.exp(exponent)))
         return accepted ? factor : Swift.min(factor, 1)
     }
 }
