@@ -65,6 +65,54 @@ struct DocumentationExamplesTests {
         expectClose(step.finalState.scalars, elman.scalars, tolerance: 1e-15)
     }
 
+    /// Guide: a struct field on SIMD3, adaptive Tsit5.
+    @Test func guideLorenz() throws {
+        struct Lorenz: VectorField {
+            var sigma = 10.0, rho = 28.0, beta = 8.0 / 3
+            func callAsFunction(_ t: Double, _ u: SIMD3<Double>) -> SIMD3<Double> {
+                SIMD3(sigma * (u.y - u.x), u.x * (rho - u.z) - u.y, u.x * u.y - beta * u.z)
+            }
+        }
+        let s = try solve(Lorenz(), initialState: [1, 1, 1], from: 0, to: 20,
+                          method: .tsit5, step: .adaptive(rtol: 1e-9, atol: 1e-9))
+        print(s.finalState, s.statistics)
+        #expect(s.succeeded)
+        // Against Dormand–Prince at a tighter tolerance. Lorenz amplifies local errors by about
+        // e^(0.9 t) ≈ 10⁸ by t = 20, so agreement to ~1e-3 is what the tolerance 1e-9 allows.
+        let reference = try solve(Lorenz(), initialState: [1, 1, 1], from: 0, to: 20, method: .dopri5,
+                                  step: .adaptive(rtol: 1e-12, atol: 1e-12), saveAt: .final)
+        #expect(Swift.abs(s.finalState.z - reference.finalState.z) < 1e-2)
+    }
+
+    /// ODEState docs: a user-defined fixed-size state through the same stepper.
+    @Test func fixedSizeStatePendulum() throws {
+        struct Pendulum: FixedSizeState {
+            typealias Scalar = Double
+            var angle = 0.0, velocity = 0.0
+            static func + (a: Self, b: Self) -> Self { Self(angle: a.angle + b.angle, velocity: a.velocity + b.velocity) }
+            static func * (w: Double, a: Self) -> Self { Self(angle: w * a.angle, velocity: w * a.velocity) }
+            static func += (a: inout Self, b: Self) { a = a + b }
+            static func scaledMeanSquare(_ e: Self, _ a: Self, _ b: Self, rtol: Double, atol: Double) -> Double {
+                let ea = e.angle / (atol + rtol * max(abs(a.angle), abs(b.angle)))
+                let ev = e.velocity / (atol + rtol * max(abs(a.velocity), abs(b.velocity)))
+                return (ea * ea + ev * ev) / 2
+            }
+            var isFinite: Bool { angle.isFinite && velocity.isFinite }
+            var shapeDescription: String { "Pendulum" }
+        }
+        // Small oscillations of θ'' = −sin θ: θ(t) ≈ θ₀ cos t.
+        let s = try solve(initialState: Pendulum(angle: 1e-3, velocity: 0), from: 0, to: 2 * Double.pi,
+                          method: .dopri5, step: .adaptive(rtol: 1e-10, atol: 1e-12), saveAt: .final) { _, p in
+            Pendulum(angle: p.velocity, velocity: -Double.sin(p.angle))
+        }
+        #expect(Swift.abs(s.finalState.angle - 1e-3) < 1e-9)
+        let fixed = try solve(initialState: Pendulum(angle: 1e-3, velocity: 0), from: 0, to: 2 * Double.pi,
+                              method: .rk4, step: .fixed(0.01), saveAt: .final) { _, p in
+            Pendulum(angle: p.velocity, velocity: -Double.sin(p.angle))
+        }
+        #expect(Swift.abs(fixed.finalState.angle - s.finalState.angle) < 1e-11)
+    }
+
     /// Integrators guide: a custom method is a tableau.
     @Test func integratorsCustomTableau() throws {
         let kutta3 = try ButcherTableau(

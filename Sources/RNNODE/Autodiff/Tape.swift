@@ -11,7 +11,7 @@ public typealias Pullback<Scalar: TensorScalar> = @Sendable (Tensor<Scalar>) -> 
 /// let tape = Tape<Double>()
 /// let w = tape.variable(Tensor([0.5, -1.0]))
 /// let loss = (tanh(w * 2) * Tensor([1, 3])).sum()
-/// let (dw) = tape.gradient(of: loss, withRespectTo: w)
+/// let dw = tape.gradient(of: loss, withRespectTo: w)
 /// ```
 ///
 /// Every operation whose operands include a recorded tensor appends one record, in execution order,

@@ -59,8 +59,10 @@ public struct ButcherTableau: Sendable, Hashable, CustomStringConvertible {
     ///   - a: the s×s stage matrix (strictly lower triangular).
     ///   - b: the s weights.
     ///   - c: the s nodes; defaults to the row sums of `a`.
-    ///   - embeddedWeights: the weights b̂ of an embedded method, with `embeddedOrder`.
-    ///   - interpolant: dense-output coefficients (s rows), with `interpolantOrder`.
+    ///   - embeddedWeights: the weights b̂ of an embedded method, for adaptive steps.
+    ///   - embeddedOrder: the order of the embedded method (its order conditions are checked).
+    ///   - interpolant: dense-output coefficients Pᵢₚ (s rows), stage i's weight at θ being Σₚ Pᵢₚ θᵖ⁺¹.
+    ///   - interpolantOrder: the order of the interpolant (its order conditions are checked).
     ///   - tolerance: how far an order condition may miss, relative to the size of its terms.
     /// - Throws: ``TableauError`` naming what is inconsistent.
     public init(

@@ -8,8 +8,8 @@
 /// - ``Tensor``: the differentiable path. Each combination is one fused operation and one tape record,
 ///   so gradients flow through every step of a solve.
 ///
-/// Conform your own fixed-size state types by implementing the requirements (see the SIMD conformance
-/// for a template).
+/// Conform your own fixed-size state types through ``FixedSizeState``, which implements most of the
+/// requirements from `+`, scaling and a zero.
 public protocol ODEState: Sendable {
     /// The scalar type of components, coefficients and time.
     associatedtype Scalar: TensorScalar
@@ -47,10 +47,40 @@ public protocol ODEState: Sendable {
     func adding(_ w: Scalar, times other: Self) -> Self
 }
 
-// MARK: - SIMD vectors
+// MARK: - Fixed-size states
 
-/// The shared implementation of ``ODEState`` for SIMD vectors.
-extension SIMD where Self: ODEState, Scalar: TensorScalar {
+/// A state of a fixed number of scalars with `+`, scaling and a zero (`init()`): SIMD vectors, `Float`,
+/// `Double`, or your own struct. Conforming gives the Runge–Kutta combination, the error norm and
+/// `adding(_:times:)` for free; they compile to straight-line register code, with no allocation.
+///
+/// ```swift
+/// struct Pendulum: FixedSizeState {          // (angle, angular velocity)
+///     typealias Scalar = Double
+///     var angle = 0.0, velocity = 0.0
+///     static func + (a: Self, b: Self) -> Self { Self(angle: a.angle + b.angle, velocity: a.velocity + b.velocity) }
+///     static func * (w: Double, a: Self) -> Self { Self(angle: w * a.angle, velocity: w * a.velocity) }
+///     static func += (a: inout Self, b: Self) { a = a + b }
+///     static func scaledMeanSquare(_ e: Self, _ a: Self, _ b: Self, rtol: Double, atol: Double) -> Double {
+///         let ea = e.angle / (atol + rtol * max(abs(a.angle), abs(b.angle)))
+///         let ev = e.velocity / (atol + rtol * max(abs(a.velocity), abs(b.velocity)))
+///         return (ea * ea + ev * ev) / 2
+///     }
+///     var isFinite: Bool { angle.isFinite && velocity.isFinite }
+///     var shapeDescription: String { "Pendulum" }
+/// }
+/// ```
+public protocol FixedSizeState: ODEState {
+    /// The zero state.
+    init()
+    static func + (lhs: Self, rhs: Self) -> Self
+    static func * (lhs: Scalar, rhs: Self) -> Self
+    static func += (lhs: inout Self, rhs: Self)
+    /// The mean over the components of (eᵢ / (atol + rtol · max(|aᵢ|, |bᵢ|)))²: the squared
+    /// ``ODEState/scaledNorm(_:_:_:rtol:atol:)``.
+    static func scaledMeanSquare(_ e: Self, _ a: Self, _ b: Self, rtol: Scalar, atol: Scalar) -> Scalar
+}
+
+extension FixedSizeState {
     @inlinable @inline(__always)
     public static func combine(_ base: Self, _ h: Scalar, _ terms: StageTerms<Self>, _ lastWeight: Scalar, _ last: Self)
         -> Self
@@ -66,18 +96,28 @@ extension SIMD where Self: ODEState, Scalar: TensorScalar {
     ) -> Scalar {
         var e = Self()
         for n in 0..<terms.count { e += (h * terms.weight(n)) * terms.stage(n) }
-        return meanSquare(e, y0, y1, rtol: rtol, atol: atol)
+        return scaledMeanSquare(e, y0, y1, rtol: rtol, atol: atol)
     }
 
     @inlinable
     public static func scaledNorm(_ e: Self, _ a: Self, _ b: Self, rtol: Scalar, atol: Scalar) -> Scalar {
-        meanSquare(e, a, b, rtol: rtol, atol: atol).squareRoot()
+        scaledMeanSquare(e, a, b, rtol: rtol, atol: atol).squareRoot()
     }
 
-    /// The mean of (eᵢ / (atol + rtol · max(|aᵢ|, |bᵢ|)))². Written per lane: the lane count is static,
-    /// so the loop unrolls (the generic `pointwiseMax` is an out-of-line call).
+    @inlinable
+    public func hasSameShape(as other: Self) -> Bool { true }
+
     @inlinable @inline(__always)
-    static func meanSquare(_ e: Self, _ a: Self, _ b: Self, rtol: Scalar, atol: Scalar) -> Scalar {
+    public func adding(_ w: Scalar, times other: Self) -> Self { self + w * other }
+}
+
+// MARK: - SIMD vectors
+
+extension SIMD where Self: FixedSizeState, Scalar: TensorScalar {
+    /// Per lane: the lane count is static, so the loop unrolls (the generic `pointwiseMax` would be an
+    /// out-of-line call).
+    @inlinable @inline(__always)
+    public static func scaledMeanSquare(_ e: Self, _ a: Self, _ b: Self, rtol: Scalar, atol: Scalar) -> Scalar {
         var sum: Scalar = 0
         for i in 0..<Self.scalarCount {
             let r = e[i] / (atol + rtol * Swift.max(Swift.abs(a[i]), Swift.abs(b[i])))
@@ -91,63 +131,32 @@ extension SIMD where Self: ODEState, Scalar: TensorScalar {
     @inlinable @inline(__always)
     public var isFinite: Bool { (self - self).sum() == 0 }
 
-    @inlinable
-    public func hasSameShape(as other: Self) -> Bool { true }
-
     public var shapeDescription: String { "SIMD\(scalarCount)<\(Scalar.self)>" }
-
-    @inlinable @inline(__always)
-    public func adding(_ w: Scalar, times other: Self) -> Self { self + w * other }
 }
 
-extension SIMD2: ODEState where Scalar: TensorScalar {}
-extension SIMD3: ODEState where Scalar: TensorScalar {}
-extension SIMD4: ODEState where Scalar: TensorScalar {}
-extension SIMD8: ODEState where Scalar: TensorScalar {}
-extension SIMD16: ODEState where Scalar: TensorScalar {}
+extension SIMD2: ODEState, FixedSizeState where Scalar: TensorScalar {}
+extension SIMD3: ODEState, FixedSizeState where Scalar: TensorScalar {}
+extension SIMD4: ODEState, FixedSizeState where Scalar: TensorScalar {}
+extension SIMD8: ODEState, FixedSizeState where Scalar: TensorScalar {}
+extension SIMD16: ODEState, FixedSizeState where Scalar: TensorScalar {}
 
 // MARK: - Scalars
 
-/// The shared implementation of ``ODEState`` for a one-dimensional state.
 extension TensorScalar {
     @inlinable @inline(__always)
-    public static func combine(_ base: Self, _ h: Self, _ terms: StageTerms<Self>, _ lastWeight: Self, _ last: Self)
-        -> Self
-    {
-        var result = base
-        for n in 0..<terms.count { result += (h * terms.weight(n)) * terms.stage(n) }
-        return result + (h * lastWeight) * last
-    }
-
-    @inlinable
-    public static func squaredErrorNorm(
-        _ h: Self, _ terms: StageTerms<Self>, _ y0: Self, _ y1: Self, rtol: Self, atol: Self
-    ) -> Self {
-        var e: Self = 0
-        for n in 0..<terms.count { e += (h * terms.weight(n)) * terms.stage(n) }
-        let r = scaledNorm(e, y0, y1, rtol: rtol, atol: atol)
+    public static func scaledMeanSquare(_ e: Self, _ a: Self, _ b: Self, rtol: Self, atol: Self) -> Self {
+        let r = e / (atol + rtol * Swift.max(Swift.abs(a), Swift.abs(b)))
         return r * r
     }
 
-    @inlinable
-    public static func scaledNorm(_ e: Self, _ a: Self, _ b: Self, rtol: Self, atol: Self) -> Self {
-        Swift.abs(e) / (atol + rtol * Swift.max(Swift.abs(a), Swift.abs(b)))
-    }
-
-    @inlinable
-    public func hasSameShape(as other: Self) -> Bool { true }
-
     public var shapeDescription: String { "\(Self.self)" }
-
-    @inlinable @inline(__always)
-    public func adding(_ w: Self, times other: Self) -> Self { self + w * other }
 }
 
-extension Double {
+extension Double: FixedSizeState {
     public typealias Scalar = Double
 }
 
-extension Float {
+extension Float: FixedSizeState {
     public typealias Scalar = Float
 }
 
@@ -224,7 +233,7 @@ extension Tensor: ODEState {
 // MARK: - Stage terms
 
 /// The terms Σₙ wₙ kⱼₙ of a Runge–Kutta combination: nonzero weights and the stages they multiply,
-/// a view into a ``RungeKuttaStepper``'s workspace (valid only during the call it is passed to).
+/// a view into the Runge–Kutta stepper's workspace (valid only during the call it is passed to).
 public struct StageTerms<State: ODEState> {
     /// The number of terms.
     public let count: Int

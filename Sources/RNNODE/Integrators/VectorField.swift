@@ -11,7 +11,7 @@
 /// }
 /// ```
 ///
-/// or pass a closure to ``solve(_:from:over:method:step:saveAt:maxSteps:)`` through ``FieldClosure``.
+/// or wrap a closure in ``FieldClosure`` (or pass it to ``solve(initialState:from:to:method:step:saveAt:maxSteps:_:)``).
 /// An RNN cell is a vector field too: its input xₜ is held fixed over a step (zero-order hold) by a
 /// closure that captures it.
 public protocol VectorField<State> {

@@ -4,7 +4,7 @@
 /// A tensor is a value: copies share storage until one of them is mutated. A tensor created from data
 /// is a *constant*. A tensor made a variable of a ``Tape`` (`tape.variable(x)`), and every result of an
 /// operation with such a tensor among its operands, is *recorded*: the tape remembers how to
-/// propagate gradients back through it. See ``Tape`` and ``gradient(at:of:)``.
+/// propagate gradients back through it. See ``Tape`` and the functions `gradient(at:of:)` and `valueWithGradient(at:of:)`.
 ///
 /// Shapes are `[Int]`, outermost axis first; a rank-0 tensor (shape `[]`) holds one scalar.
 /// Binary operations broadcast like NumPy: shapes are aligned at their trailing axes, and an axis of
