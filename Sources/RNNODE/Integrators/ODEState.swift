@@ -45,6 +45,10 @@ public protocol ODEState: Sendable {
 
     /// Returns `self + w · other`.
     func adding(_ w: Scalar, times other: Self) -> Self
+
+    /// The same value with no derivative information: gradients do not flow back through it (a
+    /// detached ``Tensor``; the value itself for fixed-size states).
+    var withoutDerivative: Self { get }
 }
 
 // MARK: - Fixed-size states
@@ -109,6 +113,9 @@ extension FixedSizeState {
 
     @inlinable @inline(__always)
     public func adding(_ w: Scalar, times other: Self) -> Self { self + w * other }
+
+    @inlinable @inline(__always)
+    public var withoutDerivative: Self { self }
 }
 
 // MARK: - SIMD vectors
@@ -228,6 +235,9 @@ extension Tensor: ODEState {
     public func adding(_ w: Scalar, times other: Tensor) -> Tensor {
         Tensor.linearCombination(base: self, weights: [w], terms: [other])
     }
+
+    @inlinable
+    public var withoutDerivative: Tensor { detached }
 }
 
 // MARK: - Stage terms

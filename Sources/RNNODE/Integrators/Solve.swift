@@ -34,6 +34,9 @@
 ///   - saveAt: which states to keep (default every step).
 ///   - maxSteps: the step budget (accepted plus rejected steps); by default unlimited for fixed steps
 ///     and 1,000,000 for adaptive ones.
+///   - truncatedBackpropagation: with fixed steps, let gradients flow back through only the last
+///     this many steps (truncated backpropagation through time, Keras' `truncate_gradient`): the state
+///     is detached k·|Δt| before the end. Nil (the default) backpropagates through every step.
 /// - Returns: the solution. A solve that stops early — a non-finite state, an underflowing step, an
 ///   exhausted budget — returns normally with ``Solution/status`` saying why and the trajectory up
 ///   to that point; call ``Solution/checked()`` to turn that into an error.
@@ -42,9 +45,13 @@
 public func solve<Field: VectorField>(
     _ field: Field, initialState: Field.State, from t0: Field.State.Scalar, to t1: Field.State.Scalar,
     method: ButcherTableau = .dopri5, step: StepSizeControl<Field.State.Scalar> = .adaptive(),
-    saveAt: SaveAt<Field.State.Scalar> = .steps, maxSteps: Int? = nil
+    saveAt: SaveAt<Field.State.Scalar> = .steps, maxSteps: Int? = nil, truncatedBackpropagation: Int? = nil
 ) throws(SolveError) -> Solution<Field.State> {
     let plan = try IntegrationPlan(t0: t0, t1: t1, method: method, step: step, saveAt: saveAt, maxSteps: maxSteps)
+    if let steps = truncatedBackpropagation {
+        guard case .fixed = step.mode else { throw .invalidTruncation("it needs fixed steps") }
+        guard steps >= 1 else { throw .invalidTruncation("the number of steps must be at least 1, got \(steps)") }
+    }
     guard initialState.isFinite else { throw .nonFiniteInitialState }
     if let name = field.firstNonFiniteParameter() { throw .nonFiniteParameter(name: name) }
 
@@ -63,7 +70,8 @@ public func solve<Field: VectorField>(
     let stepper = RungeKuttaStepper(method, filler: initialState)
     switch step.mode {
     case .fixed(let dt):
-        integrateFixed(field, stepper, initialState, f0, plan, dt: dt, into: &solution)
+        let cut = truncatedBackpropagation.map { t1 - plan.direction * Field.State.Scalar($0) * Swift.abs(dt) }
+        integrateFixed(field, stepper, initialState, f0, plan, dt: dt, detachingAt: cut, into: &solution)
     case .adaptive(let settings):
         integrateAdaptive(field, stepper, method, initialState, f0, plan, settings, into: &solution)
     }
@@ -202,7 +210,8 @@ struct IntegrationPlan<Scalar: TensorScalar> {
 @inlinable
 func integrateFixed<Field: VectorField>(
     _ field: Field, _ stepper: RungeKuttaStepper<Field.State>, _ y0: Field.State, _ f0: Field.State,
-    _ plan: IntegrationPlan<Field.State.Scalar>, dt: Field.State.Scalar, into solution: inout Solution<Field.State>
+    _ plan: IntegrationPlan<Field.State.Scalar>, dt: Field.State.Scalar, detachingAt cut: Field.State.Scalar?,
+    into solution: inout Solution<Field.State>
 ) {
     typealias Scalar = Field.State.Scalar
     typealias State = Field.State
@@ -228,10 +237,17 @@ func integrateFixed<Field: VectorField>(
     var evaluations = 1  // f0
     let newEvaluations = stepper.stageCount - 1
     var status = SolveStatus<Scalar>.success
+    var detachPending = cut != nil
 
     /// One step of size h to the time `next`; false when it produced a non-finite state.
     @inline(__always)
     func advance(_ h: Scalar, to next: Scalar) -> Bool {
+        if detachPending, let cut, direction * (t - cut) >= -snap {
+            // Truncated backpropagation: gradients stop here (the state and the carried slope).
+            y = y.withoutDerivative
+            slope = slope?.withoutDerivative
+            detachPending = false
+        }
         let k0: State
         if let slope {
             k0 = slope

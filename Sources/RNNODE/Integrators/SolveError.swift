@@ -30,6 +30,8 @@ public enum SolveError: Error, Equatable, Sendable, CustomStringConvertible {
     case methodNotAdaptive(method: String)
     /// A step budget below 1.
     case invalidMaxSteps(Int)
+    /// Truncated backpropagation asked for with adaptive steps or a step count below 1.
+    case invalidTruncation(String)
     /// A solve that did not reach the end of its span (from ``Solution/checked()``).
     case integrationFailed(String)
 
@@ -63,6 +65,8 @@ public enum SolveError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(method) has no embedded error estimate; use a fixed step or an adaptive method (bosh3, dopri5, tsit5)"
         case .invalidMaxSteps(let value):
             return "the step budget must be at least 1, got \(value)"
+        case .invalidTruncation(let message):
+            return "invalid truncated backpropagation: \(message)"
         case .integrationFailed(let reason):
             return "the solve did not reach the end of its span: \(reason)"
         }
