@@ -8,11 +8,11 @@ public func exp<T>(_ x: Tensor<T>) -> Tensor<T> {
     return x.recording(y) { g in Tensor.zipBroadcast(g, y, *) }
 }
 
-/// Natural logarithm elementwise. Derivative: 1/x.
+/// Natural logarithm elementwise. Derivative: 1/x (a zero cotangent contributes zero, also at x = 0).
 @inlinable
 public func log<T>(_ x: Tensor<T>) -> Tensor<T> {
     let c = x.detached
-    return x.recording(x.mapScalars(T.log)) { g in Tensor.zipBroadcast(g, c, /) }
+    return x.recording(x.mapScalars(T.log)) { g in Tensor.zipBroadcast(g, c) { $0 == 0 ? 0 : $0 / $1 } }
 }
 
 /// Hyperbolic tangent elementwise. Derivative: 1 − tanh²(x).
@@ -72,11 +72,11 @@ public func abs<T>(_ x: Tensor<T>) -> Tensor<T> {
     }
 }
 
-/// √x elementwise. Derivative: 1/(2√x).
+/// √x elementwise. Derivative: 1/(2√x) (a zero cotangent contributes zero, also at x = 0).
 @inlinable
 public func sqrt<T>(_ x: Tensor<T>) -> Tensor<T> {
     let y = x.mapScalars { $0.squareRoot() }
-    return x.recording(y) { g in Tensor.zipBroadcast(g, y) { $0 / (2 * $1) } }
+    return x.recording(y) { g in Tensor.zipBroadcast(g, y) { $0 == 0 ? 0 : $0 / (2 * $1) } }
 }
 
 /// x² elementwise. Derivative: 2x.
@@ -100,12 +100,12 @@ public func cos<T>(_ x: Tensor<T>) -> Tensor<T> {
     return x.recording(x.mapScalars(T.cos)) { g in Tensor.zipBroadcast(g, c) { -$0 * T.sin($1) } }
 }
 
-/// xᵖ elementwise for a constant exponent. Derivative: p xᵖ⁻¹.
+/// xᵖ elementwise for a constant exponent. Derivative: p xᵖ⁻¹ (a zero cotangent contributes zero).
 @inlinable
 public func pow<T>(_ x: Tensor<T>, _ p: T) -> Tensor<T> {
     let c = x.detached
     return x.recording(x.mapScalars { T.pow($0, p) }) { g in
-        Tensor.zipBroadcast(g, c) { $0 * p * T.pow($1, p - 1) }
+        Tensor.zipBroadcast(g, c) { $0 == 0 ? 0 : $0 * p * T.pow($1, p - 1) }
     }
 }
 

@@ -88,6 +88,16 @@ struct OperationGradientTests {
         expectGradientMatches(at: x, "logSoftmax") { weighted($0.logSoftmax(alongAxis: 0)) }
     }
 
+    /// A zero cotangent contributes zero even where the local derivative is infinite (√0, log 0), so
+    /// one entry's singularity does not poison the rows of a Jacobian that do not depend on it.
+    @Test func zeroCotangentsStayZeroAtSingularities() {
+        let j = jacobian(at: Tensor<Double>([4, 0])) { x in sqrt(x) + log(x + 1) }
+        #expect(j.scalars[0] == 0.25 + 0.2)
+        #expect(j.scalars[1] == 0)
+        #expect(j.scalars[2] == 0)
+        #expect(j.scalars[3] == .infinity)
+    }
+
     @Test func maxSharesTiesEqually() {
         let x = Tensor<Double>([1, 3, 3])
         let g = gradient(at: x) { $0.max() }
