@@ -38,6 +38,7 @@
 /// - Throws: ``SolveError`` for invalid inputs, or ``SolveError/integrationFailed(_:)`` if the forward
 ///   solve fails. If a backward solve fails (it re-integrates y backward, which can be unstable), the
 ///   gradients are NaN, so that a training loop stops with a clear message.
+@inlinable
 public func solveAdjoint<T: TensorScalar>(
     initialState: Tensor<T>, parameters: [Tensor<T>], times: [T],
     method: ButcherTableau = .dopri5, step: StepSizeControl<T> = .adaptive(), maxSteps: Int? = nil,

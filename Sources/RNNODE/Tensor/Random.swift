@@ -4,9 +4,10 @@
 /// `Double` used by ``Tensor/uniform(_:lower:upper:using:)`` and ``Tensor/normal(_:mean:standardDeviation:using:)``
 /// are this library's own, so tensors drawn from a seed are reproducible too.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var s0, s1, s2, s3: UInt64
+    @usableFromInline var s0, s1, s2, s3: UInt64
 
     /// A generator whose whole sequence is determined by `seed`.
+    @inlinable
     public init(seed: UInt64) {
         var x = seed
         func splitMix() -> UInt64 {
@@ -22,6 +23,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         s3 = splitMix()
     }
 
+    @inlinable
     public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17
@@ -53,6 +55,7 @@ extension RandomNumberGenerator {
 
 extension Tensor {
     /// A tensor of independent uniform samples in [lower, upper).
+    @inlinable
     public static func uniform(
         _ shape: [Int], lower: Scalar = 0, upper: Scalar = 1, using generator: inout some RandomNumberGenerator
     ) -> Tensor {
@@ -64,6 +67,7 @@ extension Tensor {
     }
 
     /// A tensor of independent normal samples with the given mean and standard deviation.
+    @inlinable
     public static func normal(
         _ shape: [Int], mean: Scalar = 0, standardDeviation: Scalar = 1,
         using generator: inout some RandomNumberGenerator

@@ -10,7 +10,9 @@ infix operator .== : ComparisonPrecedence
 infix operator .!= : ComparisonPrecedence
 
 extension Tensor {
+    @inlinable
     public static func .< (a: Tensor, b: Tensor) -> Tensor { zipBroadcast(a, b) { $0 < $1 ? 1 : 0 } }
+    @inlinable
     public static func .<= (a: Tensor, b: Tensor) -> Tensor { zipBroadcast(a, b) { $0 <= $1 ? 1 : 0 } }
     @inlinable
     public static func .> (a: Tensor, b: Tensor) -> Tensor { zipBroadcast(a, b) { $0 > $1 ? 1 : 0 } }

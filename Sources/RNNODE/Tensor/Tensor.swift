@@ -165,11 +165,13 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     }
 
     /// Gives the scalars to `body` for reading, without copying.
+    @inlinable
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R {
         try storage.withUnsafeBufferPointer(body)
     }
 
     /// Lets `body` modify the scalars in place. The result is a constant (see ``setScalar(_:at:)``).
+    @inlinable
     public mutating func withUnsafeMutableBufferPointer<R>(
         _ body: (inout UnsafeMutableBufferPointer<Scalar>) throws -> R
     ) rethrows -> R {
@@ -190,6 +192,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     public var doubles: [Double] { storage.map { Double($0) } }
 
     /// The same values converted to another scalar type (a constant).
+    @inlinable
     public func converted<Other: TensorScalar>(to: Other.Type = Other.self) -> Tensor<Other> {
         Tensor<Other>(shape: shape, storage: storage.map { Other($0) }, node: nil)
     }

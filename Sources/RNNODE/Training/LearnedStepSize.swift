@@ -11,11 +11,13 @@ public struct LearnedStepSize<Scalar: TensorScalar>: Trainable, Sendable {
 
     /// A learned step starting at `initial` (all entries positive): a scalar (shape `[]`) or one value
     /// per component.
+    @inlinable
     public init(_ initial: Tensor<Scalar>) {
         raw = ParameterTransform.softplus.inverse(initial)
     }
 
     /// A scalar learned step starting at `initial` > 0.
+    @inlinable
     public init(_ initial: Scalar) {
         self.init(Tensor(initial))
     }
@@ -38,6 +40,7 @@ public struct LearnedStepSize<Scalar: TensorScalar>: Trainable, Sendable {
 /// - Returns: the solution in the original time (times t₀ + n·Δt̄, n = 0…`steps` for `.steps`).
 /// - Throws: ``SolveError`` as ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:)``,
 ///   plus ``SolveError/invalidStepBounds(_:)`` if a step size is not positive.
+@inlinable
 public func solveSteps<Scalar: TensorScalar, Field: VectorField>(
     _ field: Field, initialState: Tensor<Scalar>, steps: Int, stepSize: Tensor<Scalar>, from t0: Scalar = 0,
     method: ButcherTableau = .rk4, saveAt: SaveAt<Scalar> = .steps, truncatedBackpropagation: Int? = nil

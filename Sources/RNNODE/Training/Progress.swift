@@ -116,6 +116,7 @@ public struct ProgressReporter {
 // MARK: - Number formatting (no Foundation)
 
 /// `1.234e-05` style, three significant decimals.
+@usableFromInline
 func formatScientific(_ value: Double) -> String {
     guard value.isFinite else { return "\(value)" }
     if value == 0 { return "0" }
@@ -131,6 +132,7 @@ func formatScientific(_ value: Double) -> String {
 }
 
 /// A fixed-point string with `digits` decimals.
+@usableFromInline
 func formatFixed(_ value: Double, digits: Int) -> String {
     guard value.isFinite else { return "\(value)" }
     let scale = tenToThe(digits)

@@ -86,6 +86,7 @@ extension Trainable {
 
     /// A copy whose parameters are variables of `tape` (so that operations on them are recorded), and
     /// those variables in the order of ``parameterPaths``, to ask the tape for gradients.
+    @inlinable
     public func recorded(on tape: Tape<Scalar>) -> (model: Self, variables: [Tensor<Scalar>]) {
         var copy = self
         let variables = parameters.map { tape.variable($0) }
@@ -107,6 +108,7 @@ extension Trainable {
 
     /// A copy whose parameters are taken, in order, from the rank-1 tensor `flat` (the inverse of
     /// ``flattenedParameters``). Operations on `flat` are kept: if it is recorded, so are the parameters.
+    @inlinable
     public func withFlattenedParameters(_ flat: Tensor<Scalar>) -> Self {
         let shapes = parameters.map(\.shape)
         let sizes = shapes.map { $0.reduce(1, *) }
@@ -190,6 +192,7 @@ public enum ParameterTransform: Sendable, Equatable {
 /// let states = try solveAdjoint(model, initialState: y0, times: times, method: .dopri5,
 ///                               step: .adaptive(rtol: 1e-7, atol: 1e-9))
 /// ```
+@inlinable
 public func solveAdjoint<Field: VectorField & Trainable & Sendable>(
     _ field: Field, initialState: Tensor<Field.Scalar>, times: [Field.Scalar], method: ButcherTableau = .dopri5,
     step: StepSizeControl<Field.Scalar> = .adaptive(), maxSteps: Int? = nil

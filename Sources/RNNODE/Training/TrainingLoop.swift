@@ -85,6 +85,9 @@ public struct TrainingResult<Scalar: TensorScalar>: Sendable {
     /// Why training stopped.
     public var stopReason: TrainingStopReason = .maxSteps
 
+    @usableFromInline
+    init() {}
+
     /// The last loss computed.
     public var finalLoss: Scalar? { losses.last }
 }
@@ -119,6 +122,7 @@ public struct TrainingResult<Scalar: TensorScalar>: Sendable {
 ///   - label: the name in progress lines.
 ///   - loss: computes the scalar loss of a model whose parameters are recorded.
 @discardableResult
+@inlinable
 public func train<Model: Trainable, Opt: Optimizer>(
     _ model: inout Model, optimizer: inout Opt, until stopping: StoppingCriteria<Model.Scalar>,
     clipping: GradientClipping<Model.Scalar> = .none, seed: UInt64 = 0, progress: ProgressStyle = .automatic,
@@ -206,6 +210,7 @@ extension LevenbergMarquardt {
     /// A residual function whose solve fails should return NaN residuals: the trial step is then
     /// rejected and the damping increased.
     @discardableResult
+    @inlinable
     public func minimize<Model: Trainable>(
         _ model: inout Model, progress: ((LevenbergMarquardtProgress<Scalar>) -> Void)? = nil,
         residuals: (Model) throws -> Tensor<Scalar>
