@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "RNNODE", targets: ["RNNODE"]),
         .executable(name: "competition", targets: ["Competition"]),
+        .executable(name: "infer-parameters", targets: ["InferParameters"]),
         .executable(name: "rnnode-bench", targets: ["Benchmark"]),
     ],
     targets: [
@@ -15,6 +16,8 @@ let package = Package(
         .target(name: "ExampleSupport", dependencies: ["RNNODE"], path: "Examples/ExampleSupport"),
         .executableTarget(
             name: "Competition", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/Competition"),
+        .executableTarget(
+            name: "InferParameters", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/InferParameters"),
         .executableTarget(
             name: "Benchmark", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/Benchmark",
             exclude: ["peers"]),

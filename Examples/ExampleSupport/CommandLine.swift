@@ -2,8 +2,8 @@ import Foundation
 
 /// A small declarative command-line parser for the example executables: `--name value` options,
 /// `--flag` switches and positional arguments, with generated `--help` and clear errors.
-public struct CommandLineInterface {
-    struct Option {
+public struct CommandLineInterface: Sendable {
+    struct Option: Sendable {
         let name: String
         let placeholder: String?  // nil for a flag
         let defaultValue: String?

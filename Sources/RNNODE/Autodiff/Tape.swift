@@ -99,13 +99,17 @@ public final class Tape<Scalar: TensorScalar>: Sendable {
         }
         precondition(outputNode.tape === self, "gradient of a tensor recorded on another tape")
         let list = records.withLock { $0 }
-        var wanted = Set<Int>()
-        for input in inputs { if let node = input.node { wanted.insert(node.index) } }
+        var wanted = [Bool](repeating: false, count: outputNode.index + 1)
+        for input in inputs {
+            if let node = input.node, node.index <= outputNode.index { wanted[node.index] = true }
+        }
         var grads = [Tensor<Scalar>?](repeating: nil, count: outputNode.index + 1)
         grads[outputNode.index] = seed.detached
         func accumulate(_ g: Tensor<Scalar>, into index: Int) {
-            if let existing = grads[index] {
-                grads[index] = existing.adding(g)
+            if var existing = grads[index] {
+                grads[index] = nil  // release the array's reference so the sum can reuse the buffer
+                existing.accumulate(g)
+                grads[index] = existing
             } else {
                 grads[index] = g
             }
@@ -118,16 +122,17 @@ public final class Tape<Scalar: TensorScalar>: Sendable {
                 continue
             case .one(let a, let pa):
                 accumulate(pa(g), into: a)
-            case .two(let a, let pa, let b, let pb):
-                accumulate(pa(g), into: a)
-                accumulate(pb(g), into: b)
+            case .two(let a, let b, let pullback):
+                let (ga, gb) = pullback(g, a >= 0, b >= 0)
+                if a >= 0, let ga { accumulate(ga, into: a) }
+                if b >= 0, let gb { accumulate(gb, into: b) }
             case .many(let operands, let pullback):
                 let operandGrads = pullback(g)
                 for (operand, operandGrad) in zip(operands, operandGrads) {
                     if let operandGrad { accumulate(operandGrad, into: operand) }
                 }
             }
-            if !wanted.contains(index) { grads[index] = nil }
+            if !wanted[index] { grads[index] = nil }
         }
         return inputs.map { input in
             guard let node = input.node, node.index < grads.count, let g = grads[node.index] else {
@@ -158,8 +163,9 @@ enum TapeRecord<Scalar: TensorScalar>: Sendable {
     case leaf
     /// One recorded operand.
     case one(Int, Pullback<Scalar>)
-    /// Two recorded operands.
-    case two(Int, Pullback<Scalar>, Int, Pullback<Scalar>)
+    /// Two operands (index −1 for a constant one); the pullback is told which gradients are needed
+    /// and returns them (nil for one not needed).
+    case two(Int, Int, @Sendable (Tensor<Scalar>, Bool, Bool) -> (Tensor<Scalar>?, Tensor<Scalar>?))
     /// Any number of operands; the pullback returns one gradient per operand (nil for none).
     case many([Int], @Sendable (Tensor<Scalar>) -> [Tensor<Scalar>?])
 }
@@ -188,21 +194,15 @@ extension Tensor {
     }
 
     /// `value`, recorded as the result of a two-operand operation (when either operand is recorded).
-    /// Only the pullbacks of recorded operands are kept.
+    /// `pullback(g, needsA, needsB)` returns the gradients of the operands that need one (one closure
+    /// per operation, and no work for a constant operand).
     @inlinable
     static func recording(
         _ value: Tensor, _ a: Tensor, _ b: Tensor,
-        pullbackA: @escaping Pullback<Scalar>, pullbackB: @escaping Pullback<Scalar>
+        pullback: @escaping @Sendable (Tensor, _ needsA: Bool, _ needsB: Bool) -> (Tensor?, Tensor?)
     ) -> Tensor {
         guard let tape = commonTape(a, b) else { return value }
-        let record: TapeRecord<Scalar>
-        switch (a.node, b.node) {
-        case (let x?, let y?): record = .two(x.index, pullbackA, y.index, pullbackB)
-        case (let x?, nil): record = .one(x.index, pullbackA)
-        case (nil, let y?): record = .one(y.index, pullbackB)
-        case (nil, nil): return value
-        }
-        let index = tape.append(record)
+        let index = tape.append(.two(a.node?.index ?? -1, b.node?.index ?? -1, pullback))
         return Tensor(shape: value.shape, storage: value.storage, node: TapeNode(tape: tape, index: index))
     }
 
@@ -222,13 +222,17 @@ extension Tensor {
             }
         }
         guard let tape else { return value }
-        // Constant operands get index -1 and their gradients are dropped by filtering below.
-        let recordedPositions = operands.indices.filter { operands[$0].node != nil }
-        let indices = recordedPositions.map { operands[$0].node!.index }
-        let allRecorded = recordedPositions.count == operands.count
-        let record = TapeRecord<Scalar>.many(indices) { g in
-            let all = pullback(g)
-            return allRecorded ? all : recordedPositions.map { all[$0] }
+        let record: TapeRecord<Scalar>
+        if operands.allSatisfy({ $0.node != nil }) {
+            record = .many(operands.map { $0.node!.index }, pullback)
+        } else {
+            // Gradients of constant operands are dropped.
+            let recordedPositions = operands.indices.filter { operands[$0].node != nil }
+            let indices = recordedPositions.map { operands[$0].node!.index }
+            record = .many(indices) { g in
+                let all = pullback(g)
+                return recordedPositions.map { all[$0] }
+            }
         }
         let index = tape.append(record)
         return Tensor(shape: value.shape, storage: value.storage, node: TapeNode(tape: tape, index: index))

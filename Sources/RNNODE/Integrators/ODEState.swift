@@ -195,7 +195,7 @@ extension Tensor: ODEState {
     public static func squaredErrorNorm(
         _ h: Scalar, _ terms: StageTerms<Tensor>, _ y0: Tensor, _ y1: Tensor, rtol: Scalar, atol: Scalar
     ) -> Scalar {
-        var e = [Scalar](repeating: 0, count: y0.scalarCount)
+        var e = TensorStorage<Scalar>(repeating: 0, count: y0.scalarCount)
         e.withUnsafeMutableBufferPointer { e in
             for n in 0..<terms.count {
                 let w = h * terms.weight(n)

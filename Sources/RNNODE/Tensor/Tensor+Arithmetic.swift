@@ -11,8 +11,9 @@ extension Tensor {
         let value = zipBroadcast(a, b, +)
         guard a.node != nil || b.node != nil else { return value }
         let (sa, sb) = (a.shape, b.shape)
-        return recording(
-            value, a, b, pullbackA: { $0.unbroadcast(to: sa) }, pullbackB: { $0.unbroadcast(to: sb) })
+        return recording(value, a, b) { g, needsA, needsB in
+            (needsA ? g.unbroadcast(to: sa) : nil, needsB ? g.unbroadcast(to: sb) : nil)
+        }
     }
 
     /// Elementwise difference, broadcasting.
@@ -21,9 +22,9 @@ extension Tensor {
         let value = zipBroadcast(a, b, -)
         guard a.node != nil || b.node != nil else { return value }
         let (sa, sb) = (a.shape, b.shape)
-        return recording(
-            value, a, b, pullbackA: { $0.unbroadcast(to: sa) },
-            pullbackB: { $0.mapScalars { -$0 }.unbroadcast(to: sb) })
+        return recording(value, a, b) { g, needsA, needsB in
+            (needsA ? g.unbroadcast(to: sa) : nil, needsB ? g.mapScalars { -$0 }.unbroadcast(to: sb) : nil)
+        }
     }
 
     /// Elementwise product, broadcasting.
@@ -32,9 +33,12 @@ extension Tensor {
         let value = zipBroadcast(a, b, *)
         guard a.node != nil || b.node != nil else { return value }
         let (ca, cb) = (a.detached, b.detached)
-        return recording(
-            value, a, b, pullbackA: { zipBroadcast($0, cb, *).unbroadcast(to: ca.shape) },
-            pullbackB: { zipBroadcast($0, ca, *).unbroadcast(to: cb.shape) })
+        return recording(value, a, b) { g, needsA, needsB in
+            (
+                needsA ? zipBroadcast(g, cb, *).unbroadcast(to: ca.shape) : nil,
+                needsB ? zipBroadcast(g, ca, *).unbroadcast(to: cb.shape) : nil
+            )
+        }
     }
 
     /// Elementwise quotient, broadcasting.
@@ -44,12 +48,13 @@ extension Tensor {
         guard a.node != nil || b.node != nil else { return value }
         let (cb, q) = (b.detached, value)
         let sa = a.shape
-        return recording(
-            value, a, b, pullbackA: { zipBroadcast($0, cb, /).unbroadcast(to: sa) },
-            pullbackB: { g in
+        return recording(value, a, b) { g, needsA, needsB in
+            (
+                needsA ? zipBroadcast(g, cb, /).unbroadcast(to: sa) : nil,
                 // d(a/b)/db = −(a/b)/b
-                zipBroadcast(zipBroadcast(g, q, *), cb, { -$0 / $1 }).unbroadcast(to: cb.shape)
-            })
+                needsB ? zipBroadcast(zipBroadcast(g, q, *), cb, { -$0 / $1 }).unbroadcast(to: cb.shape) : nil
+            )
+        }
     }
 
     /// Elementwise negation.
@@ -150,8 +155,13 @@ extension Tensor {
         }
         let value = Tensor(shape: base.shape, storage: out, node: nil)
         guard base.node != nil || terms.contains(where: { $0.node != nil }) else { return value }
-        return recording(value, operands: [base] + terms) { g in
-            [g] + weights.map { w in w == 0 ? nil : g.mapScalars { $0 * w } }
+        var operands = [base]
+        operands.append(contentsOf: terms)
+        return recording(value, operands: operands) { g in
+            var grads: [Tensor?] = [g]
+            grads.reserveCapacity(weights.count + 1)
+            for w in weights { grads.append(w == 0 ? nil : g.mapScalars { $0 * w }) }
+            return grads
         }
     }
 }

@@ -73,13 +73,12 @@ extension Tensor {
     static func zipBroadcast(_ a: Tensor, _ b: Tensor, _ op: (Scalar, Scalar) -> Scalar) -> Tensor {
         if a.shape == b.shape {
             let n = a.storage.count
-            let out = [Scalar](unsafeUninitializedCapacity: n) { buffer, count in
+            let out = TensorStorage<Scalar>(count: n) { buffer in
                 a.storage.withUnsafeBufferPointer { x in
                     b.storage.withUnsafeBufferPointer { y in
                         for i in 0..<n { buffer[i] = op(x[i], y[i]) }
                     }
                 }
-                count = n
             }
             return Tensor(shape: a.shape, storage: out, node: nil)
         }
@@ -101,7 +100,7 @@ extension Tensor {
         let inner = shape.last ?? 1
         let aInner = aStrides.last ?? 0
         let bInner = bStrides.last ?? 0
-        let out = [Scalar](unsafeUninitializedCapacity: total) { buffer, count in
+        let out = TensorStorage<Scalar>(count: total) { buffer in
             a.storage.withUnsafeBufferPointer { x in
                 b.storage.withUnsafeBufferPointer { y in
                     forEachRow(of: shape, aStrides: aStrides, bStrides: bStrides) { o, ao, bo in
@@ -109,7 +108,6 @@ extension Tensor {
                     }
                 }
             }
-            count = total
         }
         return Tensor(shape: shape, storage: out, node: nil)
     }
@@ -118,11 +116,10 @@ extension Tensor {
     @inlinable @inline(__always)
     func mapScalars(_ op: (Scalar) -> Scalar) -> Tensor {
         let n = storage.count
-        let out = [Scalar](unsafeUninitializedCapacity: n) { buffer, count in
+        let out = TensorStorage<Scalar>(count: n) { buffer in
             storage.withUnsafeBufferPointer { x in
                 for i in 0..<n { buffer[i] = op(x[i]) }
             }
-            count = n
         }
         return Tensor(shape: shape, storage: out, node: nil)
     }
@@ -147,20 +144,19 @@ extension Tensor {
         return Tensor(shape: newShape, storage: storage, node: nil)
     }
 
-    /// Elementwise sum of two tensors of the same shape, reusing `self`'s storage when it is unique.
-    /// Used to accumulate gradients.
+    /// Adds `other` (of the same shape) elementwise, in place when the storage is not shared. Used to
+    /// accumulate gradients (no recording).
     @inlinable
-    func adding(_ other: Tensor) -> Tensor {
+    mutating func accumulate(_ other: Tensor) {
         precondition(
             shape == other.shape,
             "accumulating gradients of shapes \(describeShape(shape)) and \(describeShape(other.shape))")
-        var result = self.detached
-        result.storage.withUnsafeMutableBufferPointer { x in
+        node = nil
+        storage.withUnsafeMutableBufferPointer { x in
             other.storage.withUnsafeBufferPointer { y in
                 for i in 0..<x.count { x[i] += y[i] }
             }
         }
-        return result
     }
 
     // MARK: - Broadcasting as an operation

@@ -49,9 +49,11 @@ extension Tensor {
         let take = Tensor.zipBroadcast(other.detached, m) { $1 != 0 ? $0 : 0 }
         let value = Tensor.zipBroadcast(keep, take, +)
         let (sa, sb) = (self.shape, other.shape)
-        return Tensor.recording(
-            value, self, other,
-            pullbackA: { g in Tensor.zipBroadcast(g, m) { $1 == 0 ? $0 : 0 }.unbroadcast(to: sa) },
-            pullbackB: { g in Tensor.zipBroadcast(g, m) { $1 != 0 ? $0 : 0 }.unbroadcast(to: sb) })
+        return Tensor.recording(value, self, other) { g, needsA, needsB in
+            (
+                needsA ? Tensor.zipBroadcast(g, m) { $1 == 0 ? $0 : 0 }.unbroadcast(to: sa) : nil,
+                needsB ? Tensor.zipBroadcast(g, m) { $1 != 0 ? $0 : 0 }.unbroadcast(to: sb) : nil
+            )
+        }
     }
 }

@@ -115,16 +115,16 @@ public func pow<T>(_ x: Tensor<T>, _ y: Tensor<T>) -> Tensor<T> {
     let value = Tensor.zipBroadcast(x, y) { T.pow($0, $1) }
     guard x.isRecorded || y.isRecorded else { return value }
     let (cx, cy) = (x.detached, y.detached)
-    return Tensor.recording(
-        value, x, y,
-        pullbackA: { g in
-            Tensor.zipBroadcast(g, Tensor.zipBroadcast(cx, cy) { $1 * T.pow($0, $1 - 1) }, *).unbroadcast(
-                to: cx.shape)
-        },
-        pullbackB: { g in
-            let dy = Tensor.zipBroadcast(value, cx) { p, base in base == 0 ? 0 : p * T.log(base) }
-            return Tensor.zipBroadcast(g, dy, *).unbroadcast(to: cy.shape)
-        })
+    return Tensor.recording(value, x, y) { g, needsX, needsY in
+        let dx = needsX
+            ? Tensor.zipBroadcast(g, Tensor.zipBroadcast(cx, cy) { $1 * T.pow($0, $1 - 1) }, *).unbroadcast(to: cx.shape)
+            : nil
+        let dy = needsY
+            ? Tensor.zipBroadcast(g, Tensor.zipBroadcast(value, cx) { p, base in base == 0 ? 0 : p * T.log(base) }, *)
+                .unbroadcast(to: cy.shape)
+            : nil
+        return (dx, dy)
+    }
 }
 
 /// Each element clamped to `[lower, upper]`. Derivative: 1 inside the interval (ends included), else 0.
@@ -158,8 +158,10 @@ func selectBroadcast<T>(_ a: Tensor<T>, _ b: Tensor<T>, _ takeA: @escaping @Send
     guard a.isRecorded || b.isRecorded else { return value }
     let mask = Tensor.zipBroadcast(a.detached, b.detached) { takeA($0, $1) ? 1 : 0 }
     let (sa, sb) = (a.shape, b.shape)
-    return Tensor.recording(
-        value, a, b,
-        pullbackA: { g in Tensor.zipBroadcast(g, mask, *).unbroadcast(to: sa) },
-        pullbackB: { g in Tensor.zipBroadcast(g, mask) { $0 * (1 - $1) }.unbroadcast(to: sb) })
+    return Tensor.recording(value, a, b) { g, needsA, needsB in
+        (
+            needsA ? Tensor.zipBroadcast(g, mask, *).unbroadcast(to: sa) : nil,
+            needsB ? Tensor.zipBroadcast(g, mask) { $0 * (1 - $1) }.unbroadcast(to: sb) : nil
+        )
+    }
 }

@@ -24,10 +24,12 @@ public func matmul<T>(_ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T> {
     let value = batchedMatmulKernel(a, b, transposeA: false, transposeB: false)
     guard a.isRecorded || b.isRecorded else { return value }
     let (ca, cb) = (a.detached, b.detached)
-    return Tensor.recording(
-        value, a, b,
-        pullbackA: { g in batchedMatmulKernel(g, cb, transposeA: false, transposeB: true).unbroadcast(to: ca.shape) },
-        pullbackB: { g in batchedMatmulKernel(ca, g, transposeA: true, transposeB: false).unbroadcast(to: cb.shape) })
+    return Tensor.recording(value, a, b) { g, needsA, needsB in
+        (
+            needsA ? batchedMatmulKernel(g, cb, transposeA: false, transposeB: true).unbroadcast(to: ca.shape) : nil,
+            needsB ? batchedMatmulKernel(ca, g, transposeA: true, transposeB: false).unbroadcast(to: cb.shape) : nil
+        )
+    }
 }
 
 /// op(A) · op(B) for rank ≥ 2 operands with broadcast batch axes, where op transposes the last two
@@ -51,7 +53,7 @@ func batchedMatmulKernel<T>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, tr
     let batchCount = batch.reduce(1, *)
     let aStrides = broadcastStrides(aBatch, to: batch)
     let bStrides = broadcastStrides(bBatch, to: batch)
-    var out = [T](repeating: 0, count: batchCount * m * n)
+    var out = TensorStorage<T>(repeating: 0, count: batchCount * m * n)
     out.withUnsafeMutableBufferPointer { c in
         a.storage.withUnsafeBufferPointer { x in
             b.storage.withUnsafeBufferPointer { y in

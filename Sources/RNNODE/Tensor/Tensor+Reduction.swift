@@ -6,6 +6,8 @@ extension Tensor {
     @inlinable
     func normalizedAxes(_ axes: [Int]) -> [Int] {
         if axes.count == 1 { return [normalizedAxis(axes[0])] }
+        let normalized = axes.map(normalizedAxis)
+        if zip(normalized, normalized.dropFirst()).allSatisfy({ $0 < $1 }) { return normalized }  // sorted, distinct
         let result = Set(
             axes.map { axis -> Int in
                 let a = axis < 0 ? axis + rank : axis
@@ -38,14 +40,12 @@ extension Tensor {
         let axes = normalizedAxes(axes)
         let outShape = reducedShape(axes, keepingDims: keepingDims)
         let outCount = outShape.reduce(1, *)
-        var out = [Scalar](repeating: initial, count: outCount)
         if axes.count == rank {
             // Everything into one scalar.
-            var acc = initial
-            for v in storage { acc = combine(acc, v) }
-            out[0] = acc
-            return Tensor(shape: outShape, storage: out, node: nil)
+            let total = storage.withUnsafeBufferPointer { $0.reduce(initial, combine) }
+            return Tensor(shape: outShape, storage: TensorStorage(repeating: total, count: 1), node: nil)
         }
+        var out = TensorStorage<Scalar>(repeating: initial, count: outCount)
         // View the output as broadcast to the input shape: stride 0 along reduced axes.
         let keptShape = shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
         let outStrides = broadcastStrides(keptShape, to: shape)

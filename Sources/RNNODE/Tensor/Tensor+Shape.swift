@@ -93,13 +93,12 @@ extension Tensor {
         let inner = outShape.last ?? 1
         let innerStride = inStrides.last ?? 0
         let n = scalarCount
-        let out = [Scalar](unsafeUninitializedCapacity: n) { buffer, count in
+        let out = TensorStorage<Scalar>(count: n) { buffer in
             storage.withUnsafeBufferPointer { x in
                 forEachRow(of: outShape, aStrides: inStrides, bStrides: inStrides) { o, ao, _ in
                     for j in 0..<inner { buffer[o + j] = x[ao + j * innerStride] }
                 }
             }
-            count = n
         }
         return Tensor(shape: outShape, storage: out, node: nil)
     }
@@ -187,7 +186,7 @@ extension Tensor {
         var outShape = shape
         outShape[axis] = indices.count
         let n = outer * indices.count * inner
-        let out = [Scalar](unsafeUninitializedCapacity: n) { buffer, count in
+        let out = TensorStorage<Scalar>(count: n) { buffer in
             storage.withUnsafeBufferPointer { x in
                 var position = 0
                 for o in 0..<outer {
@@ -198,7 +197,6 @@ extension Tensor {
                     }
                 }
             }
-            count = n
         }
         return Tensor(shape: outShape, storage: out, node: nil)
     }
@@ -209,7 +207,7 @@ extension Tensor {
         let outer = target[..<axis].reduce(1, *)
         let length = target[axis]
         let inner = target[(axis + 1)...].reduce(1, *)
-        var out = [Scalar](repeating: 0, count: target.reduce(1, *))
+        var out = TensorStorage<Scalar>(repeating: 0, count: target.reduce(1, *))
         out.withUnsafeMutableBufferPointer { y in
             storage.withUnsafeBufferPointer { g in
                 var position = 0
@@ -246,12 +244,16 @@ extension Tensor {
         let lengths = tensors.map { $0.shape[a] }
         var outShape = first.shape
         outShape[a] = lengths.reduce(0, +)
-        var out = [Scalar]()
-        out.reserveCapacity(outShape.reduce(1, *))
-        for o in 0..<outer {
-            for (t, length) in zip(tensors, lengths) {
-                let chunk = length * inner
-                out.append(contentsOf: t.storage[(o * chunk)..<((o + 1) * chunk)])
+        let out = TensorStorage<Scalar>(count: outShape.reduce(1, *)) { target in
+            var position = 0
+            for o in 0..<outer {
+                for (t, length) in zip(tensors, lengths) {
+                    let chunk = length * inner
+                    t.storage.withUnsafeBufferPointer { source in
+                        for j in 0..<chunk { target[position + j] = source[o * chunk + j] }
+                    }
+                    position += chunk
+                }
             }
         }
         let value = Tensor(shape: outShape, storage: out, node: nil)
@@ -279,7 +281,7 @@ extension Tensor {
         let count = tensors.count
         var outShape = shape
         outShape.insert(count, at: a)
-        let out = [Scalar](unsafeUninitializedCapacity: outer * count * block) { buffer, initialized in
+        let out = TensorStorage<Scalar>(count: outer * count * block) { buffer in
             for (k, t) in tensors.enumerated() {
                 t.storage.withUnsafeBufferPointer { x in
                     for o in 0..<outer {
@@ -288,19 +290,17 @@ extension Tensor {
                     }
                 }
             }
-            initialized = outer * count * block
         }
         let value = Tensor(shape: outShape, storage: out, node: nil)
         self = Tensor.recording(value, operands: tensors) { g in
             (0..<count).map { k in
-                let part = [Scalar](unsafeUninitializedCapacity: outer * block) { buffer, initialized in
+                let part = TensorStorage<Scalar>(count: outer * block) { buffer in
                     g.storage.withUnsafeBufferPointer { y in
                         for o in 0..<outer {
                             let source = (o * count + k) * block
                             for j in 0..<block { buffer[o * block + j] = y[source + j] }
                         }
                     }
-                    initialized = outer * block
                 }
                 return Tensor(shape: shape, storage: part, node: nil)
             }

@@ -18,12 +18,12 @@
 public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// The length of each axis, outermost first.
     public let shape: [Int]
-    @usableFromInline var storage: [Scalar]
+    @usableFromInline var storage: TensorStorage<Scalar>
     /// Where this tensor lives on a tape, if it is recorded.
     @usableFromInline var node: TapeNode<Scalar>?
 
     @inlinable
-    init(shape: [Int], storage: [Scalar], node: TapeNode<Scalar>?) {
+    init(shape: [Int], storage: TensorStorage<Scalar>, node: TapeNode<Scalar>?) {
         self.shape = shape
         self.storage = storage
         self.node = node
@@ -40,19 +40,19 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         precondition(
             shape.reduce(1, *) == scalars.count,
             "Tensor shape \(shape) needs \(shape.reduce(1, *)) scalars, got \(scalars.count)")
-        self.init(shape: shape, storage: scalars, node: nil)
+        self.init(shape: shape, storage: TensorStorage(scalars), node: nil)
     }
 
     /// A rank-0 tensor holding `scalar`.
     @inlinable
     public init(_ scalar: Scalar) {
-        self.init(shape: [], storage: [scalar], node: nil)
+        self.init(shape: [], storage: TensorStorage(repeating: scalar, count: 1), node: nil)
     }
 
     /// A rank-1 tensor (a vector).
     @inlinable
     public init(_ vector: [Scalar]) {
-        self.init(shape: [vector.count], storage: vector, node: nil)
+        self.init(shape: [vector.count], storage: TensorStorage(vector), node: nil)
     }
 
     /// A rank-2 tensor (a matrix) from its rows.
@@ -63,14 +63,14 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         let columns = rows.first?.count ?? 0
         precondition(
             rows.allSatisfy { $0.count == columns }, "Tensor rows have different lengths: \(rows.map(\.count))")
-        self.init(shape: [rows.count, columns], storage: Array(rows.joined()), node: nil)
+        self.init(shape: [rows.count, columns], storage: TensorStorage(Array(rows.joined())), node: nil)
     }
 
     /// A tensor of the given shape with every scalar equal to `value`.
     @inlinable
     public init(repeating value: Scalar, shape: [Int]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor shape \(shape) has a negative axis")
-        self.init(shape: shape, storage: [Scalar](repeating: value, count: shape.reduce(1, *)), node: nil)
+        self.init(shape: shape, storage: TensorStorage(repeating: value, count: shape.reduce(1, *)), node: nil)
     }
 
     /// A tensor of zeros.
@@ -110,9 +110,9 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     @inlinable
     public var scalarCount: Int { storage.count }
 
-    /// The scalars in row-major order.
+    /// The scalars in row-major order (a new array on every access: read it once, not per element).
     @inlinable
-    public var scalars: [Scalar] { storage }
+    public var scalars: [Scalar] { storage.array }
 
     /// The single scalar of a tensor with one element.
     ///
@@ -126,14 +126,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// Whether every scalar is finite (no NaN or infinity).
     @inlinable
     public var isFinite: Bool {
-        storage.withUnsafeBufferPointer { buffer in
-            var finite = true
-            for value in buffer where !value.isFinite {
-                finite = false
-                break
-            }
-            return finite
-        }
+        storage.withUnsafeBufferPointer { buffer in !buffer.contains { !$0.isFinite } }
     }
 
     /// Reads one scalar by its full index, one entry per axis.
@@ -189,7 +182,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     public var isRecorded: Bool { node != nil }
 
     /// This tensor's values as `Double`s, in row-major order.
-    public var doubles: [Double] { storage.map { Double($0) } }
+    public var doubles: [Double] { storage.withUnsafeBufferPointer { $0.map { Double($0) } } }
 
     /// The same values converted to another scalar type (a constant).
     @inlinable

@@ -103,7 +103,7 @@ public func maskedSquaredError<T>(
     case .sum:
         return total
     case .mean:
-        let observed = weights.storage.reduce(0, +)
+        let observed = weights.storage.withUnsafeBufferPointer { $0.reduce(0, +) }
         return observed > 0 ? total / observed : total
     }
 }

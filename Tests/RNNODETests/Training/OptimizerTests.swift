@@ -323,6 +323,9 @@ struct TrainingOptimizerBehaviourTests {
     /// buffers are reallocated (no copy-on-write copies, no temporaries).
     @Test func updatesRunInPlace() {
         func address<T>(_ array: [T]) -> UnsafeRawPointer? { array.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } }
+        func address<T>(_ storage: TensorStorage<T>) -> UnsafeRawPointer? {
+            storage.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+        }
         let gradients = [Tensor<Double>.ones([64]), Tensor<Double>.ones([8, 8])]
         var parameters = [Tensor<Double>.zeros([64]), Tensor<Double>.zeros([8, 8])]
 
