@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "RNNODE", targets: ["RNNODE"]),
         .executable(name: "competition", targets: ["Competition"]),
         .executable(name: "infer-parameters", targets: ["InferParameters"]),
+        .executable(name: "spiral", targets: ["Spiral"]),
         .executable(name: "rnnode-bench", targets: ["Benchmark"]),
     ],
     targets: [
@@ -18,6 +19,7 @@ let package = Package(
             name: "Competition", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/Competition"),
         .executableTarget(
             name: "InferParameters", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/InferParameters"),
+        .executableTarget(name: "Spiral", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/Spiral"),
         .executableTarget(
             name: "Benchmark", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/Benchmark",
             exclude: ["peers"]),

@@ -1,5 +1,5 @@
 /// A JSON value for the one-line machine-readable summaries the examples and benchmarks print.
-public indirect enum JSONValue: ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral, ExpressibleByStringLiteral,
+public indirect enum JSONValue: Sendable, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral, ExpressibleByStringLiteral,
     ExpressibleByArrayLiteral, ExpressibleByBooleanLiteral
 {
     case number(Double)

@@ -10,46 +10,10 @@ import ExampleSupport
 import Foundation
 import RNNODE
 
-/// The competition model's six parameters θ = (r₁, r₂, a₁, a₂, 1/N₁, 1/N₂), stored as an
-/// unconstrained vector φ with θ = transform(φ).
-struct CompetitionParameters: Trainable, Sendable {
-    typealias Scalar = Double
-    var raw: Tensor<Double>
-    let transform: ParameterTransform
-
-    init(_ parameters: [Double], transform: ParameterTransform) {
-        self.transform = transform
-        raw = transform.inverse(Tensor(parameters))
-    }
-
-    /// θ (differentiable in φ).
-    var values: Tensor<Double> { transform(raw) }
-    var parameterPaths: [ParameterPath<Self>] { [.init("raw", \.raw)] }
-
-    /// Su's step_do for both species at once, clipped at ±1e5 as in the article. θ is split once per
-    /// solve, not at every evaluation.
-    var field: FieldClosure<Tensor<Double>> {
-        let theta = values
-        let r = theta[.range(0..<2)]
-        let a = theta[.range(2..<4)]
-        let inverseN = theta[.range(4..<6)]
-        return FieldClosure(parameters: ["θ": theta]) { _, x in
-            clip(r * x * (1 - inverseN * x) - a * x * x.reversed(alongAxis: 0), -1e5, 1e5)
-        }
-    }
-}
-
-let parameterNames = ["r1", "r2", "a1", "a2", "1/N1", "1/N2"]
-let trueParameters = [0.1, 0.3, 1e-4, 2e-4, 0.002, 0.003]
-let articleGuess = [0.1, 0.1, 0.001, 0.001, 0.001, 0.001]
-
-/// The article's table (time: x₁, x₂).
-let articleData = CSVTable(
-    header: ["t", "x1", "x2"],
-    rows: [
-        [0, 100, 150], [10, 165, 283], [15, 197, 290], [30, 280, 276], [36, 305, 269], [40, 318, 266],
-        [42, 324, 264],
-    ])
+let parameterNames = SuArticle.parameterNames
+let trueParameters = SuArticle.trueParameters
+let articleGuess = SuArticle.initialGuess
+let articleData = SuArticle.table
 
 // MARK: - Options
 
@@ -93,23 +57,13 @@ do {
     FileHandle.standardError.write(Data("infer-parameters: \(error)\n".utf8))
     exit(1)
 }
-guard let tColumn = data.column("t"), let x1Column = data.column("x1"), let x2Column = data.column("x2") else {
-    let missing = ["t", "x1", "x2"].filter { data.column($0) == nil }
-    fail("the data must have columns t, x1 and x2; missing \(missing.joined(separator: ", ")) (header: \(data.header.joined(separator: ",")))")
+let observations: CompetitionObservations
+do {
+    observations = try CompetitionObservations(data)
+} catch {
+    fail(error.description)
 }
-guard data.rows.count >= 2 else { fail("the data needs an initial row and at least one observation, got \(data.rows.count) rows") }
-let times: [Double] = tColumn.enumerated().reduce(into: []) { times, entry in
-    let (row, t) = entry
-    guard let t, t.isFinite else { fail("line \(row + 2): the time is missing or not finite") }
-    if let previous = times.last, t <= previous {
-        fail("line \(row + 2): times must increase, got \(t) after \(previous)")
-    }
-    times.append(t)
-}
-guard let x10 = x1Column[0], let x20 = x2Column[0] else {
-    fail("line 2: the first row is the initial state and needs both x1 and x2")
-}
-let initialState = Tensor<Double>([x10, x20])
+let times = observations.times
 
 let methodName = arguments.string("method")!.lowercased()
 guard let method = ButcherTableau.builtIn[methodName] else {
@@ -162,28 +116,8 @@ guard horizon >= times.last! else { fail("--horizon \(horizon) ends before the l
 
 // MARK: - The fit
 
-/// Observed entries (flat index time·2 + species) and their values.
-let observed: [(index: Int, value: Double)] = (1..<times.count).flatMap { row in
-    [x1Column, x2Column].enumerated().compactMap { species, column in column[row].map { (row * 2 + species, $0) } }
-}
-let observedIndices = observed.map(\.index)
-let observedValues = observed.map(\.value)
-guard !observedIndices.isEmpty else { fail("no observations after the initial row") }
-let target = Tensor<Double>(observedValues)
-let outputTimes = horizon > times.last! ? times + [horizon] : times
-
-/// Predicted minus observed at the observed entries; NaN if the solve fails (so that a wild trial
-/// step is rejected rather than fatal).
 func residuals(_ model: CompetitionParameters) -> Tensor<Double> {
-    guard
-        let solution = try? solve(
-            model.field, initialState: initialState, times: outputTimes, method: method, step: step, maxSteps: 20_000),
-        solution.succeeded
-    else {
-        return Tensor(repeating: .nan, shape: [observedIndices.count])
-    }
-    let predicted = Tensor(stacking: Array(solution.states.prefix(times.count))).reshaped(to: [-1])
-    return predicted.gathering(observedIndices, alongAxis: 0) - target
+    observations.residuals(of: model, method: method, step: step, horizon: horizon)
 }
 
 var model = CompetitionParameters(guess, transform: transform)
@@ -235,7 +169,7 @@ switch step.mode {
 case .fixed(let dt): stepDescription = "fixed Δt = \(dt)"
 case .adaptive(let settings): stepDescription = "adaptive, rtol = atol = \(settings.rtol)"
 }
-say("Competition model, \(observedIndices.count) observations at \(times.count - 1) times after t = \(times[0]).")
+say("Competition model, \(observations.observedIndices.count) observations at \(times.count - 1) times after t = \(times[0]).")
 say("Scheme: \(method.name), \(stepDescription), to t = \(horizon). Optimizer: \(optimizerName)"
     + (optimizerName == "lm" ? "" : ", learning rate \(learningRate)")
     + ", \(transform == .logarithmic ? "log" : "raw") parameters.")
@@ -262,7 +196,7 @@ let outputFolder = URL(fileURLWithPath: arguments.string("out")!, isDirectory: t
 do {
     let denseTimes = Array(stride(from: times[0], through: horizon, by: (horizon - times[0]) / 500))
     let curve = try solve(
-        model.field, initialState: initialState, times: denseTimes, method: .dopri5, step: .adaptive(rtol: 1e-10, atol: 1e-10),
+        model.field, initialState: observations.initialState, times: denseTimes, method: .dopri5, step: .adaptive(rtol: 1e-10, atol: 1e-10),
         maxSteps: 100_000
     ).checked()
     let x1 = curve.states.map { $0.scalars[0] }
@@ -274,10 +208,12 @@ do {
         yLabel: "population")
     plot.addLine(x: curve.times, y: x1, label: "x₁ fitted", color: .blue)
     plot.addLine(x: curve.times, y: x2, label: "x₂ fitted", color: .orange)
-    let observedTimes1 = zip(times, x1Column).compactMap { $1 == nil ? nil : $0 }
-    let observedTimes2 = zip(times, x2Column).compactMap { $1 == nil ? nil : $0 }
-    plot.addScatter(x: observedTimes1, y: x1Column.compactMap { $0 }, label: "x₁ observed", color: .blue, radius: 5)
-    plot.addScatter(x: observedTimes2, y: x2Column.compactMap { $0 }, label: "x₂ observed", color: .orange, radius: 5, marker: .square)
+    let observedTimes1 = zip(times, observations.x1).compactMap { $1 == nil ? nil : $0 }
+    let observedTimes2 = zip(times, observations.x2).compactMap { $1 == nil ? nil : $0 }
+    plot.addScatter(x: observedTimes1, y: observations.x1.compactMap { $0 }, label: "x₁ observed", color: .blue, radius: 5)
+    plot.addScatter(
+        x: observedTimes2, y: observations.x2.compactMap { $0 }, label: "x₂ observed", color: .orange, radius: 5,
+        marker: .square)
     plot.legend = .bottomRight
     try plot.write(to: outputFolder.appendingPathComponent("fit.svg"), createDirectories: true)
     say("Wrote \(outputFolder.appendingPathComponent("fit.svg").path) and fitted.csv")

@@ -26,6 +26,17 @@ public struct StoppingCriteria<Scalar: TensorScalar>: Sendable, Equatable {
     }
 }
 
+/// Averaging of the parameters over training (Polyak–Ruppert averaging), which removes much of the
+/// step-to-step noise of a stochastic optimizer from the final model.
+public enum ParameterAveraging: Sendable, Equatable {
+    /// The model ends with the last iterate.
+    case none
+    /// θ̄ ← decay·θ̄ + (1 − decay)·θ after every update, starting from the first update; the model ends
+    /// with θ̄. A decay of 0.99 averages over the last ~100 steps. The decay must be in [0, 1) (0 is the
+    /// last iterate); anything else is a precondition failure in ``train(_:optimizer:until:clipping:averaging:seed:progress:label:loss:)``.
+    case exponential(decay: Double)
+}
+
 /// Why training stopped.
 public enum TrainingStopReason: Sendable, Equatable, CustomStringConvertible {
     /// The step budget was used.
@@ -102,6 +113,7 @@ public struct TrainingResult<Scalar: TensorScalar>: Sendable {
 /// Failures never lose the model: if the loss or a gradient is NaN or infinite, if the update would
 /// make a parameter non-finite, or if `loss` throws (a solve that fails, say), training stops with a
 /// ``TrainingStopReason`` saying what and where, and `model` keeps the parameters of the last good step.
+/// With `averaging`, `model` ends with the averaged parameters instead of the last iterate.
 ///
 /// ```swift
 /// var optimizer = Adam<Double>(learningRate: 1e-3)
@@ -117,6 +129,7 @@ public struct TrainingResult<Scalar: TensorScalar>: Sendable {
 ///   - optimizer: its state persists across calls.
 ///   - stopping: the budget and stopping rules.
 ///   - clipping: gradient clipping applied before each update.
+///   - averaging: whether the final model is the last iterate or an average of the iterates.
 ///   - seed: seeds the generator passed to `loss`.
 ///   - progress: how to report progress (on standard error).
 ///   - label: the name in progress lines.
@@ -125,8 +138,8 @@ public struct TrainingResult<Scalar: TensorScalar>: Sendable {
 @inlinable
 public func train<Model: Trainable, Opt: Optimizer>(
     _ model: inout Model, optimizer: inout Opt, until stopping: StoppingCriteria<Model.Scalar>,
-    clipping: GradientClipping<Model.Scalar> = .none, seed: UInt64 = 0, progress: ProgressStyle = .automatic,
-    label: String = "training",
+    clipping: GradientClipping<Model.Scalar> = .none, averaging: ParameterAveraging = .none, seed: UInt64 = 0,
+    progress: ProgressStyle = .automatic, label: String = "training",
     loss: (Model, inout SeededGenerator) throws -> Tensor<Model.Scalar>
 ) -> TrainingResult<Model.Scalar> where Opt.Scalar == Model.Scalar {
     var result = TrainingResult<Model.Scalar>()
@@ -134,6 +147,10 @@ public func train<Model: Trainable, Opt: Optimizer>(
     var reporter = ProgressReporter(label: label, total: stopping.maxSteps, style: progress)
     let names = model.parameterPaths.map(\.name)
     var stepsWithoutImprovement = 0
+    var average: [Tensor<Model.Scalar>]? = nil
+    if case .exponential(let decay) = averaging {
+        precondition(decay >= 0 && decay < 1, "train: ParameterAveraging.exponential needs a decay in [0, 1), got \(decay)")
+    }
     result.stopReason = .maxSteps
 
     stepLoop: for step in Swift.stride(from: 1, through: stopping.maxSteps, by: 1) {
@@ -183,6 +200,11 @@ public func train<Model: Trainable, Opt: Optimizer>(
         }
         model.parameters = parameters
         result.steps = step
+        if case .exponential(let decay) = averaging {
+            average = average.map { previous in
+                zip(previous, parameters).map { $0 * Model.Scalar(decay) + $1 * Model.Scalar(1 - decay) }
+            } ?? parameters
+        }
 
         if let maxSeconds = stopping.maxSeconds, reporter.elapsedSeconds >= maxSeconds {
             result.stopReason = .timeBudget
@@ -193,6 +215,7 @@ public func train<Model: Trainable, Opt: Optimizer>(
             break stepLoop
         }
     }
+    if let average { model.parameters = average }
     result.seconds = reporter.elapsedSeconds
     var summary = "\(result.steps) steps in \(formatFixed(result.seconds, digits: 2)) s"
     if let finalLoss = result.finalLoss { summary += ", loss \(formatScientific(Double(finalLoss)))" }

@@ -119,6 +119,38 @@ struct TrainingLoopTests {
         expectClose(model.w.scalars, [3 - 0.5.squareRoot(), -2 - 0.5.squareRoot()], tolerance: 1e-12)
     }
 
+    /// With exponential averaging the model ends with θ̄ₙ = d·θ̄ₙ₋₁ + (1 − d)·θₙ, θ̄₁ = θ₁, where θₙ are the
+    /// iterates of the same training without averaging.
+    @Test func exponentialParameterAveraging() {
+        let loss: (Quadratic, inout SeededGenerator) -> Tensor<Double> = { m, _ in square(m.w - Tensor([1, 1])).sum() }
+        var plain = Quadratic()
+        var plainOptimizer = SGD<Double>(learningRate: 0.1)
+        var seen: [[Double]] = []  // the parameters each loss evaluation sees: θ₀, θ₁, …, θ₄
+        train(&plain, optimizer: &plainOptimizer, until: StoppingCriteria(maxSteps: 5), progress: quiet) { m, g in
+            seen.append(m.w.scalars)
+            return loss(m, &g)
+        }
+        let iterates = seen.dropFirst() + [plain.w.scalars]  // θ₁ … θ₅
+        var expected = iterates.first!
+        for iterate in iterates.dropFirst() { expected = zip(expected, iterate).map { 0.25 * $0 + 0.75 * $1 } }
+
+        var model = Quadratic()
+        var optimizer = SGD<Double>(learningRate: 0.1)
+        train(&model, optimizer: &optimizer, until: StoppingCriteria(maxSteps: 5), averaging: .exponential(decay: 0.25),
+              progress: quiet, loss: loss)
+        #expect(model.w.scalars != plain.w.scalars)
+        expectClose(model.w.scalars, expected, tolerance: 1e-15)
+    }
+
+    @Test func averagingDecayOutsideTheUnitIntervalIsRejected() async {
+        await #expect(processExitsWith: .failure) {
+            var model = Quadratic()
+            var optimizer = SGD<Double>(learningRate: 0.1)
+            train(&model, optimizer: &optimizer, until: StoppingCriteria(maxSteps: 1), averaging: .exponential(decay: 1),
+                  progress: .quiet) { m, _ in m.w.sum() }
+        }
+    }
+
     @Test func levenbergMarquardtOnAModel() {
         var model = Quadratic()
         let fit = LevenbergMarquardt<Double>().minimize(&model) { m in (m.w - Tensor([1, 1])) * Tensor([1, 100]) }
