@@ -27,10 +27,13 @@ func gradientMemory(steps: Int, adjoint: Bool) throws -> (peakMiB: Double, secon
         model.parameters = Array(p.dropFirst())
         let final: Tensor<Double>
         if adjoint {
-            final = try solveAdjoint(model, initialState: p[0], times: [0, Double(steps) * 1e-3], method: .rk4, step: .fixed(1e-3))[1]
+            final = try solveAdjoint(
+                model, initialState: p[0], times: [0, Double(steps) * 1e-3], method: .rk4, step: .fixed(1e-3))[1]
         } else {
-            final = try solve(model, initialState: p[0], from: 0, to: Double(steps) * 1e-3, method: .rk4, step: .fixed(1e-3), saveAt: .final)
-                .finalState
+            final = try solve(
+                model, initialState: p[0], from: 0, to: Double(steps) * 1e-3, method: .rk4, step: .fixed(1e-3), saveAt: .final
+            )
+            .finalState
         }
         return square(final).sum()
     }
@@ -54,7 +57,8 @@ func measureGradientMemory(steps: Int, adjoint: Bool) throws -> (peakMiB: Double
     process.waitUntilExit()
     let fields = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
     guard process.terminationStatus == 0, fields.count == 2 else {
-        throw BenchmarkError("the memory probe failed (status \(process.terminationStatus)): \(String(decoding: data, as: UTF8.self))")
+        throw BenchmarkError(
+            "the memory probe failed (status \(process.terminationStatus)): \(String(decoding: data, as: UTF8.self))")
     }
     return (fields[0], fields[1])
 }
@@ -62,7 +66,8 @@ func measureGradientMemory(steps: Int, adjoint: Bool) throws -> (peakMiB: Double
 let trainingBenchmarks: [Benchmark] = [
     Benchmark(
         name: "su-inverse-adam",
-        summary: "the article's inverse problem: Euler RNN h = 1 (50 steps), Adam 1e-4, raw parameters; ms per epoch over 2000 epochs"
+        summary:
+            "the article's inverse problem: Euler RNN h = 1 (50 steps), Adam 1e-4, raw parameters; ms per epoch over 2000 epochs"
     ) {
         let observations = try CompetitionObservations(SuArticle.table)
         let epochs = 2000
@@ -70,18 +75,22 @@ let trainingBenchmarks: [Benchmark] = [
         let seconds = try best {
             var model = CompetitionParameters(SuArticle.initialGuess, transform: .identity)
             var optimizer = Adam<Double>(learningRate: 1e-4)
-            let result = train(&model, optimizer: &optimizer, until: StoppingCriteria(maxSteps: epochs), progress: .quiet) { model, _ in
+            let result = train(&model, optimizer: &optimizer, until: StoppingCriteria(maxSteps: epochs), progress: .quiet) {
+                model, _ in
                 square(observations.residuals(of: model, method: .euler, step: .fixed(1), horizon: 50)).sum()
             }
             guard result.steps == epochs else { throw BenchmarkError("training stopped early: \(result.stopReason)") }
             loss = result.finalLoss ?? .nan
             return result.seconds
         }
-        return [("ms_per_epoch", .number(seconds / Double(epochs) * 1000)), ("epochs", .integer(epochs)), ("loss", .number(loss))]
+        return [
+            ("ms_per_epoch", .number(seconds / Double(epochs) * 1000)), ("epochs", .integer(epochs)), ("loss", .number(loss)),
+        ]
     },
     Benchmark(
         name: "spiral-rk4",
-        summary: "the spiral neural ODE: 20 windows × 10 samples, RK4 (one step per sample), backpropagation, RMSprop; ms per iteration over 200"
+        summary:
+            "the spiral neural ODE: 20 windows × 10 samples, RK4 (one step per sample), backpropagation, RMSprop; ms per iteration over 200"
     ) {
         let problem = try SpiralProblem()
         let iterations = 200
@@ -90,10 +99,13 @@ let trainingBenchmarks: [Benchmark] = [
             var field = SpiralField(using: &generator)
             var optimizer = RMSprop<Double>(learningRate: 1e-3)
             let step = StepSizeControl<Double>.fixed(problem.times[1])
-            let result = train(&field, optimizer: &optimizer, until: StoppingCriteria(maxSteps: iterations), seed: 1, progress: .quiet) {
+            let result = train(
+                &field, optimizer: &optimizer, until: StoppingCriteria(maxSteps: iterations), seed: 1, progress: .quiet
+            ) {
                 field, generator in
                 let (initialStates, targets) = problem.batch(using: &generator)
-                let states = try solve(field, initialState: initialStates, times: problem.windowTimes, method: .rk4, step: step).checked().states
+                let states = try solve(field, initialState: initialStates, times: problem.windowTimes, method: .rk4, step: step)
+                    .checked().states
                 return absoluteError(Tensor(stacking: states), targets)
             }
             guard result.steps == iterations else { throw BenchmarkError("training stopped early: \(result.stopReason)") }
@@ -103,7 +115,8 @@ let trainingBenchmarks: [Benchmark] = [
     },
     Benchmark(
         name: "adjoint-memory",
-        summary: "peak memory of one gradient through 1,000 and 100,000 RK4 steps: backpropagation vs adjoint (MiB above the resident size)"
+        summary:
+            "peak memory of one gradient through 1,000 and 100,000 RK4 steps: backpropagation vs adjoint (MiB above the resident size)"
     ) {
         var fields: [(String, JSONValue)] = []
         for steps in [1000, 100_000] {

@@ -89,7 +89,8 @@ func run(_ method: ButcherTableau, dt: Double) throws -> (solution: Solution<SIM
     let solution = try solve(model, initialState: initialState, from: 0, to: horizon, method: method, step: .fixed(dt))
         .checked()
     let exact = try reference(at: solution.times)
-    let maxError = zip(solution.states, exact.states).map { Swift.max(Swift.abs($0.x - $1.x), Swift.abs($0.y - $1.y)) }
+    let maxError =
+        zip(solution.states, exact.states).map { Swift.max(Swift.abs($0.x - $1.x), Swift.abs($0.y - $1.y)) }
         .max() ?? 0
     return (solution, maxError)
 }

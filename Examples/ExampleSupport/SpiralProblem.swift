@@ -49,9 +49,10 @@ public struct SpiralProblem: Sendable {
             starts.insert(Int.random(in: 0..<(Self.sampleCount - Self.windowLength), using: &generator))
         }
         let sorted = starts.sorted()
-        let targets = Tensor(stacking: (0..<Self.windowLength).map { offset in
-            trajectory.gathering(sorted.map { $0 + offset }, alongAxis: 0)
-        })
+        let targets = Tensor(
+            stacking: (0..<Self.windowLength).map { offset in
+                trajectory.gathering(sorted.map { $0 + offset }, alongAxis: 0)
+            })
         return (trajectory.gathering(sorted, alongAxis: 0), targets)
     }
 
@@ -59,8 +60,10 @@ public struct SpiralProblem: Sendable {
     public func fullTrajectoryL1(
         _ field: SpiralField, method: ButcherTableau, step: StepSizeControl<Double>
     ) throws -> (l1: Double, trajectory: Tensor<Double>) {
-        let states = try solve(field.detached, initialState: initialState, times: times, method: method, step: step, maxSteps: 1_000_000)
-            .checked().states
+        let states = try solve(
+            field.detached, initialState: initialState, times: times, method: method, step: step, maxSteps: 1_000_000
+        )
+        .checked().states
         let learned = Tensor(stacking: states.map { $0.reshaped(to: [2]) })
         return (absoluteError(learned, trajectory).scalar, learned)
     }

@@ -67,7 +67,8 @@ public struct CompetitionObservations: Sendable {
         guard let t = table.column("t"), let x1 = table.column("x1"), let x2 = table.column("x2") else {
             let missing = ["t", "x1", "x2"].filter { table.column($0) == nil }
             throw ObservationError(
-                "the data must have columns t, x1 and x2; missing \(missing.joined(separator: ", ")) (header: \(table.header.joined(separator: ",")))")
+                "the data must have columns t, x1 and x2; missing \(missing.joined(separator: ", ")) (header: \(table.header.joined(separator: ",")))"
+            )
         }
         guard table.rows.count >= 2 else {
             throw ObservationError("the data needs an initial row and at least one observation, got \(table.rows.count) rows")

@@ -18,29 +18,42 @@ let articleData = SuArticle.table
 // MARK: - Options
 
 let cli = {
-var cli = CommandLineInterface(
-    command: "infer-parameters",
-    summary: """
-        Recovers the six parameters of Su Jianlin's competition model from observations (the article's seven
-        time points by default). Prints the recovered parameters beside the true ones, the loss and the time,
-        and writes an SVG of the observations and the fitted trajectories.
-        """)
-cli.option("data", placeholder: "FILE.csv", help: "Observations with header t,x1,x2; empty cells are missing. The first row is the initial state.")
-cli.option("method", placeholder: "NAME", default: "dopri5", help: "Integration scheme: euler, midpoint, heun, ralston, rk4, bosh3, dopri5, tsit5.")
-cli.option("dt", placeholder: "STEP", help: "A fixed step size (default: adaptive steps, which need bosh3, dopri5 or tsit5).")
-cli.option("rtol", placeholder: "TOL", default: "1e-8", help: "Relative and absolute tolerance of adaptive steps.")
-cli.option("optimizer", placeholder: "NAME", default: "lm", help: "lm (Levenberg–Marquardt), adam, rmsprop or sgd.")
-cli.option("lr", placeholder: "RATE", help: "Learning rate of adam/rmsprop/sgd (default 1e-3 for adam and rmsprop, 1e-2 for sgd).")
-cli.option("epochs", placeholder: "N", help: "Iterations: default 200 for lm, 10000 for the others.")
-cli.option(
-    "parameterization", placeholder: "KIND", default: "auto",
-    help: "log (train log θ, so 0.3 and 1e-4 move alike), raw (train θ itself, as the article) or auto (log for lm, raw otherwise).")
-cli.option("initial", placeholder: "LIST", help: "Initial guess, six comma-separated numbers (default the article's 0.1,0.1,0.001,0.001,0.001,0.001).")
-cli.option("horizon", placeholder: "T", help: "Integrate to this time (default 50, the article's 50 steps of h = 1, or the last observation of --data).")
-cli.option("out", placeholder: "DIR", default: "infer-parameters-output", help: "Folder for the SVG figure and the fitted trajectory CSV.")
-cli.flag("json", help: "Print {\"params\", \"loss\", \"seconds\", \"epochs\"} as the last line.")
-cli.flag("quiet", help: "No progress or table (errors and --json still print).")
-return cli
+    var cli = CommandLineInterface(
+        command: "infer-parameters",
+        summary: """
+            Recovers the six parameters of Su Jianlin's competition model from observations (the article's seven
+            time points by default). Prints the recovered parameters beside the true ones, the loss and the time,
+            and writes an SVG of the observations and the fitted trajectories.
+            """)
+    cli.option(
+        "data", placeholder: "FILE.csv",
+        help: "Observations with header t,x1,x2; empty cells are missing. The first row is the initial state.")
+    cli.option(
+        "method", placeholder: "NAME", default: "dopri5",
+        help: "Integration scheme: euler, midpoint, heun, ralston, rk4, bosh3, dopri5, tsit5.")
+    cli.option("dt", placeholder: "STEP", help: "A fixed step size (default: adaptive steps, which need bosh3, dopri5 or tsit5).")
+    cli.option("rtol", placeholder: "TOL", default: "1e-8", help: "Relative and absolute tolerance of adaptive steps.")
+    cli.option("optimizer", placeholder: "NAME", default: "lm", help: "lm (Levenberg–Marquardt), adam, rmsprop or sgd.")
+    cli.option(
+        "lr", placeholder: "RATE", help: "Learning rate of adam/rmsprop/sgd (default 1e-3 for adam and rmsprop, 1e-2 for sgd).")
+    cli.option("epochs", placeholder: "N", help: "Iterations: default 200 for lm, 10000 for the others.")
+    cli.option(
+        "parameterization", placeholder: "KIND", default: "auto",
+        help:
+            "log (train log θ, so 0.3 and 1e-4 move alike), raw (train θ itself, as the article) or auto (log for lm, raw otherwise)."
+    )
+    cli.option(
+        "initial", placeholder: "LIST",
+        help: "Initial guess, six comma-separated numbers (default the article's 0.1,0.1,0.001,0.001,0.001,0.001).")
+    cli.option(
+        "horizon", placeholder: "T",
+        help: "Integrate to this time (default 50, the article's 50 steps of h = 1, or the last observation of --data).")
+    cli.option(
+        "out", placeholder: "DIR", default: "infer-parameters-output",
+        help: "Folder for the SVG figure and the fitted trajectory CSV.")
+    cli.flag("json", help: "Print {\"params\", \"loss\", \"seconds\", \"epochs\"} as the last line.")
+    cli.flag("quiet", help: "No progress or table (errors and --json still print).")
+    return cli
 }()
 let arguments = cli.parseOrExit()
 
@@ -126,9 +139,10 @@ var iterations = 0
 var stopMessage = ""
 if optimizerName == "lm" {
     var progress = ProgressReporter(label: "levenberg-marquardt", total: nil, style: quiet ? .quiet : .automatic)
-    let fit = LevenbergMarquardt<Double>(maxIterations: epochs).minimize(&model, progress: { report in
-        progress.update(step: report.iteration, loss: Double(report.cost))
-    }) { model in residuals(model) }
+    let fit = LevenbergMarquardt<Double>(maxIterations: epochs).minimize(
+        &model,
+        progress: { report in progress.update(step: report.iteration, loss: Double(report.cost)) },
+        residuals: residuals)
     iterations = fit.iterations
     stopMessage = fit.status.description
     progress.finish("\(fit.iterations) iterations — \(fit.status)")
@@ -145,7 +159,8 @@ if optimizerName == "lm" {
         result = train(&model, optimizer: &optimizer, until: criteria, progress: progressStyle, label: "adam", loss: lossFunction)
     case "rmsprop":
         var optimizer = RMSprop<Double>(learningRate: learningRate)
-        result = train(&model, optimizer: &optimizer, until: criteria, progress: progressStyle, label: "rmsprop", loss: lossFunction)
+        result = train(
+            &model, optimizer: &optimizer, until: criteria, progress: progressStyle, label: "rmsprop", loss: lossFunction)
     default:
         var optimizer = SGD<Double>(learningRate: learningRate)
         result = train(&model, optimizer: &optimizer, until: criteria, progress: progressStyle, label: "sgd", loss: lossFunction)
@@ -170,9 +185,10 @@ case .fixed(let dt): stepDescription = "fixed Δt = \(dt)"
 case .adaptive(let settings): stepDescription = "adaptive, rtol = atol = \(settings.rtol)"
 }
 say("Competition model, \(observations.observedIndices.count) observations at \(times.count - 1) times after t = \(times[0]).")
-say("Scheme: \(method.name), \(stepDescription), to t = \(horizon). Optimizer: \(optimizerName)"
-    + (optimizerName == "lm" ? "" : ", learning rate \(learningRate)")
-    + ", \(transform == .logarithmic ? "log" : "raw") parameters.")
+say(
+    "Scheme: \(method.name), \(stepDescription), to t = \(horizon). Optimizer: \(optimizerName)"
+        + (optimizerName == "lm" ? "" : ", learning rate \(learningRate)")
+        + ", \(transform == .logarithmic ? "log" : "raw") parameters.")
 say()
 if usesArticleData {
     say("parameter      recovered           true    rel. error")
@@ -188,15 +204,17 @@ if usesArticleData {
 }
 say()
 say("loss (sum of squared errors over the observed points): \(String(format: "%.6f", loss))")
-say("\(iterations) \(optimizerName == "lm" ? "iterations" : "epochs") in \(String(format: "%.3f", seconds)) s"
-    + (iterations > 0 ? String(format: " (%.4f ms each)", seconds / Double(iterations) * 1000) : "") + " — \(stopMessage)")
+say(
+    "\(iterations) \(optimizerName == "lm" ? "iterations" : "epochs") in \(String(format: "%.3f", seconds)) s"
+        + (iterations > 0 ? String(format: " (%.4f ms each)", seconds / Double(iterations) * 1000) : "") + " — \(stopMessage)")
 
 // Figure and fitted trajectory.
 let outputFolder = URL(fileURLWithPath: arguments.string("out")!, isDirectory: true)
 do {
     let denseTimes = Array(stride(from: times[0], through: horizon, by: (horizon - times[0]) / 500))
     let curve = try solve(
-        model.field, initialState: observations.initialState, times: denseTimes, method: .dopri5, step: .adaptive(rtol: 1e-10, atol: 1e-10),
+        model.field, initialState: observations.initialState, times: denseTimes, method: .dopri5,
+        step: .adaptive(rtol: 1e-10, atol: 1e-10),
         maxSteps: 100_000
     ).checked()
     let x1 = curve.states.map { $0.scalars[0] }

@@ -16,14 +16,19 @@ let cli = {
             Learns the vector field of a damped cubic spiral with a neural ODE (torchdiffeq's ode_demo). Prints
             progress, writes SVG figures (trajectories over time; phase portrait with the learned field).
             """)
-    cli.option("method", placeholder: "NAME", default: "rk4", help: "rk4 (fixed step) or an adaptive method: dopri5, tsit5, bosh3.")
-    cli.option("step", placeholder: "DT", help: "The fixed step of rk4 (default the sample spacing 25/999 ≈ 0.025: one step per sample).")
+    cli.option(
+        "method", placeholder: "NAME", default: "rk4", help: "rk4 (fixed step) or an adaptive method: dopri5, tsit5, bosh3.")
+    cli.option(
+        "step", placeholder: "DT", help: "The fixed step of rk4 (default the sample spacing 25/999 ≈ 0.025: one step per sample)."
+    )
     cli.option("rtol", placeholder: "TOL", default: "1e-7", help: "Relative tolerance of adaptive methods (atol = rtol/100).")
     cli.flag("adjoint", help: "Gradients by the continuous adjoint method instead of backpropagation through the steps.")
     cli.option("iters", placeholder: "N", default: "2000", help: "Training iterations.")
     cli.option(
         "average", placeholder: "DECAY", default: "0.99",
-        help: "Keep an exponential moving average of the parameters with this decay and end with it (0: end with the last iterate).")
+        help:
+            "Keep an exponential moving average of the parameters with this decay and end with it (0: end with the last iterate)."
+    )
     cli.option("seed", placeholder: "S", default: "0", help: "Seeds the network's initialization and the window sampling.")
     cli.option("out", placeholder: "DIR", default: "spiral-output", help: "Folder for the SVG figures.")
     cli.flag("json", help: "Print {\"ms_per_iter\", \"full_traj_l1\", \"iters\"} as the last line.")
@@ -82,7 +87,8 @@ func predict(_ field: SpiralField, from initialState: Tensor<Double>, at times: 
     if useAdjoint {
         return try solveAdjoint(field, initialState: initialState, times: times, method: method, step: step)
     }
-    return Tensor(stacking: try solve(field, initialState: initialState, times: times, method: method, step: step).checked().states)
+    return Tensor(
+        stacking: try solve(field, initialState: initialState, times: times, method: method, step: step).checked().states)
 }
 
 var optimizer = RMSprop<Double>(learningRate: 1e-3)
@@ -114,8 +120,10 @@ let gradientMethod = useAdjoint ? "adjoint" : "backpropagation"
 say(
     "Spiral: \(result.steps) iterations of \(SpiralProblem.windowsPerBatch) windows × \(SpiralProblem.windowLength) samples, \(method.name), \(gradientMethod)"
         + (averageDecay > 0 ? ", parameters averaged (decay \(averageDecay))" : ""))
-say(String(format: "%.3f ms per iteration; final batch loss %.4f; full-trajectory L1 %.4f", msPerIteration,
-           result.finalLoss ?? .nan, fullTrajectoryL1))
+say(
+    String(
+        format: "%.3f ms per iteration; final batch loss %.4f; full-trajectory L1 %.4f", msPerIteration,
+        result.finalLoss ?? .nan, fullTrajectoryL1))
 
 let outputFolder = URL(fileURLWithPath: arguments.string("out")!, isDirectory: true)
 do {
@@ -136,7 +144,8 @@ do {
     let points = grid.flatMap { x in grid.map { y in [x, y] } }
     let derivatives = field.detached(0, Tensor(points)).scalars
     phase.addQuiver(
-        x: points.map { $0[0] }, y: points.map { $0[1] }, u: stride(from: 0, to: derivatives.count, by: 2).map { derivatives[$0] },
+        x: points.map { $0[0] }, y: points.map { $0[1] },
+        u: stride(from: 0, to: derivatives.count, by: 2).map { derivatives[$0] },
         v: stride(from: 1, to: derivatives.count, by: 2).map { derivatives[$0] }, label: "learned field", color: .gray,
         scaling: .uniform)
     phase.addLine(x: trueX, y: trueY, label: "true", color: .blue)

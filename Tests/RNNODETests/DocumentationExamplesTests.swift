@@ -1,6 +1,5 @@
-import Testing
-
 import RNNODE
+import Testing
 
 // The code examples of README.md and Docs/, compiled and run, so that they cannot drift from the API.
 
@@ -10,16 +9,19 @@ struct DocumentationExamplesTests {
     @Test func readmeSolve() throws {
         // Su's two-species competition model, dx/dt = f(x).
         let competition = FieldClosure<SIMD2<Double>> { _, x in
-            SIMD2(0.1 * x.x * (1 - 0.002 * x.x) - 1e-4 * x.x * x.y,
-                  0.3 * x.y * (1 - 0.003 * x.y) - 2e-4 * x.x * x.y)
+            SIMD2(
+                0.1 * x.x * (1 - 0.002 * x.x) - 1e-4 * x.x * x.y,
+                0.3 * x.y * (1 - 0.003 * x.y) - 2e-4 * x.x * x.y)
         }
         // The Euler RNN: Δt = 0.1, 1000 steps, every step kept.
-        let rnn = try solve(competition, initialState: [100, 150], from: 0, to: 100,
-                            method: .euler, step: .fixed(0.1))
+        let rnn = try solve(
+            competition, initialState: [100, 150], from: 0, to: 100,
+            method: .euler, step: .fixed(0.1))
         // The same ODE, adaptive Dormand–Prince, read at the RNN's time points.
-        let ode = try solve(competition, initialState: [100, 150], from: 0, to: 100,
-                            method: .dopri5, step: .adaptive(rtol: 1e-10, atol: 1e-10),
-                            saveAt: .times(rnn.times))
+        let ode = try solve(
+            competition, initialState: [100, 150], from: 0, to: 100,
+            method: .dopri5, step: .adaptive(rtol: 1e-10, atol: 1e-10),
+            saveAt: .times(rnn.times))
         print(rnn.finalState, ode.finalState, ode.statistics)
 
         #expect(rnn.states.count == 1001)
@@ -32,8 +34,10 @@ struct DocumentationExamplesTests {
         // d/dk of y(1) for y' = −k·y, y(0) = 2: exactly −2e^(−k).
         let (y1, dk) = try valueWithGradient(at: Tensor<Double>([0.5])) { k in
             let decay = FieldClosure<Tensor<Double>> { _, y in -k * y }
-            return try solve(decay, initialState: Tensor([2.0]), from: 0, to: 1,
-                             method: .rk4, step: .fixed(0.01), saveAt: .final).finalState.sum()
+            return try solve(
+                decay, initialState: Tensor([2.0]), from: 0, to: 1,
+                method: .rk4, step: .fixed(0.01), saveAt: .final
+            ).finalState.sum()
         }
         print(y1.scalar, dk.scalar)  // 1.2130613…, −1.2130613…
 
@@ -73,14 +77,16 @@ struct DocumentationExamplesTests {
                 SIMD3(sigma * (u.y - u.x), u.x * (rho - u.z) - u.y, u.x * u.y - beta * u.z)
             }
         }
-        let s = try solve(Lorenz(), initialState: [1, 1, 1], from: 0, to: 20,
-                          method: .tsit5, step: .adaptive(rtol: 1e-9, atol: 1e-9))
+        let s = try solve(
+            Lorenz(), initialState: [1, 1, 1], from: 0, to: 20,
+            method: .tsit5, step: .adaptive(rtol: 1e-9, atol: 1e-9))
         print(s.finalState, s.statistics)
         #expect(s.succeeded)
         // Against Dormand–Prince at a tighter tolerance. Lorenz amplifies local errors by about
         // e^(0.9 t) ≈ 10⁸ by t = 20, so agreement to ~1e-3 is what the tolerance 1e-9 allows.
-        let reference = try solve(Lorenz(), initialState: [1, 1, 1], from: 0, to: 20, method: .dopri5,
-                                  step: .adaptive(rtol: 1e-12, atol: 1e-12), saveAt: .final)
+        let reference = try solve(
+            Lorenz(), initialState: [1, 1, 1], from: 0, to: 20, method: .dopri5,
+            step: .adaptive(rtol: 1e-12, atol: 1e-12), saveAt: .final)
         #expect(Swift.abs(s.finalState.z - reference.finalState.z) < 1e-2)
     }
 
@@ -101,13 +107,17 @@ struct DocumentationExamplesTests {
             var shapeDescription: String { "Pendulum" }
         }
         // Small oscillations of θ'' = −sin θ: θ(t) ≈ θ₀ cos t.
-        let s = try solve(initialState: Pendulum(angle: 1e-3, velocity: 0), from: 0, to: 2 * Double.pi,
-                          method: .dopri5, step: .adaptive(rtol: 1e-10, atol: 1e-12), saveAt: .final) { _, p in
+        let s = try solve(
+            initialState: Pendulum(angle: 1e-3, velocity: 0), from: 0, to: 2 * Double.pi,
+            method: .dopri5, step: .adaptive(rtol: 1e-10, atol: 1e-12), saveAt: .final
+        ) { _, p in
             Pendulum(angle: p.velocity, velocity: -Double.sin(p.angle))
         }
         #expect(Swift.abs(s.finalState.angle - 1e-3) < 1e-9)
-        let fixed = try solve(initialState: Pendulum(angle: 1e-3, velocity: 0), from: 0, to: 2 * Double.pi,
-                              method: .rk4, step: .fixed(0.01), saveAt: .final) { _, p in
+        let fixed = try solve(
+            initialState: Pendulum(angle: 1e-3, velocity: 0), from: 0, to: 2 * Double.pi,
+            method: .rk4, step: .fixed(0.01), saveAt: .final
+        ) { _, p in
             Pendulum(angle: p.velocity, velocity: -Double.sin(p.angle))
         }
         #expect(Swift.abs(fixed.finalState.angle - s.finalState.angle) < 1e-11)

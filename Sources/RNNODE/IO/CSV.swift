@@ -104,8 +104,9 @@ public struct CSVTable: Equatable, Sendable {
             throw CSVError(problem: .emptyInput, line: 1, file: path)
         }
         for (index, row) in rows.enumerated() where row.count != header.count {
-            throw CSVError(problem: .wrongCellCount(expected: header.count, found: row.count),
-                           line: index + 2, file: path)
+            throw CSVError(
+                problem: .wrongCellCount(expected: header.count, found: row.count),
+                line: index + 2, file: path)
         }
         try writeFileAtomically(Data(csvText().utf8), to: url, createDirectories: createDirectories)
     }
@@ -120,7 +121,8 @@ public struct CSVTable: Equatable, Sendable {
 
     private static func quotedName(_ name: String) -> String {
         let flat = String(name.map { $0.isNewline ? " " : $0 })
-        let needsQuotes = flat.contains(",") || flat.contains("\"")
+        let needsQuotes =
+            flat.contains(",") || flat.contains("\"")
             || flat.first.map(Self.isBlank) == true || flat.last.map(Self.isBlank) == true
         guard needsQuotes else { return flat }
         return "\"" + flat.replacing("\"", with: "\"\"") + "\""
@@ -161,8 +163,9 @@ public struct CSVTable: Equatable, Sendable {
                 throw CSVError(problem: .emptyHeaderName, line: 1, column: index + 1)
             }
             if let first = firstColumn[name] {
-                throw CSVError(problem: .duplicateHeaderName(firstColumn: first), line: 1,
-                               column: index + 1, columnName: name)
+                throw CSVError(
+                    problem: .duplicateHeaderName(firstColumn: first), line: 1,
+                    column: index + 1, columnName: name)
             }
             firstColumn[name] = index + 1
         }
@@ -174,9 +177,10 @@ public struct CSVTable: Equatable, Sendable {
             let cells = try splitCells(line, line: lineNumber, header: header)
             if cells.count != header.count {
                 let column = min(cells.count, header.count) + 1
-                throw CSVError(problem: .wrongCellCount(expected: header.count, found: cells.count),
-                               line: lineNumber, column: column,
-                               columnName: column <= header.count ? header[column - 1] : nil)
+                throw CSVError(
+                    problem: .wrongCellCount(expected: header.count, found: cells.count),
+                    line: lineNumber, column: column,
+                    columnName: column <= header.count ? header[column - 1] : nil)
             }
             var row: [Double?] = []
             row.reserveCapacity(cells.count)
@@ -186,8 +190,9 @@ public struct CSVTable: Equatable, Sendable {
                 } else if let value = Double(cell) {
                     row.append(value)
                 } else {
-                    throw CSVError(problem: .notANumber(cell), line: lineNumber,
-                                   column: index + 1, columnName: header[index])
+                    throw CSVError(
+                        problem: .notANumber(cell), line: lineNumber,
+                        column: index + 1, columnName: header[index])
                 }
             }
             rows.append(row)
@@ -211,7 +216,9 @@ public struct CSVTable: Equatable, Sendable {
     }
 
     /// Splits one line into cells without surrounding blanks and quotes.
-    private static func splitCells(_ line: String, line lineNumber: Int, header: [String]?) throws(CSVError)
+    private static func splitCells(
+        _ line: String, line lineNumber: Int, header: [String]?
+    ) throws(CSVError)
         -> [String]
     {
         let blank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
@@ -307,8 +314,10 @@ public struct CSVError: Error, Equatable, Sendable, CustomStringConvertible {
     public var file: String?
 
     /// Creates an error; normally only the parser does this.
-    public init(problem: Problem, line: Int, column: Int? = nil, columnName: String? = nil,
-                file: String? = nil) {
+    public init(
+        problem: Problem, line: Int, column: Int? = nil, columnName: String? = nil,
+        file: String? = nil
+    ) {
         self.problem = problem
         self.line = line
         self.column = column

@@ -59,7 +59,8 @@ public struct FigureGrid: Sendable {
         rowHeights = rowHeights.map { $0 > 0 ? $0 : fallbackHeight }
         let titleHeight = title.isEmpty ? 0.0 : 34
         let origins = plots.indices.map { index -> (x: Double, y: Double) in
-            let row = index / columns, column = index % columns
+            let row = index / columns
+            let column = index % columns
             let x = spacing + columnWidths[..<column].reduce(0, +) + Double(column) * spacing
             let y = titleHeight + spacing + rowHeights[..<row].reduce(0, +) + Double(row) * spacing
             return (x, y)
@@ -74,7 +75,9 @@ public struct FigureGrid: Sendable {
         let (origins, width, height) = frames()
         var svg = SVGDocument(width: width, height: height, title: title)
         if !title.isEmpty {
-            svg.append("<text class=\"figure-title\" x=\"\(svgNumber(width / 2))\" y=\"26\" text-anchor=\"middle\" font-size=\"18\" font-weight=\"bold\" fill=\"\(PlotStyle.textColor)\">\(xmlEscaped(title))</text>")
+            svg.append(
+                "<text class=\"figure-title\" x=\"\(svgNumber(width / 2))\" y=\"26\" text-anchor=\"middle\" font-size=\"18\" font-weight=\"bold\" fill=\"\(PlotStyle.textColor)\">\(xmlEscaped(title))</text>"
+            )
         }
         for (index, plot) in plots.enumerated() {
             let origin = origins[index]

@@ -53,8 +53,10 @@ public struct Plot: Sendable {
     public var annotations: [PlotAnnotation] = []
 
     /// An empty plot.
-    public init(title: String = "", xLabel: String = "", yLabel: String = "",
-                width: Double = 720, height: Double = 450) {
+    public init(
+        title: String = "", xLabel: String = "", yLabel: String = "",
+        width: Double = 720, height: Double = 450
+    ) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -73,8 +75,10 @@ public struct Plot: Sendable {
     /// ```swift
     /// plot.addLine(x: t, y: x, label: "x(t)", style: .dashed)
     /// ```
-    public mutating func addLine(x: [Double], y: [Double], label: String? = nil, color: PlotColor? = nil,
-                                 width: Double = 2, style: LineStyle = .solid) {
+    public mutating func addLine(
+        x: [Double], y: [Double], label: String? = nil, color: PlotColor? = nil,
+        width: Double = 2, style: LineStyle = .solid
+    ) {
         var series = PlotSeries(kind: .line, x: x, y: y, label: label, color: color)
         series.lineWidth = width
         series.lineStyle = style
@@ -86,8 +90,10 @@ public struct Plot: Sendable {
     /// ```swift
     /// plot.addScatter(x: tObserved, y: observed, label: "data", radius: 3, filled: false)
     /// ```
-    public mutating func addScatter(x: [Double], y: [Double], label: String? = nil, color: PlotColor? = nil,
-                                    radius: Double = 3.5, filled: Bool = true, marker: MarkerShape = .circle) {
+    public mutating func addScatter(
+        x: [Double], y: [Double], label: String? = nil, color: PlotColor? = nil,
+        radius: Double = 3.5, filled: Bool = true, marker: MarkerShape = .circle
+    ) {
         var series = PlotSeries(kind: .scatter, x: x, y: y, label: label, color: color)
         series.markerRadius = radius
         series.filledMarkers = filled
@@ -96,10 +102,12 @@ public struct Plot: Sendable {
     }
 
     /// Adds a polyline with a marker at every point.
-    public mutating func addLineWithMarkers(x: [Double], y: [Double], label: String? = nil, color: PlotColor? = nil,
-                                            width: Double = 2, style: LineStyle = .solid,
-                                            marker: MarkerShape = .circle, radius: Double = 4,
-                                            filled: Bool = true) {
+    public mutating func addLineWithMarkers(
+        x: [Double], y: [Double], label: String? = nil, color: PlotColor? = nil,
+        width: Double = 2, style: LineStyle = .solid,
+        marker: MarkerShape = .circle, radius: Double = 4,
+        filled: Bool = true
+    ) {
         var series = PlotSeries(kind: .lineWithMarkers, x: x, y: y, label: label, color: color)
         series.lineWidth = width
         series.lineStyle = style
@@ -117,9 +125,11 @@ public struct Plot: Sendable {
     /// ```swift
     /// plot.addQuiver(x: gridX, y: gridY, u: dx, v: dy, color: .gray, scaling: .uniform)
     /// ```
-    public mutating func addQuiver(x: [Double], y: [Double], u: [Double], v: [Double], label: String? = nil,
-                                   color: PlotColor? = nil, scaling: QuiverScaling = .proportional,
-                                   arrowLength: Double? = nil, width: Double = 1.2) {
+    public mutating func addQuiver(
+        x: [Double], y: [Double], u: [Double], v: [Double], label: String? = nil,
+        color: PlotColor? = nil, scaling: QuiverScaling = .proportional,
+        arrowLength: Double? = nil, width: Double = 1.2
+    ) {
         var series = PlotSeries(kind: .quiver(u: u, v: v), x: x, y: y, label: label, color: color)
         series.quiverScaling = scaling
         series.arrowLength = arrowLength
@@ -132,11 +142,15 @@ public struct Plot: Sendable {
     /// ```swift
     /// plot.addAnnotation("equilibrium", x: 1, y: 0.5, offset: (6, -6), marksPoint: true)
     /// ```
-    public mutating func addAnnotation(_ text: String, x: Double, y: Double, anchor: TextAnchor = .start,
-                                       color: PlotColor = .black, fontSize: Double = 12,
-                                       offset: (x: Double, y: Double) = (0, 0), marksPoint: Bool = false) {
-        annotations.append(PlotAnnotation(text, x: x, y: y, anchor: anchor, color: color, fontSize: fontSize,
-                                          offsetX: offset.x, offsetY: offset.y, marksPoint: marksPoint))
+    public mutating func addAnnotation(
+        _ text: String, x: Double, y: Double, anchor: TextAnchor = .start,
+        color: PlotColor = .black, fontSize: Double = 12,
+        offset: (x: Double, y: Double) = (0, 0), marksPoint: Bool = false
+    ) {
+        annotations.append(
+            PlotAnnotation(
+                text, x: x, y: y, anchor: anchor, color: color, fontSize: fontSize,
+                offsetX: offset.x, offsetY: offset.y, marksPoint: marksPoint))
     }
 
     /// The plot as a standalone SVG document.
@@ -305,8 +319,10 @@ public struct PlotAnnotation: Sendable {
     public var marksPoint: Bool
 
     /// An annotation; the offsets move the text (not the marked point) right and down in pixels.
-    public init(_ text: String, x: Double, y: Double, anchor: TextAnchor = .start, color: PlotColor = .black,
-                fontSize: Double = 12, offsetX: Double = 0, offsetY: Double = 0, marksPoint: Bool = false) {
+    public init(
+        _ text: String, x: Double, y: Double, anchor: TextAnchor = .start, color: PlotColor = .black,
+        fontSize: Double = 12, offsetX: Double = 0, offsetY: Double = 0, marksPoint: Bool = false
+    ) {
         self.text = text
         self.x = x
         self.y = y

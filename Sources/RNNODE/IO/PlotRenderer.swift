@@ -25,7 +25,8 @@ struct SVGDocument {
     }
 
     func finish() -> String {
-        let w = svgNumber(width), h = svgNumber(height)
+        let w = svgNumber(width)
+        let h = svgNumber(height)
         var text = """
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="\(w)" height="\(h)" \
@@ -68,19 +69,22 @@ struct AxisMap {
     }
 
     func pixel(_ value: Double) -> Double {
-        let a = transform(range.lowerBound), b = transform(range.upperBound)
+        let a = transform(range.lowerBound)
+        let b = transform(range.upperBound)
         return pixelStart + (transform(value) - a) / (b - a) * (pixelEnd - pixelStart)
     }
 
     /// Pixels per data unit at `value` (the derivative of `pixel`).
     func slope(at value: Double) -> Double {
-        let a = transform(range.lowerBound), b = transform(range.upperBound)
+        let a = transform(range.lowerBound)
+        let b = transform(range.upperBound)
         let perUnit = (pixelEnd - pixelStart) / (b - a)
         return scale == .logarithmic ? perUnit / (value * M_LN10) : perUnit
     }
 
     func contains(_ value: Double) -> Bool {
-        let low = Swift.min(pixelStart, pixelEnd) - 0.5, high = Swift.max(pixelStart, pixelEnd) + 0.5
+        let low = Swift.min(pixelStart, pixelEnd) - 0.5
+        let high = Swift.max(pixelStart, pixelEnd) + 0.5
         let p = pixel(value)
         return p >= low && p <= high
     }
@@ -132,9 +136,12 @@ struct PlotRenderer {
 
         svg.append("<g class=\"plot\">")
         if plot.showsGrid { drawGrid(frame, into: &svg) }
-        let area = frame.area, n = svgNumber
+        let area = frame.area
+        let n = svgNumber
         let clipID = idPrefix + "area"
-        svg.append("<clipPath id=\"\(clipID)\"><rect x=\"\(n(area.x))\" y=\"\(n(area.y))\" width=\"\(n(area.width))\" height=\"\(n(area.height))\"/></clipPath>")
+        svg.append(
+            "<clipPath id=\"\(clipID)\"><rect x=\"\(n(area.x))\" y=\"\(n(area.y))\" width=\"\(n(area.width))\" height=\"\(n(area.height))\"/></clipPath>"
+        )
         svg.append("<g clip-path=\"url(#\(clipID))\">")
         for series in prepared {
             drawSeries(series, xAxis: frame.xAxis, yAxis: frame.yAxis, into: &svg)
@@ -152,7 +159,9 @@ struct PlotRenderer {
         }
         if allPoints.isEmpty {
             let message = skippedNonPositive ? "No positive data to show on a logarithmic axis" : "No data to plot"
-            svg.append("<text class=\"note\" x=\"\(n(frame.centerX))\" y=\"\(n(area.y + area.height / 2 + 5))\" text-anchor=\"middle\" font-size=\"14\" font-style=\"italic\" fill=\"#777777\">\(message)</text>")
+            svg.append(
+                "<text class=\"note\" x=\"\(n(frame.centerX))\" y=\"\(n(area.y + area.height / 2 + 5))\" text-anchor=\"middle\" font-size=\"14\" font-style=\"italic\" fill=\"#777777\">\(message)</text>"
+            )
         }
         svg.append("</g>")
     }
@@ -175,7 +184,8 @@ struct PlotRenderer {
             var prepared = PreparedSeries(series: series, color: color.hex, segments: [], arrows: [])
             var run: [(x: Double, y: Double)] = []
             for i in 0..<Swift.min(series.x.count, series.y.count) {
-                let x = series.x[i], y = series.y[i]
+                let x = series.x[i]
+                let y = series.y[i]
                 var valid = drawable(x, on: plot.xScale) && drawable(y, on: plot.yScale)
                 if !valid && x.isFinite && y.isFinite { skippedNonPositive = true }
                 if case .quiver(let u, let v) = series.kind {
@@ -243,17 +253,24 @@ struct PlotRenderer {
         let minor = verticals(frame.xTicks.minor) + horizontals(frame.yTicks.minor)
         let major = verticals(frame.xTicks.major) + horizontals(frame.yTicks.major)
         if !minor.isEmpty {
-            svg.append("<path class=\"minor-grid\" d=\"\(minor)\" stroke=\"\(PlotStyle.minorGridColor)\" stroke-width=\"1\" shape-rendering=\"crispEdges\"/>")
+            svg.append(
+                "<path class=\"minor-grid\" d=\"\(minor)\" stroke=\"\(PlotStyle.minorGridColor)\" stroke-width=\"1\" shape-rendering=\"crispEdges\"/>"
+            )
         }
         if !major.isEmpty {
-            svg.append("<path class=\"grid\" d=\"\(major)\" stroke=\"\(PlotStyle.gridColor)\" stroke-width=\"1\" shape-rendering=\"crispEdges\"/>")
+            svg.append(
+                "<path class=\"grid\" d=\"\(major)\" stroke=\"\(PlotStyle.gridColor)\" stroke-width=\"1\" shape-rendering=\"crispEdges\"/>"
+            )
         }
     }
 
     /// The frame around the plot area, tick marks, tick labels and multipliers.
     private func drawAxes(_ frame: Frame, into svg: inout SVGDocument) {
-        let n = svgNumber, area = frame.area
-        svg.append("<rect class=\"frame\" x=\"\(n(area.x))\" y=\"\(n(area.y))\" width=\"\(n(area.width))\" height=\"\(n(area.height))\" fill=\"none\" stroke=\"\(PlotStyle.axisColor)\" stroke-width=\"1\" shape-rendering=\"crispEdges\"/>")
+        let n = svgNumber
+        let area = frame.area
+        svg.append(
+            "<rect class=\"frame\" x=\"\(n(area.x))\" y=\"\(n(area.y))\" width=\"\(n(area.width))\" height=\"\(n(area.height))\" fill=\"none\" stroke=\"\(PlotStyle.axisColor)\" stroke-width=\"1\" shape-rendering=\"crispEdges\"/>"
+        )
         var ticks = ""
         for (values, length) in [(frame.xTicks.major, PlotStyle.tickLength), (frame.xTicks.minor, PlotStyle.minorTickLength)] {
             for value in values where frame.xAxis.contains(value) {
@@ -266,7 +283,9 @@ struct PlotRenderer {
             }
         }
         if !ticks.isEmpty {
-            svg.append("<path class=\"ticks\" d=\"\(ticks)\" stroke=\"\(PlotStyle.axisColor)\" stroke-width=\"1\" shape-rendering=\"crispEdges\"/>")
+            svg.append(
+                "<path class=\"ticks\" d=\"\(ticks)\" stroke=\"\(PlotStyle.axisColor)\" stroke-width=\"1\" shape-rendering=\"crispEdges\"/>"
+            )
         }
 
         var labels = "<g class=\"tick-labels\" font-size=\"\(n(PlotStyle.tickSize))\" fill=\"\(PlotStyle.textColor)\">"
@@ -277,8 +296,9 @@ struct PlotRenderer {
             text(label, x: frame.xAxis.pixel(value), y: frame.xTickBaseline, anchor: "middle")
         }
         for (value, label) in zip(frame.yTicks.major, frame.yTicks.labels) where frame.yAxis.contains(value) {
-            text(label, x: frame.left - PlotStyle.tickLength - 4,
-                 y: frame.yAxis.pixel(value) + PlotStyle.tickSize * 0.36, anchor: "end")
+            text(
+                label, x: frame.left - PlotStyle.tickLength - 4,
+                y: frame.yAxis.pixel(value) + PlotStyle.tickSize * 0.36, anchor: "end")
         }
         if let multiplier = frame.yTicks.multiplier {
             text(multiplier, x: frame.left, y: frame.plotTop - 7, anchor: "start")
@@ -293,14 +313,21 @@ struct PlotRenderer {
         let n = svgNumber
         let font = "font-size=\"\(n(PlotStyle.labelSize))\" fill=\"\(PlotStyle.textColor)\""
         if !plot.xLabel.isEmpty {
-            svg.append("<text class=\"x-label\" x=\"\(n(frame.centerX))\" y=\"\(n(frame.xTickBaseline + 24))\" text-anchor=\"middle\" \(font)>\(xmlEscaped(plot.xLabel))</text>")
+            svg.append(
+                "<text class=\"x-label\" x=\"\(n(frame.centerX))\" y=\"\(n(frame.xTickBaseline + 24))\" text-anchor=\"middle\" \(font)>\(xmlEscaped(plot.xLabel))</text>"
+            )
         }
         if !plot.yLabel.isEmpty {
-            let x = 8 + PlotStyle.labelSize * 0.8, y = frame.plotTop + frame.area.height / 2
-            svg.append("<text class=\"y-label\" x=\"\(n(x))\" y=\"\(n(y))\" text-anchor=\"middle\" \(font) transform=\"rotate(-90 \(n(x)) \(n(y)))\">\(xmlEscaped(plot.yLabel))</text>")
+            let x = 8 + PlotStyle.labelSize * 0.8
+            let y = frame.plotTop + frame.area.height / 2
+            svg.append(
+                "<text class=\"y-label\" x=\"\(n(x))\" y=\"\(n(y))\" text-anchor=\"middle\" \(font) transform=\"rotate(-90 \(n(x)) \(n(y)))\">\(xmlEscaped(plot.yLabel))</text>"
+            )
         }
         if !plot.title.isEmpty {
-            svg.append("<text class=\"title\" x=\"\(n(frame.centerX))\" y=\"\(n(frame.top - 14))\" text-anchor=\"middle\" font-size=\"\(n(PlotStyle.titleSize))\" font-weight=\"bold\" fill=\"\(PlotStyle.textColor)\">\(xmlEscaped(plot.title))</text>")
+            svg.append(
+                "<text class=\"title\" x=\"\(n(frame.centerX))\" y=\"\(n(frame.top - 14))\" text-anchor=\"middle\" font-size=\"\(n(PlotStyle.titleSize))\" font-weight=\"bold\" fill=\"\(PlotStyle.textColor)\">\(xmlEscaped(plot.title))</text>"
+            )
         }
     }
 
@@ -309,12 +336,16 @@ struct PlotRenderer {
         let n = svgNumber
         for note in plot.annotations {
             guard drawable(note.x, on: plot.xScale), drawable(note.y, on: plot.yScale),
-                  frame.xAxis.contains(note.x), frame.yAxis.contains(note.y) else { continue }
-            let x = frame.xAxis.pixel(note.x), y = frame.yAxis.pixel(note.y)
+                frame.xAxis.contains(note.x), frame.yAxis.contains(note.y)
+            else { continue }
+            let x = frame.xAxis.pixel(note.x)
+            let y = frame.yAxis.pixel(note.y)
             if note.marksPoint {
                 svg.append("<circle cx=\"\(n(x))\" cy=\"\(n(y))\" r=\"2.5\" fill=\"\(note.color.hex)\"/>")
             }
-            svg.append("<text class=\"annotation\" x=\"\(n(x + note.offsetX))\" y=\"\(n(y + note.offsetY + note.fontSize * 0.36))\" text-anchor=\"\(note.anchor.rawValue)\" font-size=\"\(n(note.fontSize))\" fill=\"\(note.color.hex)\" stroke=\"white\" stroke-width=\"3\" stroke-linejoin=\"round\" paint-order=\"stroke\">\(xmlEscaped(note.text))</text>")
+            svg.append(
+                "<text class=\"annotation\" x=\"\(n(x + note.offsetX))\" y=\"\(n(y + note.offsetY + note.fontSize * 0.36))\" text-anchor=\"\(note.anchor.rawValue)\" font-size=\"\(n(note.fontSize))\" fill=\"\(note.color.hex)\" stroke=\"white\" stroke-width=\"3\" stroke-linejoin=\"round\" paint-order=\"stroke\">\(xmlEscaped(note.text))</text>"
+            )
         }
     }
 
@@ -324,7 +355,8 @@ struct PlotRenderer {
     /// without data, 0…1 (linear) or 1…10 (log).
     static func resolvedRange(fixed: ClosedRange<Double>?, scale: AxisScale, data: [Double]) -> ClosedRange<Double> {
         if let fixed, fixed.lowerBound < fixed.upperBound, fixed.lowerBound.isFinite, fixed.upperBound.isFinite,
-           scale == .linear || fixed.lowerBound > 0 {
+            scale == .linear || fixed.lowerBound > 0
+        {
             return fixed
         }
         guard var low = data.min(), var high = data.max() else {
@@ -359,7 +391,8 @@ struct PlotRenderer {
         }
         var chosen = AxisTicks(major: [], labels: [])
         for maxCount in stride(from: 10, through: 2, by: -1) {
-            let ticks = axis.scale == .linear
+            let ticks =
+                axis.scale == .linear
                 ? AxisTicks.linear(in: axis.range, maxCount: maxCount)
                 : AxisTicks.logarithmic(in: axis.range, maxCount: maxCount, minorTicks: pixelsPerDecade >= 30)
             chosen = ticks
@@ -430,7 +463,8 @@ struct PlotRenderer {
     static func markers(at pixels: [(Double, Double)], series: PlotSeries, color: String) -> String {
         let n = svgNumber
         let r = Swift.max(0.5, series.markerRadius)
-        var text = series.filledMarkers
+        var text =
+            series.filledMarkers
             ? "<g fill=\"\(color)\" stroke=\"white\" stroke-width=\"0.8\">"
             : "<g fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\">"
         for (x, y) in pixels {
@@ -442,7 +476,8 @@ struct PlotRenderer {
                 text += "<rect x=\"\(n(x - s))\" y=\"\(n(y - s))\" width=\"\(n(2 * s))\" height=\"\(n(2 * s))\"/>"
             case .triangle:
                 let s = r * 1.3
-                text += "<path d=\"M\(n(x)) \(n(y - s))L\(n(x + s * 0.866)) \(n(y + s * 0.5))L\(n(x - s * 0.866)) \(n(y + s * 0.5))Z\"/>"
+                text +=
+                    "<path d=\"M\(n(x)) \(n(y - s))L\(n(x + s * 0.866)) \(n(y + s * 0.5))L\(n(x - s * 0.866)) \(n(y + s * 0.5))Z\"/>"
             case .diamond:
                 let s = r * 1.25
                 text += "<path d=\"M\(n(x)) \(n(y - s))L\(n(x + s)) \(n(y))L\(n(x)) \(n(y + s))L\(n(x - s)) \(n(y))Z\"/>"
@@ -455,30 +490,38 @@ struct PlotRenderer {
     private func drawArrows(_ prepared: PreparedSeries, xAxis: AxisMap, yAxis: AxisMap, into svg: inout SVGDocument) {
         let series = prepared.series
         let vectors = prepared.arrows.map { arrow in
-            (x: xAxis.pixel(arrow.x), y: yAxis.pixel(arrow.y),
-             dx: arrow.u * xAxis.slope(at: arrow.x), dy: arrow.v * yAxis.slope(at: arrow.y))
+            (
+                x: xAxis.pixel(arrow.x), y: yAxis.pixel(arrow.y),
+                dx: arrow.u * xAxis.slope(at: arrow.x), dy: arrow.v * yAxis.slope(at: arrow.y)
+            )
         }
         let longest = vectors.map { hypot($0.dx, $0.dy) }.max() ?? 0
         guard longest > 0, longest.isFinite else { return }
         let target = series.arrowLength ?? 0.85 * Self.typicalSpacing(vectors.map { ($0.x, $0.y) })
         let width = Swift.max(0.3, series.lineWidth)
         let n = svgNumber
-        var shafts = "", heads = ""
+        var shafts = ""
+        var heads = ""
         for vector in vectors {
             let length = hypot(vector.dx, vector.dy)
             guard length > 0, length.isFinite else { continue }
             let drawn = series.quiverScaling == .uniform ? target : target * length / longest
             guard drawn >= 0.5 else { continue }
-            let ux = vector.dx / length, uy = vector.dy / length
-            let startX = vector.x - ux * drawn / 2, startY = vector.y - uy * drawn / 2
-            let tipX = vector.x + ux * drawn / 2, tipY = vector.y + uy * drawn / 2
+            let ux = vector.dx / length
+            let uy = vector.dy / length
+            let startX = vector.x - ux * drawn / 2
+            let startY = vector.y - uy * drawn / 2
+            let tipX = vector.x + ux * drawn / 2
+            let tipY = vector.y + uy * drawn / 2
             let head = Swift.min(Swift.max(drawn * 0.35, 3 + width), 6 + 2 * width)
             let half = head * 0.45
-            let baseX = tipX - ux * head, baseY = tipY - uy * head
+            let baseX = tipX - ux * head
+            let baseY = tipY - uy * head
             if drawn > head {
                 shafts += "M\(n(startX)) \(n(startY))L\(n(baseX + ux * 0.5)) \(n(baseY + uy * 0.5))"
             }
-            heads += "M\(n(tipX)) \(n(tipY))L\(n(baseX - uy * half)) \(n(baseY + ux * half))L\(n(baseX + uy * half)) \(n(baseY - ux * half))Z"
+            heads +=
+                "M\(n(tipX)) \(n(tipY))L\(n(baseX - uy * half)) \(n(baseY + ux * half))L\(n(baseX + uy * half)) \(n(baseY - ux * half))Z"
         }
         if !shafts.isEmpty {
             svg.append("<path d=\"\(shafts)\" fill=\"none\" stroke=\"\(prepared.color)\" stroke-width=\"\(n(width))\"/>")
@@ -520,12 +563,16 @@ struct PlotRenderer {
         return (2 * legendPadding + legendSample + 8 + textWidth, height)
     }
 
-    private func legendOrigin(size: (width: Double, height: Double),
-                              area: (x: Double, y: Double, width: Double, height: Double),
-                              points: [(Double, Double)]) -> (x: Double, y: Double) {
+    private func legendOrigin(
+        size: (width: Double, height: Double),
+        area: (x: Double, y: Double, width: Double, height: Double),
+        points: [(Double, Double)]
+    ) -> (x: Double, y: Double) {
         let inset = 10.0
-        let left = area.x + inset, right = area.x + area.width - inset - size.width
-        let top = area.y + inset, bottom = area.y + area.height - inset - size.height
+        let left = area.x + inset
+        let right = area.x + area.width - inset - size.width
+        let top = area.y + inset
+        let bottom = area.y + area.height - inset - size.height
         switch plot.legend {
         case .none, .topRight: return (right, top)
         case .topLeft: return (left, top)
@@ -533,13 +580,18 @@ struct PlotRenderer {
         case .bottomLeft: return (left, bottom)
         case .outsideRight: return (area.x + area.width + 14, area.y)
         case .best:
-            let middleX = (left + right) / 2, middleY = (top + bottom) / 2
-            let candidates = [(right, top), (left, top), (right, bottom), (left, bottom),
-                              (middleX, top), (middleX, bottom), (right, middleY), (left, middleY)]
-            var best = candidates[0], fewest = Int.max
+            let middleX = (left + right) / 2
+            let middleY = (top + bottom) / 2
+            let candidates = [
+                (right, top), (left, top), (right, bottom), (left, bottom),
+                (middleX, top), (middleX, bottom), (right, middleY), (left, middleY),
+            ]
+            var best = candidates[0]
+            var fewest = Int.max
             for candidate in candidates {
                 let covered = points.reduce(0) { count, p in
-                    let inside = p.0 >= candidate.0 - 4 && p.0 <= candidate.0 + size.width + 4
+                    let inside =
+                        p.0 >= candidate.0 - 4 && p.0 <= candidate.0 + size.width + 4
                         && p.1 >= candidate.1 - 4 && p.1 <= candidate.1 + size.height + 4
                     return count + (inside ? 1 : 0)
                 }
@@ -559,7 +611,8 @@ struct PlotRenderer {
             points += segment
             if series.series.kind != .scatter {
                 for i in segment.indices.dropFirst() {
-                    let a = segment[i - 1], b = segment[i]
+                    let a = segment[i - 1]
+                    let b = segment[i]
                     for t in [0.25, 0.5, 0.75] {
                         points.append((a.x + t * (b.x - a.x), a.y + t * (b.y - a.y)))
                     }
@@ -569,31 +622,45 @@ struct PlotRenderer {
         return points
     }
 
-    private func drawLegend(_ entries: [PreparedSeries], at origin: (x: Double, y: Double),
-                            size: (width: Double, height: Double), into svg: inout SVGDocument) {
+    private func drawLegend(
+        _ entries: [PreparedSeries], at origin: (x: Double, y: Double),
+        size: (width: Double, height: Double), into svg: inout SVGDocument
+    ) {
         let n = svgNumber
         svg.append("<g class=\"legend\" font-size=\"\(n(PlotStyle.legendSize))\">")
-        svg.append("<rect x=\"\(n(origin.x))\" y=\"\(n(origin.y))\" width=\"\(n(size.width))\" height=\"\(n(size.height))\" rx=\"3\" fill=\"white\" fill-opacity=\"0.88\" stroke=\"#c8c8c8\" stroke-width=\"1\"/>")
+        svg.append(
+            "<rect x=\"\(n(origin.x))\" y=\"\(n(origin.y))\" width=\"\(n(size.width))\" height=\"\(n(size.height))\" rx=\"3\" fill=\"white\" fill-opacity=\"0.88\" stroke=\"#c8c8c8\" stroke-width=\"1\"/>"
+        )
         var y = origin.y + Self.legendPadding - 2
-        let sampleLeft = origin.x + Self.legendPadding, sampleRight = sampleLeft + Self.legendSample
+        let sampleLeft = origin.x + Self.legendPadding
+        let sampleRight = sampleLeft + Self.legendSample
         for entry in entries {
             let rowHeight = Self.legendRowHeight(entry)
             let center = y + rowHeight / 2
             let series = entry.series
             switch series.kind {
             case .line, .lineWithMarkers:
-                svg.append("<path d=\"M\(n(sampleLeft)) \(n(center))H\(n(sampleRight))\" \(Self.strokeAttributes(series, color: entry.color))/>")
+                svg.append(
+                    "<path d=\"M\(n(sampleLeft)) \(n(center))H\(n(sampleRight))\" \(Self.strokeAttributes(series, color: entry.color))/>"
+                )
                 if series.kind == .lineWithMarkers {
                     svg.append(Self.markers(at: [((sampleLeft + sampleRight) / 2, center)], series: series, color: entry.color))
                 }
             case .scatter:
                 svg.append(Self.markers(at: [((sampleLeft + sampleRight) / 2, center)], series: series, color: entry.color))
             case .quiver:
-                let tip = sampleRight - 2, head = 7.0
-                svg.append("<path d=\"M\(n(sampleLeft + 2)) \(n(center))H\(n(tip - head + 0.5))\" stroke=\"\(entry.color)\" stroke-width=\"\(n(series.lineWidth))\" fill=\"none\"/>")
-                svg.append("<path d=\"M\(n(tip)) \(n(center))L\(n(tip - head)) \(n(center - 3.2))L\(n(tip - head)) \(n(center + 3.2))Z\" fill=\"\(entry.color)\"/>")
+                let tip = sampleRight - 2
+                let head = 7.0
+                svg.append(
+                    "<path d=\"M\(n(sampleLeft + 2)) \(n(center))H\(n(tip - head + 0.5))\" stroke=\"\(entry.color)\" stroke-width=\"\(n(series.lineWidth))\" fill=\"none\"/>"
+                )
+                svg.append(
+                    "<path d=\"M\(n(tip)) \(n(center))L\(n(tip - head)) \(n(center - 3.2))L\(n(tip - head)) \(n(center + 3.2))Z\" fill=\"\(entry.color)\"/>"
+                )
             }
-            svg.append("<text x=\"\(n(sampleRight + 8))\" y=\"\(n(center + PlotStyle.legendSize * 0.36))\" fill=\"\(PlotStyle.textColor)\">\(xmlEscaped(series.label ?? ""))</text>")
+            svg.append(
+                "<text x=\"\(n(sampleRight + 8))\" y=\"\(n(center + PlotStyle.legendSize * 0.36))\" fill=\"\(PlotStyle.textColor)\">\(xmlEscaped(series.label ?? ""))</text>"
+            )
             y += rowHeight
         }
         svg.append("</g>")

@@ -27,7 +27,8 @@ struct AxisTicks: Equatable, Sendable {
     /// "Nice" ticks at a 1, 2 or 5 × 10^k step inside `range`: the smallest such step that gives at
     /// most `maxCount` ticks. Values are correctly rounded decimals (0.6, not 0.6000000000000001).
     static func linearValues(in range: ClosedRange<Double>, maxCount: Int = 10) -> (values: [Double], step: Double) {
-        let lower = range.lowerBound, upper = range.upperBound
+        let lower = range.lowerBound
+        let upper = range.upperBound
         let span = upper - lower
         guard span > 0, span.isFinite, maxCount >= 1 else { return ([lower], 1) }
         var exponent = Int((log10(span / Double(maxCount))).rounded(.down)) - 1
@@ -80,11 +81,13 @@ struct AxisTicks: Equatable, Sendable {
     /// range narrower than two decade ticks is labelled at 1…9 × 10^k (or 1, 2, 5 × 10^k), and a
     /// very narrow one falls back to linear ticks.
     static func logarithmic(in range: ClosedRange<Double>, maxCount: Int = 10, minorTicks: Bool = true) -> AxisTicks {
-        let lower = range.lowerBound, upper = range.upperBound
+        let lower = range.lowerBound
+        let upper = range.upperBound
         guard lower > 0, upper > lower, upper.isFinite else {
             return AxisTicks(major: [], labels: [])
         }
-        let logLower = log10(lower), logUpper = log10(upper)
+        let logLower = log10(lower)
+        let logUpper = log10(upper)
         let firstDecade = Int((logLower - 1e-9).rounded(.up))
         let lastDecade = Int((logUpper + 1e-9).rounded(.down))
         let decadeCount = lastDecade - firstDecade + 1
@@ -108,8 +111,9 @@ struct AxisTicks: Equatable, Sendable {
             if major.count < 2 {  // a stride that skips all but one decade: label every decade instead
                 return logarithmic(in: range, maxCount: decadeCount, minorTicks: minorTicks)
             }
-            return AxisTicks(major: major, labels: major.map { powerOfTenLabel(Int(log10($0).rounded())) },
-                             minor: minor.sorted())
+            return AxisTicks(
+                major: major, labels: major.map { powerOfTenLabel(Int(log10($0).rounded())) },
+                minor: minor.sorted())
         }
 
         // Less than two decades boundaries inside: label mantissas m × 10^k.

@@ -127,8 +127,7 @@ public struct ButcherTableau: Sendable, Hashable, CustomStringConvertible {
                 }
             }
             // For every tree t of order ≤ q: Σᵢ bᵢ(θ) Φᵢ(t) = θ^|t| / γ(t) as polynomials in θ.
-            if let failure = conditions.firstInterpolantFailure(interpolant, order: interpolantOrder, tolerance: tolerance)
-            {
+            if let failure = conditions.firstInterpolantFailure(interpolant, order: interpolantOrder, tolerance: tolerance) {
                 throw .orderCondition(name: name, weights: "b(θ)", tree: failure.tree, residual: failure.residual)
             }
         }
@@ -280,8 +279,7 @@ struct OrderConditions {
     }
 
     /// The first tree whose interpolant condition Σᵢ Pᵢₚ Φᵢ(t) = [p + 1 = |t|] / γ(t) fails.
-    mutating func firstInterpolantFailure(_ p: [[Double]], order: Int, tolerance: Double) -> (tree: String, residual: Double)?
-    {
+    mutating func firstInterpolantFailure(_ p: [[Double]], order: Int, tolerance: Double) -> (tree: String, residual: Double)? {
         build(upTo: order)
         let degree = p[0].count
         for index in trees.indices where trees[index].order <= order {

@@ -86,7 +86,9 @@ public protocol FixedSizeState: ODEState {
 
 extension FixedSizeState {
     @inlinable @inline(__always)
-    public static func combine(_ base: Self, _ h: Scalar, _ terms: StageTerms<Self>, _ lastWeight: Scalar, _ last: Self)
+    public static func combine(
+        _ base: Self, _ h: Scalar, _ terms: StageTerms<Self>, _ lastWeight: Scalar, _ last: Self
+    )
         -> Self
     {
         var result = base
@@ -172,7 +174,9 @@ extension Float: FixedSizeState {
 extension Tensor: ODEState {
     /// One fused ``Tensor/linearCombination(base:weights:terms:)``: one pass, one tape record.
     @inlinable
-    public static func combine(_ base: Tensor, _ h: Scalar, _ terms: StageTerms<Tensor>, _ lastWeight: Scalar, _ last: Tensor)
+    public static func combine(
+        _ base: Tensor, _ h: Scalar, _ terms: StageTerms<Tensor>, _ lastWeight: Scalar, _ last: Tensor
+    )
         -> Tensor
     {
         var scaled: [Scalar] = []

@@ -48,7 +48,8 @@ public enum SolveError: Error, Equatable, Sendable, CustomStringConvertible {
         case .zeroStepSize:
             return "the fixed step size is zero"
         case .stepSizeWrongDirection(let stepSize, let from, let to):
-            return "step size \(stepSize) points away from the end: integrating from \(from) to \(to) needs a step of sign \(to > from ? "+" : "-")"
+            return
+                "step size \(stepSize) points away from the end: integrating from \(from) to \(to) needs a step of sign \(to > from ? "+" : "-")"
         case .outputTimesNotMonotonic(let index, let previous, let time):
             return "output time \(index) (\(time)) goes back past the previous one (\(previous))"
         case .duplicateOutputTime(let index, let time):

@@ -75,7 +75,9 @@ public enum Initializer: Sendable, Equatable {
 
     /// The orthogonal initializer: Gram–Schmidt (twice, for stability) on the columns of a normal
     /// matrix with at least as many rows as columns, then transposed back if the shape is wide.
-    static func orthogonalMatrix<T: TensorScalar>(_ shape: [Int], gain: Double, using generator: inout some RandomNumberGenerator)
+    static func orthogonalMatrix<T: TensorScalar>(
+        _ shape: [Int], gain: Double, using generator: inout some RandomNumberGenerator
+    )
         -> Tensor<T>
     {
         let rows = shape.count <= 1 ? 1 : shape.dropLast().reduce(1, *)

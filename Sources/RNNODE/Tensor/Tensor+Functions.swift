@@ -116,10 +116,12 @@ public func pow<T>(_ x: Tensor<T>, _ y: Tensor<T>) -> Tensor<T> {
     guard x.isRecorded || y.isRecorded else { return value }
     let (cx, cy) = (x.detached, y.detached)
     return Tensor.recording(value, x, y) { g, needsX, needsY in
-        let dx = needsX
+        let dx =
+            needsX
             ? Tensor.zipBroadcast(g, Tensor.zipBroadcast(cx, cy) { $1 * T.pow($0, $1 - 1) }, *).unbroadcast(to: cx.shape)
             : nil
-        let dy = needsY
+        let dy =
+            needsY
             ? Tensor.zipBroadcast(g, Tensor.zipBroadcast(value, cx) { p, base in base == 0 ? 0 : p * T.log(base) }, *)
                 .unbroadcast(to: cy.shape)
             : nil

@@ -34,7 +34,9 @@ extension Tensor {
 
     /// Combines the elements along `axes` with `combine`, starting from `initial` (no recording).
     @inlinable @inline(__always)
-    func reduceKernel(alongAxes axes: [Int], keepingDims: Bool, initial: Scalar, _ combine: (Scalar, Scalar) -> Scalar)
+    func reduceKernel(
+        alongAxes axes: [Int], keepingDims: Bool, initial: Scalar, _ combine: (Scalar, Scalar) -> Scalar
+    )
         -> Tensor
     {
         let axes = normalizedAxes(axes)

@@ -63,7 +63,9 @@ struct TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// Gives the scalars for writing, copying them first if the buffer is shared.
     @inlinable
-    mutating func withUnsafeMutableBufferPointer<R>(_ body: (inout UnsafeMutableBufferPointer<Scalar>) throws -> R)
+    mutating func withUnsafeMutableBufferPointer<R>(
+        _ body: (inout UnsafeMutableBufferPointer<Scalar>) throws -> R
+    )
         rethrows -> R
     {
         if !isKnownUniquelyReferenced(&buffer) {

@@ -44,7 +44,9 @@ public struct ParameterPath<Model: Trainable> {
     }
 
     /// The parameters of a nested trainable value, with its names prefixed by `name.`.
-    public static func nested<Child: Trainable>(_ name: String, _ keyPath: WritableKeyPath<Model, Child>, in model: Model)
+    public static func nested<Child: Trainable>(
+        _ name: String, _ keyPath: WritableKeyPath<Model, Child>, in model: Model
+    )
         -> [ParameterPath<Model>] where Child.Scalar == Model.Scalar
     {
         model[keyPath: keyPath].parameterPaths.map { child in

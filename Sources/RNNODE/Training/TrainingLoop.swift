@@ -73,7 +73,8 @@ public enum TrainingStopReason: Sendable, Equatable, CustomStringConvertible {
         case .nonFiniteLoss(let step):
             return "the loss became NaN or infinite at step \(step); kept the parameters of step \(step - 1)"
         case .nonFiniteGradient(let step, let parameter):
-            return "the gradient of '\(parameter)' became NaN or infinite at step \(step); kept the parameters of step \(step - 1)"
+            return
+                "the gradient of '\(parameter)' became NaN or infinite at step \(step); kept the parameters of step \(step - 1)"
         case .nonFiniteUpdate(let step, let parameter):
             return "the update made '\(parameter)' NaN or infinite at step \(step); kept the parameters of step \(step - 1)"
         case .lossFailed(let step, let message):
@@ -201,9 +202,10 @@ public func train<Model: Trainable, Opt: Optimizer>(
         model.parameters = parameters
         result.steps = step
         if case .exponential(let decay) = averaging {
-            average = average.map { previous in
-                zip(previous, parameters).map { $0 * Model.Scalar(decay) + $1 * Model.Scalar(1 - decay) }
-            } ?? parameters
+            average =
+                average.map { previous in
+                    zip(previous, parameters).map { $0 * Model.Scalar(decay) + $1 * Model.Scalar(1 - decay) }
+                } ?? parameters
         }
 
         if let maxSeconds = stopping.maxSeconds, reporter.elapsedSeconds >= maxSeconds {

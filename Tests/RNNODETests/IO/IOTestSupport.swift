@@ -1,11 +1,11 @@
 import Foundation
 import Testing
 
+@testable import RNNODE
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-
-@testable import RNNODE
 
 /// A fresh empty directory under the system temporary directory, removed by `remove()`.
 struct IOTestDirectory {
@@ -51,8 +51,10 @@ private final class SVGDocumentCollector: NSObject, XMLParserDelegate {
     private var textDepth = 0
     private var currentText = ""
 
-    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                qualifiedName: String?, attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+        qualifiedName: String?, attributes: [String: String] = [:]
+    ) {
         result.elements.append(elementName)
         result.attributes.append(attributes)
         if elementName == "text" || elementName == "title" {
@@ -65,8 +67,10 @@ private final class SVGDocumentCollector: NSObject, XMLParserDelegate {
         if textDepth > 0 { currentText += string }
     }
 
-    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
-                qualifiedName: String?) {
+    func parser(
+        _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
+        qualifiedName: String?
+    ) {
         if elementName == "text" || elementName == "title" {
             textDepth -= 1
             result.texts.append(currentText)
@@ -93,7 +97,7 @@ func parseSVGDocument(_ text: String) -> ParsedSVGDocument {
 func bitwiseEqualDoubles(_ a: Double?, _ b: Double?) -> Bool {
     switch (a, b) {
     case (nil, nil): return true
-    case let (a?, b?): return (a.isNaN && b.isNaN) || a.bitPattern == b.bitPattern
+    case (let a?, let b?): return (a.isNaN && b.isNaN) || a.bitPattern == b.bitPattern
     default: return false
     }
 }

@@ -10,8 +10,9 @@ import Testing
     static func save(_ svg: String, _ name: String) throws {
         #expect(parseSVGDocument(svg).error == nil, "\(name)")
         guard let directory = ProcessInfo.processInfo.environment["PLOT_SAMPLES_DIR"], !directory.isEmpty else { return }
-        try writeFileAtomically(Data(svg.utf8), to: URL(fileURLWithPath: directory).appendingPathComponent(name),
-                                createDirectories: true)
+        try writeFileAtomically(
+            Data(svg.utf8), to: URL(fileURLWithPath: directory).appendingPathComponent(name),
+            createDirectories: true)
     }
 
     /// Global error at t = 1 of y' = -2ty, y(0) = 1 for Euler, Heun and classical RK4.
@@ -22,14 +23,19 @@ import Testing
         var errors: [[Double]] = [[], [], []]
         for n in stepCounts {
             let h = 1 / Double(n)
-            var euler = 1.0, heun = 1.0, rk4 = 1.0
+            var euler = 1.0
+            var heun = 1.0
+            var rk4 = 1.0
             for i in 0..<n {
                 let t = Double(i) * h
                 euler += h * f(t, euler)
-                let k1 = f(t, heun), k2 = f(t + h, heun + h * k1)
+                let k1 = f(t, heun)
+                let k2 = f(t + h, heun + h * k1)
                 heun += h / 2 * (k1 + k2)
-                let a = f(t, rk4), b = f(t + h / 2, rk4 + h / 2 * a)
-                let c = f(t + h / 2, rk4 + h / 2 * b), d = f(t + h, rk4 + h * c)
+                let a = f(t, rk4)
+                let b = f(t + h / 2, rk4 + h / 2 * a)
+                let c = f(t + h / 2, rk4 + h / 2 * b)
+                let d = f(t + h, rk4 + h * c)
                 rk4 += h / 6 * (a + 2 * b + 2 * c + d)
             }
             errors[0].append(abs(euler - exact))
@@ -48,9 +54,11 @@ import Testing
         plot.addLineWithMarkers(x: steps, y: errors[0], label: "Euler (order 1)", marker: .circle)
         plot.addLineWithMarkers(x: steps, y: errors[1], label: "Heun (order 2)", marker: .square)
         plot.addLineWithMarkers(x: steps, y: errors[2], label: "RK4 (order 4)", marker: .triangle)
-        let h0 = steps[0], reference = [steps.last!, h0]
-        plot.addLine(x: reference, y: reference.map { 0.2 * errors[2][0] * pow($0 / h0, 4) },
-                     label: "reference ∝ h⁴", color: .gray, width: 1.2, style: .dashed)
+        let h0 = steps[0]
+        let reference = [steps.last!, h0]
+        plot.addLine(
+            x: reference, y: reference.map { 0.2 * errors[2][0] * pow($0 / h0, 4) },
+            label: "reference ∝ h⁴", color: .gray, width: 1.2, style: .dashed)
         let svg = plot.svg()
         #expect(svg.contains("10⁻³"))
         try Self.save(svg, "convergence-loglog.svg")
@@ -60,7 +68,7 @@ import Testing
         // Lotka–Volterra-like oscillation, with noisy "observations" drawn as dots over the model lines.
         var seed: UInt64 = 12345
         func noise() -> Double {
-            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Double(seed >> 11) / Double(1 << 53) - 0.5
         }
         let t = stride(from: 0.0, through: 20, by: 0.05).map { $0 }
@@ -74,8 +82,9 @@ import Testing
         plot.addLine(x: t, y: prey, label: "prey, model", color: .blue)
         plot.addLine(x: t, y: predator, label: "predator, model", color: .orange)
         plot.addScatter(x: observedT, y: observedPrey, label: "prey, observed", color: .blue, radius: 4)
-        plot.addScatter(x: observedT, y: observedPredator, label: "predator, observed", color: .orange, radius: 4,
-                        marker: .square)
+        plot.addScatter(
+            x: observedT, y: observedPredator, label: "predator, observed", color: .orange, radius: 4,
+            marker: .square)
         plot.legend = .outsideRight
         try Self.save(plot.svg(), "time-series.svg")
         plot.legend = .best
@@ -84,10 +93,14 @@ import Testing
 
     @Test func phasePortraitAndGrid() throws {
         // Damped pendulum: θ' = ω, ω' = −sin θ − 0.25 ω.
-        var xs: [Double] = [], ys: [Double] = [], us: [Double] = [], vs: [Double] = []
+        var xs: [Double] = []
+        var ys: [Double] = []
+        var us: [Double] = []
+        var vs: [Double] = []
         for i in 0...20 {
             for j in 0...14 {
-                let theta = -2 * Double.pi + Double(i) * Double.pi / 5, omega = -3.5 + Double(j) * 0.5
+                let theta = -2 * Double.pi + Double(i) * Double.pi / 5
+                let omega = -3.5 + Double(j) * 0.5
                 xs.append(theta)
                 ys.append(omega)
                 us.append(omega)
@@ -98,10 +111,15 @@ import Testing
             (state.1, -sin(state.0) - 0.25 * state.1)
         }
         // Forward Euler with h = 0.01 against RK4 with h = 0.001 as the reference.
-        var euler = (0.0, 3.2), reference = (0.0, 3.2)
-        var trajectoryT: [Double] = [0], trajectoryTheta = [euler.0], trajectoryOmega = [euler.1]
-        var errorT: [Double] = [], error: [Double] = []
-        let h = 0.01, fine = 0.001
+        var euler = (0.0, 3.2)
+        var reference = (0.0, 3.2)
+        var trajectoryT: [Double] = [0]
+        var trajectoryTheta = [euler.0]
+        var trajectoryOmega = [euler.1]
+        var errorT: [Double] = []
+        var error: [Double] = []
+        let h = 0.01
+        let fine = 0.001
         for step in 1...3000 {
             let d = pendulum(euler)
             euler = (euler.0 + h * d.0, euler.1 + h * d.1)
@@ -120,8 +138,9 @@ import Testing
             error.append(abs(euler.0 - reference.0))
         }
 
-        var portrait = Plot(title: "Damped pendulum: phase portrait", xLabel: "angle θ", yLabel: "angular velocity ω",
-                            width: 560, height: 400)
+        var portrait = Plot(
+            title: "Damped pendulum: phase portrait", xLabel: "angle θ", yLabel: "angular velocity ω",
+            width: 560, height: 400)
         portrait.addQuiver(x: xs, y: ys, u: us, v: vs, color: PlotColor(hex: "#9a9a9a"), scaling: .uniform)
         portrait.addLine(x: trajectoryTheta, y: trajectoryOmega, label: "θ(0) = 0, ω(0) = 3.2", color: .red, width: 2)
         portrait.addAnnotation("stable focus", x: 2 * .pi, y: 0, anchor: .end, offset: (-8, -12), marksPoint: true)
@@ -133,7 +152,8 @@ import Testing
         var errorPlot = Plot(title: "Error against RK4 reference", xLabel: "t", yLabel: "|θ − θ_ref|", width: 480, height: 320)
         errorPlot.yScale = .logarithmic
         errorPlot.addLine(x: errorT, y: error, color: .red, width: 1.5)
-        let grid = FigureGrid(rows: 1, columns: 2, plots: [trajectory, errorPlot], title: "Damped pendulum, forward Euler with h = 0.01")
+        let grid = FigureGrid(
+            rows: 1, columns: 2, plots: [trajectory, errorPlot], title: "Damped pendulum, forward Euler with h = 0.01")
         try Self.save(grid.svg(), "grid.svg")
     }
 

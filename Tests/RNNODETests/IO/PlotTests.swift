@@ -72,7 +72,10 @@ import Testing
         let ticks = AxisTicks.logarithmic(in: 2...8)
         #expect(ticks.major == [2, 3, 4, 5, 6, 7, 8])
         #expect(ticks.labels == ["2", "3", "4", "5", "6", "7", "8"])
-        #expect(AxisTicks.logarithmic(in: 0.03...0.2).labels == ["0.03", "0.04", "0.05", "0.06", "0.07", "0.08", "0.09", "0.1", "0.2"])
+        #expect(
+            AxisTicks.logarithmic(in: 0.03...0.2).labels == [
+                "0.03", "0.04", "0.05", "0.06", "0.07", "0.08", "0.09", "0.1", "0.2",
+            ])
     }
 
     @Test func numberFormatting() {

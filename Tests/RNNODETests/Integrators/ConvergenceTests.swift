@@ -118,8 +118,10 @@ struct ConvergenceTests {
 
     /// Same trajectory whichever state type carries it: the one stepper serves all.
     @Test func stateTypesAgree() throws {
-        let scalar = try solve(Riccati<Double>(), initialState: 1.0, from: 0, to: 2, method: .rk4, step: .fixed(0.1), saveAt: .final)
-        let tensor = try solve(TensorRiccati(), initialState: Tensor([1.0]), from: 0, to: 2, method: .rk4, step: .fixed(0.1), saveAt: .final)
+        let scalar = try solve(
+            Riccati<Double>(), initialState: 1.0, from: 0, to: 2, method: .rk4, step: .fixed(0.1), saveAt: .final)
+        let tensor = try solve(
+            TensorRiccati(), initialState: Tensor([1.0]), from: 0, to: 2, method: .rk4, step: .fixed(0.1), saveAt: .final)
         #expect(scalar.finalState == tensor.finalState.scalars[0])
     }
 }

@@ -168,7 +168,9 @@ struct FixedGridTests {
         }
         var x = SIMD2<Double>(100, 150)
         for _ in 0..<1000 { x = x + 0.1 * f(x) }
-        let s = try solve(initialState: SIMD2<Double>(100, 150), from: 0, to: 100, method: .euler, step: .fixed(0.1), saveAt: .final) {
+        let s = try solve(
+            initialState: SIMD2<Double>(100, 150), from: 0, to: 100, method: .euler, step: .fixed(0.1), saveAt: .final
+        ) {
             _, x in f(x)
         }
         #expect(s.finalState == x)
@@ -260,7 +262,9 @@ struct SolveFailureTests {
 
     @Test func adaptiveSolveRejectsNonFiniteStepsFirst() throws {
         // The field is NaN beyond y = 1.5, a region a too-large step jumps into; shrinking avoids it.
-        let s = try solve(initialState: 1.0, from: 0, to: 0.3, method: .dopri5, step: .adaptive(rtol: 1e-8, atol: 1e-8, initialStep: 1)) {
+        let s = try solve(
+            initialState: 1.0, from: 0, to: 0.3, method: .dopri5, step: .adaptive(rtol: 1e-8, atol: 1e-8, initialStep: 1)
+        ) {
             _, y in y > 1.5 ? .nan : y
         }
         #expect(s.succeeded)
@@ -284,7 +288,9 @@ struct SolveFailureTests {
     }
 
     @Test func minimumStepStopsTheSolve() throws {
-        let s = try solve(initialState: 1.0, from: 0, to: 2, method: .dopri5, step: .adaptive(rtol: 1e-8, atol: 1e-8, minStep: 1e-3)) {
+        let s = try solve(
+            initialState: 1.0, from: 0, to: 2, method: .dopri5, step: .adaptive(rtol: 1e-8, atol: 1e-8, minStep: 1e-3)
+        ) {
             _, y in y * y
         }
         guard case .stepSizeUnderflow(let time, let stepSize) = s.status else {
@@ -300,7 +306,8 @@ struct SolveFailureTests {
         let s = try solve(decay, initialState: 1, from: 0, to: 10, method: .rk4, step: .fixed(0.01), maxSteps: 50)
         #expect(s.status == .maxStepsExceeded(time: 0.5, steps: 50))
         #expect(s.states.count == 51)
-        let adaptive = try solve(decay, initialState: 1, from: 0, to: 100, step: .adaptive(rtol: 1e-10, atol: 1e-10), maxSteps: 20)
+        let adaptive = try solve(
+            decay, initialState: 1, from: 0, to: 100, step: .adaptive(rtol: 1e-10, atol: 1e-10), maxSteps: 20)
         guard case .maxStepsExceeded(_, let steps) = adaptive.status else {
             Issue.record("expected the budget to run out, got \(adaptive.status)")
             return

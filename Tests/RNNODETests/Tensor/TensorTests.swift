@@ -180,7 +180,8 @@ struct ReductionTests {
     @Test func logSumExpAndSoftmax() {
         let x = Tensor<Double>([[1, 2, 3], [1000, 1000, 1000]])
         let lse = x.logSumExp(alongAxis: 1)
-        expectClose(lse.scalars, [Double.log(Double.exp(1) + Double.exp(2) + Double.exp(3)), 1000 + Double.log(3)], tolerance: 1e-12)
+        expectClose(
+            lse.scalars, [Double.log(Double.exp(1) + Double.exp(2) + Double.exp(3)), 1000 + Double.log(3)], tolerance: 1e-12)
         let p = x.softmax(alongAxis: 1)
         expectClose(p.sum(alongAxis: 1).scalars, [1, 1], tolerance: 1e-13)
         expectClose(p.scalars.suffix(3).map { $0 }, [1.0 / 3, 1.0 / 3, 1.0 / 3], tolerance: 1e-13)

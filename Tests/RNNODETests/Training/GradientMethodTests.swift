@@ -48,11 +48,15 @@ struct GradientMethodTests {
             let start = tape.variable(y0)
             let states: Tensor<Double>
             if adjoint {
-                states = try solveAdjoint(model, initialState: start, times: times, method: .dopri5,
-                                          step: .adaptive(rtol: tolerance, atol: tolerance))
+                states = try solveAdjoint(
+                    model, initialState: start, times: times, method: .dopri5,
+                    step: .adaptive(rtol: tolerance, atol: tolerance))
             } else {
-                states = Tensor(stacking: try solve(model, initialState: start, times: times, method: .dopri5,
-                                                    step: .adaptive(rtol: tolerance, atol: tolerance)).states)
+                states = Tensor(
+                    stacking: try solve(
+                        model, initialState: start, times: times, method: .dopri5,
+                        step: .adaptive(rtol: tolerance, atol: tolerance)
+                    ).states)
             }
             let loss = square(states - target).sum()
             return tape.gradients(of: loss, withRespectTo: [start] + variables)
@@ -83,8 +87,10 @@ struct GradientMethodTests {
             }
             return tape.gradients(of: square(final).sum(), withRespectTo: [start] + variables).flatMap(\.scalars)
         }
-        let coarse = zip(try gradients(dt: 0.1, adjoint: true), try gradients(dt: 0.1, adjoint: false)).map { Swift.abs($0 - $1) }.max()!
-        let fine = zip(try gradients(dt: 0.05, adjoint: true), try gradients(dt: 0.05, adjoint: false)).map { Swift.abs($0 - $1) }.max()!
+        let coarse = zip(try gradients(dt: 0.1, adjoint: true), try gradients(dt: 0.1, adjoint: false)).map { Swift.abs($0 - $1) }
+            .max()!
+        let fine = zip(try gradients(dt: 0.05, adjoint: true), try gradients(dt: 0.05, adjoint: false)).map { Swift.abs($0 - $1) }
+            .max()!
         #expect(coarse < 1e-4)
         // Fourth order: halving Δt divides the difference by about 16.
         #expect(fine < coarse / 8, "coarse \(coarse), fine \(fine)")
@@ -109,16 +115,22 @@ struct GradientMethodTests {
         let truncated = try gradient(at: [y0] + field.parameters) { p in
             var model = field
             model.parameters = Array(p.dropFirst())
-            return try solve(model, initialState: p[0], from: 0, to: Double(steps) * dt, method: .rk4, step: .fixed(dt),
-                             saveAt: .final, truncatedBackpropagation: kept).finalState.sum()
+            return try solve(
+                model, initialState: p[0], from: 0, to: Double(steps) * dt, method: .rk4, step: .fixed(dt),
+                saveAt: .final, truncatedBackpropagation: kept
+            ).finalState.sum()
         }
         let manual = try gradient(at: [y0] + field.parameters) { p in
             var model = field
             model.parameters = Array(p.dropFirst())
-            let early = try solve(model, initialState: p[0], from: 0, to: Double(steps - kept) * dt, method: .rk4,
-                                  step: .fixed(dt), saveAt: .final).finalState.detached
-            return try solve(model, initialState: early, from: Double(steps - kept) * dt, to: Double(steps) * dt,
-                             method: .rk4, step: .fixed(dt), saveAt: .final).finalState.sum()
+            let early = try solve(
+                model, initialState: p[0], from: 0, to: Double(steps - kept) * dt, method: .rk4,
+                step: .fixed(dt), saveAt: .final
+            ).finalState.detached
+            return try solve(
+                model, initialState: early, from: Double(steps - kept) * dt, to: Double(steps) * dt,
+                method: .rk4, step: .fixed(dt), saveAt: .final
+            ).finalState.sum()
         }
         #expect(truncated[0].scalars == [0, 0])  // no gradient reaches the initial state
         for (a, b) in zip(truncated.dropFirst(), manual.dropFirst()) { expectClose(a.scalars, b.scalars, tolerance: 1e-12) }
@@ -129,9 +141,10 @@ struct GradientMethodTests {
 
     @Test func trainableBookkeeping() {
         var field = neuralField(seed: 7)
-        #expect(field.namedParameters.map(\.name) == [
-            "network.layers.0.weight", "network.layers.0.bias", "network.layers.1.weight", "network.layers.1.bias",
-        ])
+        #expect(
+            field.namedParameters.map(\.name) == [
+                "network.layers.0.weight", "network.layers.0.bias", "network.layers.1.weight", "network.layers.1.bias",
+            ])
         #expect(field.parameterCount == 2 * 8 + 8 + 8 * 2 + 2)
         let flat = field.flattenedParameters
         #expect(flat.shape == [field.parameterCount])

@@ -24,8 +24,10 @@ struct LearnedStepSizeTests {
             let check = try checkGradient(at: raw) { raw in
                 var step = LearnedStepSize<Double>(initial)
                 step.raw = raw
-                return try solveSteps(field, initialState: y0, steps: 8, stepSize: step.value, method: .midpoint,
-                                      saveAt: .final).finalState.sum()
+                return try solveSteps(
+                    field, initialState: y0, steps: 8, stepSize: step.value, method: .midpoint,
+                    saveAt: .final
+                ).finalState.sum()
             }
             #expect(check.maxError < 1e-8, "\(check)")
         }
@@ -43,8 +45,10 @@ struct LearnedStepSizeTests {
             let g = try gradient(at: step.raw) { raw in
                 var s = step
                 s.raw = raw
-                let y = try solveSteps(decay, initialState: y0, steps: 10, stepSize: s.value, method: .euler,
-                                       saveAt: .final).finalState
+                let y = try solveSteps(
+                    decay, initialState: y0, steps: 10, stepSize: s.value, method: .euler,
+                    saveAt: .final
+                ).finalState
                 return square(y - target).sum()
             }
             step.raw = step.raw - 2 * g

@@ -153,7 +153,8 @@ struct LevenbergMarquardtTests {
         #expect(fit.iterations <= 6, "\(fit.iterations) iterations")
         expectRelativelyClose(fit.parameters.doubles, [alpha, beta], tolerance: tolerance)
         expectRelativelyClose([Double(fit.cost)], [rss], tolerance: Precision.tolerance(T.self, double: 1e-10, float: 1e-5))
-        expectRelativelyClose(fit.standardErrors!.doubles, expectedErrors, tolerance: Precision.tolerance(T.self, double: 1e-10, float: 1e-5))
+        expectRelativelyClose(
+            fit.standardErrors!.doubles, expectedErrors, tolerance: Precision.tolerance(T.self, double: 1e-10, float: 1e-5))
         #expect(fit.jacobian!.shape == [8, 2])
         expectRelativelyClose(fit.jacobian!.doubles, x.flatMap { [1, $0] }, tolerance: 0)
     }
@@ -174,9 +175,8 @@ struct LevenbergMarquardtTests {
 
     func rosenbrock<T: TensorScalar>(_: T.Type) {
         var reports: [LevenbergMarquardtProgress<T>] = []
-        let fit = LevenbergMarquardt<T>().minimize(from: Tensor([-1.2, 1]), progress: { reports.append($0) }) {
-            rosenbrockResiduals($0)
-        }
+        let fit = LevenbergMarquardt<T>().minimize(
+            from: Tensor([-1.2, 1]), progress: { reports.append($0) }, residuals: { rosenbrockResiduals($0) })
         let tolerance = Precision.tolerance(T.self, double: 1e-10, float: 1e-6)
         #expect(fit.converged, "\(fit.status)")
         expectRelativelyClose(fit.parameters.doubles, [1, 1], tolerance: tolerance)
@@ -256,13 +256,14 @@ struct LevenbergMarquardtTests {
         var sawNaNStep = false
         let fit = LevenbergMarquardt<T>().minimize(
             from: Tensor([100, 0]),
-            progress: { report in if report.iteration > 0 && !report.stepAccepted { sawNaNStep = true } }
-        ) { theta in log(theta[0]) + theta[1] * ts - ys }
+            progress: { report in if report.iteration > 0 && !report.stepAccepted { sawNaNStep = true } },
+            residuals: { theta in log(theta[0]) + theta[1] * ts - ys })
         #expect(fit.converged, "\(fit.status)")
         #expect(fit.nonFiniteEvaluations >= 1)
         #expect(sawNaNStep)
         #expect(fit.cost.isFinite && fit.residuals.isFinite)
-        expectRelativelyClose(fit.parameters.doubles, [2, 0.5], tolerance: Precision.tolerance(T.self, double: 1e-10, float: 1e-5))
+        expectRelativelyClose(
+            fit.parameters.doubles, [2, 0.5], tolerance: Precision.tolerance(T.self, double: 1e-10, float: 1e-5))
     }
 
     @Test func nonFiniteTrialStepsAreRejectedDouble() { nanRegion(Double.self) }
@@ -384,9 +385,11 @@ struct LevenbergMarquardtTests {
         let ys: [Double] = [2.01, 1.38, 0.93, 0.60, 0.40, 0.26]
         let fit = LevenbergMarquardt<Double>().minimize(from: Tensor([0.3, 1])) { theta in
             let field = FieldClosure<Tensor<Double>> { _, y in -theta[0] * y }
-            guard let s = try? solve(field, initialState: theta.slice(alongAxis: 0, 1..<2), from: 0, to: 3,
-                                     step: .adaptive(rtol: 1e-10, atol: 1e-12), saveAt: .times(ts)),
-                  s.succeeded
+            guard
+                let s = try? solve(
+                    field, initialState: theta.slice(alongAxis: 0, 1..<2), from: 0, to: 3,
+                    step: .adaptive(rtol: 1e-10, atol: 1e-12), saveAt: .times(ts)),
+                s.succeeded
             else { return Tensor(repeating: .nan, shape: [ts.count]) }  // rejects this trial step
             return Tensor(concatenating: s.states) - Tensor(ys)
         }

@@ -65,12 +65,14 @@ struct TrainingLossValueTests {
         #expect(Swift.abs(Double(sum.scalar) - (row0 + row1)) < tolerance)
         // One-hot probabilities give the same loss.
         let oneHot = Tensor<T>([[1, 0, 0], [0, 1, 0]])
-        #expect(Swift.abs(Double(softmaxCrossEntropy(logits: logits, probabilities: oneHot).scalar) - (row0 + row1) / 2) < tolerance)
+        #expect(
+            Swift.abs(Double(softmaxCrossEntropy(logits: logits, probabilities: oneHot).scalar) - (row0 + row1) / 2) < tolerance)
         // Soft targets: −Σ q log softmax.
         let soft = Tensor<T>([[0.5, 0.25, 0.25], [0, 0.5, 0.5]])
         let logSoftmax0 = [2.0, 0, -1].map { $0 - (row0 + 2) }
         let logSoftmax1 = [0.5, 1.5, 0].map { $0 - (row1 + 1.5) }
-        let softExpected = -(0.5 * logSoftmax0[0] + 0.25 * logSoftmax0[1] + 0.25 * logSoftmax0[2])
+        let softExpected =
+            -(0.5 * logSoftmax0[0] + 0.25 * logSoftmax0[1] + 0.25 * logSoftmax0[2])
             - (0.5 * logSoftmax1[1] + 0.5 * logSoftmax1[2])
         let softLoss = softmaxCrossEntropy(logits: logits, probabilities: soft, reduction: .sum)
         #expect(Swift.abs(Double(softLoss.scalar) - softExpected) < tolerance)
@@ -125,12 +127,18 @@ struct TrainingLossValueTests {
         let losses: [(String, (Tensor<Double>) -> Tensor<Double>, (Tensor<Float>) -> Tensor<Float>)] = [
             ("MSE", { squaredError($0, t) }, { squaredError($0, t.converted()) }),
             ("SAE", { absoluteError($0, t, reduction: .sum) }, { absoluteError($0, t.converted(), reduction: .sum) }),
-            ("masked", { maskedSquaredError($0, t, mask: mask, reduction: .mean) },
-             { maskedSquaredError($0, t.converted(), mask: mask.converted(), reduction: .mean) }),
-            ("CE labels", { softmaxCrossEntropy(logits: $0, labels: labels) },
-             { softmaxCrossEntropy(logits: $0, labels: labels) }),
-            ("CE soft", { softmaxCrossEntropy(logits: $0, probabilities: soft) },
-             { softmaxCrossEntropy(logits: $0, probabilities: soft.converted()) }),
+            (
+                "masked", { maskedSquaredError($0, t, mask: mask, reduction: .mean) },
+                { maskedSquaredError($0, t.converted(), mask: mask.converted(), reduction: .mean) }
+            ),
+            (
+                "CE labels", { softmaxCrossEntropy(logits: $0, labels: labels) },
+                { softmaxCrossEntropy(logits: $0, labels: labels) }
+            ),
+            (
+                "CE soft", { softmaxCrossEntropy(logits: $0, probabilities: soft) },
+                { softmaxCrossEntropy(logits: $0, probabilities: soft.converted()) }
+            ),
         ]
         for (name, double, float) in losses {
             let (vd, gd) = valueWithGradient(at: p, of: double)

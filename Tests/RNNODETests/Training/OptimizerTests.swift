@@ -10,7 +10,9 @@ private func expectTrajectory(
     _ actual: [[Double]], _ expected: [[Double]], tolerance: Double, _ what: String,
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
-    #expect(actual.count == expected.count, "\(what): \(actual.count) steps, expected \(expected.count)", sourceLocation: sourceLocation)
+    #expect(
+        actual.count == expected.count, "\(what): \(actual.count) steps, expected \(expected.count)",
+        sourceLocation: sourceLocation)
     var worst = 0.0
     var worstAt = (step: 0, entry: 0)
     for (step, (a, e)) in zip(actual, expected).enumerated() {
@@ -333,11 +335,14 @@ struct TrainingOptimizerBehaviourTests {
         adam.update(&parameters, gradients: gradients)
         let adamBefore = parameters.map { address($0.storage) } + adam.firstMoments.map(address) + adam.secondMoments.map(address)
         for _ in 0..<3 { adam.update(&parameters, gradients: gradients) }
-        #expect(parameters.map { address($0.storage) } + adam.firstMoments.map(address) + adam.secondMoments.map(address) == adamBefore)
+        #expect(
+            parameters.map { address($0.storage) } + adam.firstMoments.map(address) + adam.secondMoments.map(address)
+                == adamBefore)
 
         var rmsprop = RMSprop<Double>(momentum: 0.9, centered: true)
         rmsprop.update(&parameters, gradients: gradients)
-        let rmspropBefore = parameters.map { address($0.storage) } + rmsprop.squareAverages.map(address)
+        let rmspropBefore =
+            parameters.map { address($0.storage) } + rmsprop.squareAverages.map(address)
             + rmsprop.gradientAverages!.map(address) + rmsprop.velocities!.map(address)
         for _ in 0..<3 { rmsprop.update(&parameters, gradients: gradients) }
         #expect(
@@ -438,7 +443,8 @@ struct TrainingOptimizerPreconditionTests {
             var other = [Tensor<Float>.zeros([2]), Tensor<Float>.zeros([4])]
             adam.update(&other, gradients: [Tensor.zeros([2]), Tensor.zeros([4])])
         }
-        expectPreconditionMessage(result, contains: "Adam.update: parameter 1 has shape [4] but the optimizer's state was created for shape [3]")
+        expectPreconditionMessage(
+            result, contains: "Adam.update: parameter 1 has shape [4] but the optimizer's state was created for shape [3]")
     }
 
     @Test func changedParameterCountIsRejected() async {

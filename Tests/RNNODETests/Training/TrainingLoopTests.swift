@@ -30,7 +30,9 @@ struct TrainingLoopTests {
     @Test func stopsAtTheTargetLossWithoutUpdating() {
         var model = Quadratic()
         var optimizer = SGD<Double>(learningRate: 0.1)
-        let result = train(&model, optimizer: &optimizer, until: StoppingCriteria(maxSteps: 1000, targetLoss: 1e-6), progress: quiet) {
+        let result = train(
+            &model, optimizer: &optimizer, until: StoppingCriteria(maxSteps: 1000, targetLoss: 1e-6), progress: quiet
+        ) {
             m, _ in square(m.w - Tensor([1, 1])).sum()
         }
         #expect(result.stopReason == .targetLoss)
@@ -98,7 +100,8 @@ struct TrainingLoopTests {
         func run(seed: UInt64) -> [Double] {
             var model = Quadratic()
             var optimizer = Adam<Double>(learningRate: 0.05)
-            train(&model, optimizer: &optimizer, until: StoppingCriteria(maxSteps: 30), seed: seed, progress: quiet) { m, generator in
+            train(&model, optimizer: &optimizer, until: StoppingCriteria(maxSteps: 30), seed: seed, progress: quiet) {
+                m, generator in
                 // A random minibatch target drawn from the generator.
                 let target = Tensor<Double>.normal([2], using: &generator)
                 return square(m.w - target).sum()
@@ -112,7 +115,8 @@ struct TrainingLoopTests {
     @Test func clippingIsApplied() {
         var model = Quadratic()
         var optimizer = SGD<Double>(learningRate: 1)
-        train(&model, optimizer: &optimizer, until: StoppingCriteria(maxSteps: 1), clipping: .globalNorm(1), progress: quiet) { m, _ in
+        train(&model, optimizer: &optimizer, until: StoppingCriteria(maxSteps: 1), clipping: .globalNorm(1), progress: quiet) {
+            m, _ in
             (m.w * 1000).sum()
         }
         // The gradient (1000, 1000) was scaled to norm 1 before the step.
@@ -136,8 +140,9 @@ struct TrainingLoopTests {
 
         var model = Quadratic()
         var optimizer = SGD<Double>(learningRate: 0.1)
-        train(&model, optimizer: &optimizer, until: StoppingCriteria(maxSteps: 5), averaging: .exponential(decay: 0.25),
-              progress: quiet, loss: loss)
+        train(
+            &model, optimizer: &optimizer, until: StoppingCriteria(maxSteps: 5), averaging: .exponential(decay: 0.25),
+            progress: quiet, loss: loss)
         #expect(model.w.scalars != plain.w.scalars)
         expectClose(model.w.scalars, expected, tolerance: 1e-15)
     }
@@ -146,8 +151,10 @@ struct TrainingLoopTests {
         await #expect(processExitsWith: .failure) {
             var model = Quadratic()
             var optimizer = SGD<Double>(learningRate: 0.1)
-            train(&model, optimizer: &optimizer, until: StoppingCriteria(maxSteps: 1), averaging: .exponential(decay: 1),
-                  progress: .quiet) { m, _ in m.w.sum() }
+            train(
+                &model, optimizer: &optimizer, until: StoppingCriteria(maxSteps: 1), averaging: .exponential(decay: 1),
+                progress: .quiet
+            ) { m, _ in m.w.sum() }
         }
     }
 

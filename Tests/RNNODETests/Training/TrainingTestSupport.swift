@@ -7,8 +7,8 @@ func expectPreconditionMessage(
     _ result: ExitTest.Result?, contains text: String, sourceLocation: SourceLocation = #_sourceLocation
 ) {
     #if DEBUG
-        guard let result else { return }
-        let message = String(decoding: result.standardErrorContent, as: UTF8.self)
-        #expect(message.contains(text), "standard error: \(message)", sourceLocation: sourceLocation)
+    guard let result else { return }
+    let message = String(decoding: result.standardErrorContent, as: UTF8.self)
+    #expect(message.contains(text), "standard error: \(message)", sourceLocation: sourceLocation)
     #endif
 }
