@@ -117,8 +117,7 @@ do {
     }
     referenceAtArticleGrid = try reference(at: articleRuns["euler"]!.solution.times)
 } catch {
-    FileHandle.standardError.write(Data("competition: \(error)\n".utf8))
-    exit(1)
+    cli.exitWithError("\(error)")
 }
 let orders = Dictionary(uniqueKeysWithValues: schemes.map { ($0.key, fittedOrder(stepSizes, errors[$0.key]!)) })
 let euler = articleRuns["euler"]!.solution
@@ -222,8 +221,7 @@ do {
     convergence.legend = .bottomRight
     try convergence.write(to: convergenceSVG, createDirectories: true)
 } catch {
-    FileHandle.standardError.write(Data("competition: could not write the output: \(error)\n".utf8))
-    exit(1)
+    cli.exitWithError("could not write the output: \(error)")
 }
 say("Wrote \(trajectoryCSV.path), \(convergenceCSV.path),")
 say("      \(trajectorySVG.path), \(convergenceSVG.path)")

@@ -103,6 +103,18 @@ public struct CommandLineInterface: Sendable {
         }
     }
 
+    /// Prints "command: message" to standard error.
+    public func warn(_ message: String) {
+        FileHandle.standardError.write(Data("\(command): \(message)\n".utf8))
+    }
+
+    /// Prints "command: message" to standard error and exits with status 1: a failure that is not the
+    /// command line's fault.
+    public func exitWithError(_ message: String) -> Never {
+        warn(message)
+        exit(1)
+    }
+
     /// Prints `message` and a pointer to `--help` to standard error and exits with status 2.
     public func exitWithUsageError(_ message: String) -> Never {
         FileHandle.standardError.write(Data("\(command): \(message)\nRun '\(command) --help' for usage.\n".utf8))

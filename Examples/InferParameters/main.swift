@@ -67,8 +67,7 @@ let usesArticleData = arguments.string("data") == nil
 do {
     data = try arguments.string("data").map { try CSVTable.read(from: URL(fileURLWithPath: $0)) } ?? articleData
 } catch {
-    FileHandle.standardError.write(Data("infer-parameters: \(error)\n".utf8))
-    exit(1)
+    cli.exitWithError("\(error)")
 }
 let observations: CompetitionObservations
 do {
@@ -168,7 +167,7 @@ if optimizerName == "lm" {
     iterations = result.steps
     stopMessage = result.stopReason.description
     if result.stopReason.isFailure {
-        FileHandle.standardError.write(Data("infer-parameters: training stopped early: \(result.stopReason)\n".utf8))
+        cli.warn("training stopped early: \(result.stopReason)")
     }
 }
 let seconds = clock.seconds
@@ -236,8 +235,7 @@ do {
     try plot.write(to: outputFolder.appendingPathComponent("fit.svg"), createDirectories: true)
     say("Wrote \(outputFolder.appendingPathComponent("fit.svg").path) and fitted.csv")
 } catch {
-    FileHandle.standardError.write(Data("infer-parameters: could not write the figure: \(error)\n".utf8))
-    exit(1)
+    cli.exitWithError("could not write the figure: \(error)")
 }
 
 if arguments.flag("json") {

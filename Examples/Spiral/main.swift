@@ -75,8 +75,7 @@ let problem: SpiralProblem
 do {
     problem = try SpiralProblem()
 } catch {
-    FileHandle.standardError.write(Data("spiral: could not compute the data: \(error)\n".utf8))
-    exit(1)
+    cli.exitWithError("could not compute the data: \(error)")
 }
 var generator = SeededGenerator(seed: seed)
 var field = SpiralField(using: &generator)
@@ -101,7 +100,7 @@ let result = train(
     return absoluteError(try predict(field, from: initialStates, at: windowTimes), targets)
 }
 if result.stopReason.isFailure {
-    FileHandle.standardError.write(Data("spiral: training stopped early: \(result.stopReason)\n".utf8))
+    cli.warn("training stopped early: \(result.stopReason)")
 }
 let msPerIteration = result.steps > 0 ? result.seconds / Double(result.steps) * 1000 : 0
 
@@ -112,8 +111,7 @@ let fullTrajectoryL1: Double
 do {
     (fullTrajectoryL1, learned) = try problem.fullTrajectoryL1(field, method: method, step: step)
 } catch {
-    FileHandle.standardError.write(Data("spiral: the learned model's trajectory failed: \(error)\n".utf8))
-    exit(1)
+    cli.exitWithError("the learned model's trajectory failed: \(error)")
 }
 
 let gradientMethod = useAdjoint ? "adjoint" : "backpropagation"
@@ -157,8 +155,7 @@ do {
     try phase.write(to: outputFolder.appendingPathComponent("phase.svg"), createDirectories: true)
     say("Wrote \(outputFolder.appendingPathComponent("trajectories.svg").path) and phase.svg")
 } catch {
-    FileHandle.standardError.write(Data("spiral: could not write the figures: \(error)\n".utf8))
-    exit(1)
+    cli.exitWithError("could not write the figures: \(error)")
 }
 
 if arguments.flag("json") {
