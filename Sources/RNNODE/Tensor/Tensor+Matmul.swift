@@ -92,35 +92,24 @@ func gemmKernel<T: TensorScalar>(
     c: UnsafeMutablePointer<T>
 ) {
     if m == 0 || n == 0 || k == 0 { return }
-    switch (transposeA, transposeB) {
-    case (false, false), (true, false):
-        // Row of C accumulates rows of B scaled by A's entries: unit stride innermost.
-        for i in 0..<m {
-            let row = c + i * n
-            for p in 0..<k {
-                let aip = transposeA ? a[p * m + i] : a[i * k + p]
-                let bRow = b + p * n
-                for j in 0..<n { row[j] += aip * bRow[j] }
-            }
+    if transposeB {
+        // A dot-product loop over Bᵀ's rows cannot be vectorized (its sum is a serial reduction);
+        // transposing B once into [k×n] lets every case use the row-update loop below.
+        let transposed = UnsafeMutablePointer<T>.allocate(capacity: k * n)
+        defer { transposed.deallocate() }
+        for j in 0..<n {
+            for p in 0..<k { transposed[p * n + j] = b[j * k + p] }
         }
-    case (false, true):
-        // B is stored [n×k]: C[i, j] is a dot product of two contiguous rows.
-        for i in 0..<m {
-            let aRow = a + i * k
-            for j in 0..<n {
-                let bRow = b + j * k
-                var sum: T = 0
-                for p in 0..<k { sum += aRow[p] * bRow[p] }
-                c[i * n + j] += sum
-            }
-        }
-    case (true, true):
-        for i in 0..<m {
-            for j in 0..<n {
-                var sum: T = 0
-                for p in 0..<k { sum += a[p * m + i] * b[j * k + p] }
-                c[i * n + j] += sum
-            }
+        gemmKernel(m: m, n: n, k: k, a: a, transposeA: transposeA, b: transposed, transposeB: false, c: c)
+        return
+    }
+    // Row i of C accumulates the rows of B scaled by A's entries: unit stride innermost, vectorized.
+    for i in 0..<m {
+        let row = c + i * n
+        for p in 0..<k {
+            let aip = transposeA ? a[p * m + i] : a[i * k + p]
+            let bRow = b + p * n
+            for j in 0..<n { row[j] += aip * bRow[j] }
         }
     }
 }
