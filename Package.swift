@@ -23,7 +23,8 @@ let package = Package(
         .executableTarget(
             name: "Benchmark", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/Benchmark",
             exclude: ["peers"]),
-        .testTarget(name: "RNNODETests", dependencies: ["RNNODE"], path: "Tests/RNNODETests"),
+        .testTarget(
+            name: "RNNODETests", dependencies: ["RNNODE"], path: "Tests/RNNODETests", resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )
