@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "competition", targets: ["Competition"]),
         .executable(name: "infer-parameters", targets: ["InferParameters"]),
         .executable(name: "spiral", targets: ["Spiral"]),
+        .executable(name: "char-rnn", targets: ["CharRNN"]),
         .executable(name: "rnnode-bench", targets: ["Benchmark"]),
     ],
     targets: [
@@ -20,6 +21,9 @@ let package = Package(
         .executableTarget(
             name: "InferParameters", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/InferParameters"),
         .executableTarget(name: "Spiral", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/Spiral"),
+        .executableTarget(
+            name: "CharRNN", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/CharRNN",
+            exclude: ["Resources/PROVENANCE.md"], resources: [.copy("Resources/corpus.txt")]),
         .executableTarget(
             name: "Benchmark", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/Benchmark",
             exclude: ["peers"]),

@@ -29,6 +29,25 @@ struct DocumentationExamplesTests {
         #expect(Swift.abs(rnn.finalState.x - ode.finalState.x) < 5)
     }
 
+    /// README: a recurrent cell as an ODE.
+    @Test func readmeCell() throws {
+        var generator = SeededGenerator(seed: 0)
+        let gru = GRUCell<Double>(inputSize: 3, hiddenSize: 8, using: &generator)  // dh/dt = (1 − z) ⊙ (n − h)
+        let x = Tensor<Double>.normal([2, 10, 3], mean: 0, standardDeviation: 1, using: &generator)
+        // Euler with Δt = 1 is exactly PyTorch's nn.GRU; RK4 and Dormand–Prince integrate the same field.
+        let rnn = try RecurrentLayer(gru)(x)
+        let rk4 = try RecurrentLayer(gru, integration: .fixed(.rk4))(x)
+        let ode = try RecurrentLayer(gru, integration: .adaptive(rtol: 1e-8, atol: 1e-10))(x)
+        print(rnn.sequence.shape, rk4.last, ode.statistics)
+        let report = try compareDiscreteAndContinuous(gru, inputs: x)  // how far the RNN and the ODE drift apart
+        print(report)
+
+        #expect(rnn.sequence.shape == [2, 10, 8])
+        #expect(report.runs.count == 3)
+        // RK4 with one step per input is far closer to the ODE than Euler is.
+        #expect(maxAbsDifference(rk4.sequence, ode.sequence) < 0.1 * maxAbsDifference(rnn.sequence, ode.sequence))
+    }
+
     /// README: a gradient through a solve.
     @Test func readmeGradient() throws {
         // d/dk of y(1) for y' = −k·y, y(0) = 2: exactly −2e^(−k).

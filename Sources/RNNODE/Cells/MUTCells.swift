@@ -80,8 +80,7 @@ public struct MUT1Cell<Scalar: TensorScalar>: RecurrentCell {
         let p = gateBlocks(projectedInput, count: 3, size: hiddenSize)
         let z = recurrentActivation(p[0])
         let r = recurrentActivation(p[1] + matmul(state, whr))
-        let candidate = activation(matmul(r * state, whh) + p[2])
-        return z * (candidate - state)
+        return mutUpdate(z: z, reset: r, state: state, whh: whh, candidateInput: p[2], activation: activation)
     }
 }
 
@@ -157,8 +156,7 @@ public struct MUT2Cell<Scalar: TensorScalar>: RecurrentCell {
         let p = gateBlocks(projectedInput, count: 3, size: hiddenSize)
         let z = recurrentActivation(p[0] + matmul(state, whz))
         let r = recurrentActivation(p[1] + matmul(state, whr))
-        let candidate = activation(matmul(r * state, whh) + p[2])
-        return z * (candidate - state)
+        return mutUpdate(z: z, reset: r, state: state, whh: whh, candidateInput: p[2], activation: activation)
     }
 }
 
@@ -241,8 +239,7 @@ public struct MUT3Cell<Scalar: TensorScalar>: RecurrentCell {
         let p = gateBlocks(projectedInput, count: 3, size: hiddenSize)
         let z = recurrentActivation(p[0] + matmul(activation(state), whz))
         let r = recurrentActivation(p[1] + matmul(state, whr))
-        let candidate = activation(matmul(r * state, whh) + p[2])
-        return z * (candidate - state)
+        return mutUpdate(z: z, reset: r, state: state, whh: whh, candidateInput: p[2], activation: activation)
     }
 }
 
@@ -252,3 +249,11 @@ public typealias JZS1Cell = MUT1Cell
 public typealias JZS2Cell = MUT2Cell
 /// Keras' name for ``MUT3Cell``.
 public typealias JZS3Cell = MUT3Cell
+
+/// z ⊙ (h̃ − h) with the candidate h̃ = σ((r ⊙ h)·W_hh + input part), shared by MUT1–3.
+@inlinable
+func mutUpdate<T>(
+    z: Tensor<T>, reset r: Tensor<T>, state: Tensor<T>, whh: Tensor<T>, candidateInput: Tensor<T>, activation: Activation
+) -> Tensor<T> {
+    z * (activation(matmul(r * state, whh) + candidateInput) - state)
+}

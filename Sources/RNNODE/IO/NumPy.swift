@@ -290,13 +290,7 @@ public struct NumPyArray: Sendable, Equatable {
     /// - Throws: ``NumPyError`` with the file's path: ``NumPyError/Problem/io(_:)`` if it cannot be
     ///   read, otherwise what is wrong with its contents.
     public init(contentsOf url: URL) throws(NumPyError) {
-        let path = url.isFileURL ? url.standardizedFileURL.path : url.absoluteString
-        let data: Data
-        do {
-            data = try readFileContents(at: url)
-        } catch {
-            throw NumPyError(.io(error), path: path)
-        }
+        let (data, path) = try readNumPyFile(url)
         try self.init(npyData: data, name: path)
     }
 
@@ -803,5 +797,15 @@ public struct NumPyError: Error, Equatable, Sendable, CustomStringConvertible {
     private func hex(_ value: UInt32) -> String {
         let digits = String(value, radix: 16, uppercase: true)
         return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+    }
+}
+
+/// The contents of `url` and the path to name in errors.
+func readNumPyFile(_ url: URL) throws(NumPyError) -> (Data, String) {
+    let path = url.isFileURL ? url.standardizedFileURL.path : url.absoluteString
+    do {
+        return (try readFileContents(at: url), path)
+    } catch {
+        throw NumPyError(.io(error), path: path)
     }
 }

@@ -280,13 +280,7 @@ public struct NumPyArchive: Sendable, Equatable {
     /// - Throws: ``NumPyError`` with the file's path (see ``init(zipData:path:)``);
     ///   ``NumPyError/Problem/io(_:)`` if it cannot be read.
     public init(contentsOf url: URL) throws(NumPyError) {
-        let path = url.isFileURL ? url.standardizedFileURL.path : url.absoluteString
-        let data: Data
-        do {
-            data = try readFileContents(at: url)
-        } catch {
-            throw NumPyError(.io(error), path: path)
-        }
+        let (data, path) = try readNumPyFile(url)
         try self.init(zipData: data, path: path)
     }
 }
