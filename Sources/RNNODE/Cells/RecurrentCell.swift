@@ -31,10 +31,16 @@ public protocol RecurrentCell<Scalar>: Trainable, Sendable {
     func projectInput(_ x: Tensor<Scalar>) -> Tensor<Scalar>
     /// dh/dt = f(h, x) for a state `[batch, stateSize]` and its projected input `[batch, projectedSize]`.
     func derivative(of state: Tensor<Scalar>, projectedInput: Tensor<Scalar>) -> Tensor<Scalar>
+    /// The discrete step h + f(h, x) (Euler, Δt = 1) computed by a fused kernel — one pass and one
+    /// tape record — or nil where the cell has none (then the layer takes the integrator's Euler
+    /// step). Equal to the generic step to rounding. The default has no fused kernel.
+    func fusedDiscreteStep(_ state: Tensor<Scalar>, projectedInput: Tensor<Scalar>) -> Tensor<Scalar>?
 }
 
 extension RecurrentCell {
     public var stateSize: Int { hiddenSize }
+
+    public func fusedDiscreteStep(_ state: Tensor<Scalar>, projectedInput: Tensor<Scalar>) -> Tensor<Scalar>? { nil }
 
     /// The output h of a state `[..., stateSize]`: its first ``hiddenSize`` columns.
     @inlinable

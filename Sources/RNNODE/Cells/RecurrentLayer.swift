@@ -86,6 +86,10 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
     public var truncation: Int?
     /// The state carried between stateful calls (nil before the first and after ``resetState()``).
     public private(set) var carriedState: Tensor<Scalar>?
+    /// Whether the discrete cell (``CellIntegration/discrete``) runs the cell's fused kernel
+    /// (``RecurrentCell/fusedDiscreteStep(_:projectedInput:)``) when it has one, instead of the
+    /// integrator's generic Euler step. Both agree to rounding; the fused kernel is faster.
+    public var usesFusedKernels = true
 
     /// A layer running `cell` with `integration` (the discrete cell by default).
     public init(
@@ -146,8 +150,9 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
         guard h0.isFinite else { throw .nonFiniteInput("the initial state") }
 
         let input = goBackwards ? reversingValidSteps(x, lengths: lengths) : x
-        let projected = cell.projectInput(input)
-        let (dt, method, step) = (integration.timeStep, integration.method, integration.step)
+        // Time-major, so that each step's slice is contiguous: [time, batch, projected].
+        let projected = cell.projectInput(input.permuted([1, 0, 2])).unstacked(alongAxis: 0)
+        let fused = usesFusedKernels && integration.isDiscrete
         var state = h0
         var outputs: [Tensor<Scalar>] = []
         outputs.reserveCapacity(time)
@@ -155,25 +160,20 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
         let cut = truncation.map { time - $0 }
         for k in 0..<time {
             if k == cut { state = state.detached }
-            let field = CellField(cell: cell, projectedInput: projected.select(alongAxis: 1, k), checksParameters: false)
-            let solution: Solution<Tensor<Scalar>>
-            do {
-                solution = try solve(
-                    field, initialState: state, from: Scalar(k) * dt, to: Scalar(k + 1) * dt, method: method, step: step,
-                    saveAt: .final)
-            } catch {
-                throw .integrationFailed(
-                    inputStep: k, reason: error.description, outputs: stackedOutputs(outputs, batch: batch), lastState: state)
+            let input = projected[k]
+            var next: Tensor<Scalar>
+            if fused, let stepped = cell.fusedDiscreteStep(state, projectedInput: input) {
+                guard stepped.isFinite else {
+                    throw .integrationFailed(
+                        inputStep: k, reason: "the state became NaN or infinity in the discrete step",
+                        outputs: stackedOutputs(outputs, batch: batch, features: cell.hiddenSize), lastState: state)
+                }
+                statistics.acceptedSteps += 1
+                statistics.evaluations += 1
+                next = stepped
+            } else {
+                next = try integrateInterval(input, from: state, inputStep: k, outputs: outputs, statistics: &statistics)
             }
-            statistics.acceptedSteps += solution.statistics.acceptedSteps
-            statistics.rejectedSteps += solution.statistics.rejectedSteps
-            statistics.evaluations += solution.statistics.evaluations
-            guard solution.succeeded else {
-                throw .integrationFailed(
-                    inputStep: k, reason: solution.status.description, outputs: stackedOutputs(outputs, batch: batch),
-                    lastState: state)
-            }
-            var next = solution.finalState
             var output: Tensor<Scalar>
             if let lengths, lengths.contains(where: { $0 <= k }) {
                 let valid = Tensor<Scalar>(shape: [batch, 1], scalars: lengths.map { $0 > k ? 1 : 0 })
@@ -185,10 +185,39 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
             state = next
             outputs.append(output)
         }
-        var sequence = stackedOutputs(outputs, batch: batch)
+        var sequence = stackedOutputs(outputs, batch: batch, features: cell.hiddenSize)
         if goBackwards { sequence = reversingValidSteps(sequence, lengths: lengths) }
         return RecurrentOutput(
             sequence: sequence, last: cell.output(of: state), finalStates: [state], statistics: statistics)
+    }
+
+    /// The state after integrating across input interval `k` from `state` with the input held.
+    @inlinable
+    func integrateInterval(
+        _ input: Tensor<Scalar>, from state: Tensor<Scalar>, inputStep k: Int, outputs: [Tensor<Scalar>],
+        statistics: inout SolveStatistics
+    ) throws(RecurrentError<Scalar>) -> Tensor<Scalar> {
+        let dt = integration.timeStep
+        let field = CellField(cell: cell, projectedInput: input, checksParameters: false)
+        let solution: Solution<Tensor<Scalar>>
+        do {
+            solution = try solve(
+                field, initialState: state, from: Scalar(k) * dt, to: Scalar(k + 1) * dt, method: integration.method,
+                step: integration.step, saveAt: .final)
+        } catch {
+            throw .integrationFailed(
+                inputStep: k, reason: error.description,
+                outputs: stackedOutputs(outputs, batch: state.shape[0], features: cell.hiddenSize), lastState: state)
+        }
+        statistics.acceptedSteps += solution.statistics.acceptedSteps
+        statistics.rejectedSteps += solution.statistics.rejectedSteps
+        statistics.evaluations += solution.statistics.evaluations
+        guard solution.succeeded else {
+            throw .integrationFailed(
+                inputStep: k, reason: solution.status.description,
+                outputs: stackedOutputs(outputs, batch: state.shape[0], features: cell.hiddenSize), lastState: state)
+        }
+        return solution.finalState
     }
 
     /// Runs the layer from the state the previous stateful call ended in (zeros at first), and
@@ -276,8 +305,8 @@ func reversingValidSteps<Scalar>(_ x: Tensor<Scalar>, lengths: [Int]?) -> Tensor
     return x.reshaped(to: [batch * time, features]).gathering(order, alongAxis: 0).reshaped(to: x.shape)
 }
 
-/// Per-step outputs `[batch, features]` stacked into `[batch, steps, features]` (`[batch, 0, 0]` for none).
+/// Per-step outputs `[batch, features]` stacked into `[batch, steps, features]`.
 @inlinable
-func stackedOutputs<Scalar>(_ outputs: [Tensor<Scalar>], batch: Int) -> Tensor<Scalar> {
-    outputs.isEmpty ? Tensor.zeros([batch, 0, 0]) : Tensor(stacking: outputs, alongAxis: 1)
+func stackedOutputs<Scalar>(_ outputs: [Tensor<Scalar>], batch: Int, features: Int) -> Tensor<Scalar> {
+    outputs.isEmpty ? Tensor.zeros([batch, 0, features]) : Tensor(stacking: outputs, alongAxis: 1)
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 // Reshaping, permuting, indexing, slicing, gathering, concatenating and stacking. All differentiable.
 
 /// One entry of a tensor subscript: `x[.all, 0]` is NumPy's `x[:, 0]`.
@@ -323,9 +325,59 @@ extension Tensor {
     }
 
     /// The positions along `axis` as separate tensors with that axis removed (the inverse of stacking).
+    ///
+    /// Differentiable in O(size) for all pieces together: each piece's gradient is collected, and the
+    /// gradient of `self` is assembled once (selecting n pieces one by one would build n full-size
+    /// gradients — quadratic for a long sequence unstacked along time).
     @inlinable
     public func unstacked(alongAxis axis: Int = 0) -> [Tensor] {
         let a = normalizedAxes([axis])[0]
-        return (0..<shape[a]).map { select(alongAxis: a, $0) }
+        let count = shape[a]
+        let pieces = (0..<count).map { detached.select(alongAxis: a, $0) }
+        guard isRecorded else { return pieces }
+        let collector = PieceGradients<Scalar>(count: count)
+        let original = shape
+        // One record for `self` hands over the assembled gradient; each piece feeds it a dummy scalar.
+        let hub = recording(Tensor(0)) { _ in collector.assemble(alongAxis: a, into: original) }
+        return pieces.enumerated().map { k, piece in
+            hub.recording(piece) { g in
+                collector.add(g, at: k)
+                return Tensor(0)
+            }
+        }
+    }
+}
+
+/// The gradients of the pieces of an unstacked tensor, gathered during one backward pass.
+@usableFromInline
+final class PieceGradients<Scalar: TensorScalar>: Sendable {
+    @usableFromInline let pieces: Mutex<[Tensor<Scalar>?]>
+
+    @usableFromInline
+    init(count: Int) { pieces = Mutex([Tensor<Scalar>?](repeating: nil, count: count)) }
+
+    @usableFromInline
+    func add(_ gradient: Tensor<Scalar>, at index: Int) {
+        pieces.withLock { list in
+            if var existing = list[index] {
+                list[index] = nil
+                existing.accumulate(gradient)
+                list[index] = existing
+            } else {
+                list[index] = gradient
+            }
+        }
+    }
+
+    /// The full gradient (zeros where a piece got none), and a reset for the next backward pass.
+    @usableFromInline
+    func assemble(alongAxis axis: Int, into shape: [Int]) -> Tensor<Scalar> {
+        let list = pieces.withLock { list in
+            defer { list = [Tensor<Scalar>?](repeating: nil, count: list.count) }
+            return list
+        }
+        let expanded = shape.enumerated().map { $0.offset == axis ? 1 : $0.element }
+        let parts = list.map { $0?.reshapedConstant(to: expanded) ?? Tensor<Scalar>.zeros(expanded) }
+        return Tensor(concatenating: parts, alongAxis: axis)
     }
 }

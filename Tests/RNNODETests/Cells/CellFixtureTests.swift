@@ -16,22 +16,38 @@ struct CellFixtureTests {
         let activation: Activation = fixture.json["nonlinearity"] as? String == "relu" ? .relu : .tanh
         switch (fixture.kind, fixture.bidirectional) {
         case ("rnn", false):
-            try check(
+            try checkBothPaths(
                 weights.stack(layers: fixture.layers) { (k, r) throws(WeightLoadingError) in
                     try weights.simpleRNNCell(layer: k, reverse: r, activation: activation)
                 }, fixture)
         case ("gru", false):
-            try check(weights.gruStack(layers: fixture.layers), fixture)
+            try checkBothPaths(weights.gruStack(layers: fixture.layers), fixture)
         case ("gru", true):
-            try check(
-                weights.bidirectionalStack(layers: fixture.layers) { (k, r) throws(WeightLoadingError) in
-                    try weights.gruCell(layer: k, reverse: r)
-                }, fixture)
+            let stack = try weights.bidirectionalStack(layers: fixture.layers) { (k, r) throws(WeightLoadingError) in
+                try weights.gruCell(layer: k, reverse: r)
+            }
+            try check(stack, fixture)
+            var generic = stack
+            for i in generic.layers.indices {
+                generic.layers[i].forward.usesFusedKernels = false
+                generic.layers[i].backward.usesFusedKernels = false
+            }
+            try check(generic, fixture)
         case ("lstm", false):
-            try check(weights.lstmStack(layers: fixture.layers), fixture)
+            try checkBothPaths(weights.lstmStack(layers: fixture.layers), fixture)
         default:
             Issue.record("no test for fixture kind \(fixture.kind)")
         }
+    }
+
+    /// The fused discrete kernels and the integrator's generic Euler step both match the fixture.
+    func checkBothPaths<Cell: RecurrentCell>(_ stack: RecurrentStack<RecurrentLayer<Cell>>, _ fixture: CellFixture) throws
+    where Cell.Scalar == Double {
+        #expect(stack.layers.allSatisfy { $0.usesFusedKernels })
+        try check(stack, fixture)
+        var generic = stack
+        for i in generic.layers.indices { generic.layers[i].usesFusedKernels = false }
+        try check(generic, fixture)
     }
 
     /// Runs `model` on the fixture's input and initial states; compares outputs, final states and the

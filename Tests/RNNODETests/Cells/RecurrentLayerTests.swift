@@ -60,6 +60,13 @@ struct RecurrentLayerTests {
         #expect(out.sequence[1].scalars.allSatisfy { $0 == 0 })
     }
 
+    @Test func emptySequenceReturnsTheInitialState() throws {
+        let h0 = Self.input([2, 4], seed: 3)
+        let out = try RecurrentLayer(Self.gru())(Tensor.zeros([2, 0, 3]), initialState: h0)
+        #expect(out.sequence.shape == [2, 0, 4])
+        #expect(out.finalState == h0 && out.last == h0)
+    }
+
     @Test func badMasksAreTypedErrors() throws {
         let layer = RecurrentLayer(Self.gru())
         let x = Self.input([2, 4, 3])

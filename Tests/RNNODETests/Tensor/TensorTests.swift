@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import RNNODE
@@ -316,5 +317,53 @@ struct RandomTests {
         #expect(Swift.abs(variance.squareRoot() - 0.5) < 0.02)
         let f = Tensor<Float>.uniform([1000], using: &generator)
         #expect(f.scalars.allSatisfy { $0 >= 0 && $0 < 1 })
+    }
+}
+
+@Suite("Unstacking")
+struct UnstackingTests {
+    /// The pieces' gradients are assembled once; repeated pieces, unused pieces and two backward
+    /// passes on one tape all give the right gradient.
+    @Test func gradientsOfPieces() {
+        var g = SeededGenerator(seed: 1)
+        let x = Tensor<Double>.normal([2, 4, 3], mean: 0, standardDeviation: 1, using: &g)
+        let check = checkGradient(at: x) { x in
+            let pieces = x.unstacked(alongAxis: 1)
+            return (pieces[0] * pieces[3] + tanh(pieces[3]) * 2).sum() + pieces[1].sum()
+        }
+        #expect(check.maxError < 1e-8)
+        let tape = Tape<Double>()
+        let v = tape.variable(x)
+        let pieces = v.unstacked(alongAxis: 2)
+        let first = tape.gradient(of: pieces[1].sum(), withRespectTo: v)
+        let second = tape.gradient(of: (pieces[2] * 3).sum(), withRespectTo: v)
+        #expect(first.unstacked(alongAxis: 2).map { $0.sum().scalar } == [0, 8, 0])
+        #expect(second.unstacked(alongAxis: 2).map { $0.sum().scalar } == [0, 0, 24])
+        #expect(Tensor(stacking: x.unstacked(alongAxis: 1), alongAxis: 1) == x)
+    }
+}
+
+@Suite("Vectorized Float functions")
+struct VectorMathTests {
+    @Test func expSigmoidAndTanhAreAccurate() {
+        let xs = stride(from: -90.0, through: 90.0, by: 0.013).map { Float($0) }
+        var worstExp = 0.0
+        for start in stride(from: 0, to: xs.count - 8, by: 8) {
+            let v = SIMD8<Float>((0..<8).map { xs[start + $0] })
+            let e = vectorExp(v)
+            for j in 0..<8 where Swift.abs(v[j]) < 87 {
+                let exact = Foundation.exp(Double(v[j]))
+                worstExp = Swift.max(worstExp, Swift.abs(Double(e[j]) - exact) / exact)
+            }
+        }
+        #expect(worstExp < 3e-7, "exp relative error \(worstExp)")
+        var sig = xs
+        var th = xs
+        sig.withUnsafeMutableBufferPointer { applySigmoid($0) }
+        th.withUnsafeMutableBufferPointer { applyTanh($0) }
+        let sigmoidError = zip(xs, sig).map { Swift.abs(Double($1) - 1 / (1 + Foundation.exp(-Double($0)))) }.max()!
+        let tanhError = zip(xs, th).map { Swift.abs(Double($1) - Foundation.tanh(Double($0))) }.max()!
+        #expect(sigmoidError < 3e-7 && tanhError < 3e-7, "sigmoid \(sigmoidError), tanh \(tanhError)")
+        #expect(sig.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 } && th.allSatisfy { $0 >= -1 && $0 <= 1 })
     }
 }

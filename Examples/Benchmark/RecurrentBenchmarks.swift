@@ -1,0 +1,108 @@
+import ExampleSupport
+import Foundation
+import RNNODE
+
+/// One training-step configuration: a recurrent layer (Euler, Δt = 1: the classic cell), a Dense
+/// head from the last output to one value, mean squared error, Adam 1e-3, Float32, batch first.
+struct RecurrentTrainingConfiguration {
+    let name: String
+    let cell: String
+    let hidden: Int
+    let batch: Int
+    let steps: Int
+    let inputs: Int
+    /// Timed batches per measurement.
+    let batches: Int
+}
+
+/// A layer and head under training, for any cell.
+struct RecurrentRegression<Cell: RecurrentCell>: Trainable where Cell.Scalar == Float {
+    typealias Scalar = Float
+    var layer: RecurrentLayer<Cell>
+    var head: Dense<Float>
+    var parameterPaths: [ParameterPath<Self>] {
+        ParameterPath.nested("layer", \.layer, in: self) + ParameterPath.nested("head", \.head, in: self)
+    }
+
+    func loss(_ x: Tensor<Float>, _ y: Tensor<Float>) throws -> Tensor<Float> {
+        squaredError(head(try layer(x).last), y)
+    }
+}
+
+/// Milliseconds per training batch and per forward pass, and the peak resident memory of training.
+func measureTraining<Cell: RecurrentCell>(
+    _ configuration: RecurrentTrainingConfiguration, cell: Cell
+) throws -> [(String, JSONValue)] where Cell.Scalar == Float {
+    var generator = SeededGenerator(seed: 0)
+    let c = configuration
+    var model = RecurrentRegression(
+        layer: RecurrentLayer(cell), head: Dense(inputSize: c.hidden, outputSize: 1, using: &generator))
+    let x = Tensor<Float>.normal([c.batch, c.steps, c.inputs], mean: 0, standardDeviation: 1, using: &generator)
+    let y = Tensor<Float>.normal([c.batch, 1], mean: 0, standardDeviation: 1, using: &generator)
+    var optimizer = Adam<Float>(learningRate: 1e-3)
+    func trainStep() throws {
+        let tape = Tape<Float>()
+        let (recorded, variables) = model.recorded(on: tape)
+        let loss = try recorded.loss(x, y)
+        var parameters = model.parameters
+        optimizer.update(&parameters, gradients: tape.gradients(of: loss, withRespectTo: variables))
+        model.parameters = parameters
+    }
+    try trainStep()  // warm-up
+    resetPeakMemory()
+    let before = residentMemoryMiB() ?? 0
+    let train = try best {
+        let clock = Stopwatch()
+        for _ in 0..<c.batches { try trainStep() }
+        return clock.seconds / Double(c.batches)
+    }
+    let peak = peakMemoryMiB() ?? 0
+    let forward = try best {
+        let clock = Stopwatch()
+        for _ in 0..<c.batches { _ = try model.loss(x, y) }
+        return clock.seconds / Double(c.batches)
+    }
+    return [
+        ("train_ms_per_batch", .number(train * 1000)), ("seq_per_s", .number(Double(c.batch) / train)),
+        ("forward_ms_per_batch", .number(forward * 1000)), ("peak_rss_mib", .number(peak)),
+        ("rss_before_mib", .number(before)),
+    ]
+}
+
+let recurrentTrainingConfigurations = [
+    RecurrentTrainingConfiguration(
+        name: "lstm-train-h256", cell: "lstm", hidden: 256, batch: 64, steps: 100, inputs: 64, batches: 3),
+    RecurrentTrainingConfiguration(
+        name: "gru-train-h256", cell: "gru", hidden: 256, batch: 64, steps: 100, inputs: 64, batches: 3),
+    RecurrentTrainingConfiguration(
+        name: "rnn-train-h64", cell: "rnn", hidden: 64, batch: 32, steps: 100, inputs: 32, batches: 20),
+    RecurrentTrainingConfiguration(
+        name: "gru-train-h64", cell: "gru", hidden: 64, batch: 32, steps: 100, inputs: 32, batches: 20),
+    RecurrentTrainingConfiguration(
+        name: "lstm-train-h64", cell: "lstm", hidden: 64, batch: 32, steps: 100, inputs: 32, batches: 20),
+    RecurrentTrainingConfiguration(
+        name: "lstm-train-h16", cell: "lstm", hidden: 16, batch: 8, steps: 50, inputs: 4, batches: 100),
+]
+
+let recurrentBenchmarks: [Benchmark] = recurrentTrainingConfigurations.map { c in
+    Benchmark(
+        name: c.name,
+        summary:
+            "train step of a \(c.cell.uppercased()) layer (hidden \(c.hidden), batch \(c.batch), \(c.steps) steps, \(c.inputs) inputs) + Dense → 1, MSE, Adam; Float32"
+    ) {
+        var generator = SeededGenerator(seed: 1)
+        switch c.cell {
+        case "lstm":
+            return try measureTraining(
+                c, cell: LSTMCell<Float>(inputSize: c.inputs, hiddenSize: c.hidden, initialization: .pytorch, using: &generator))
+        case "gru":
+            return try measureTraining(
+                c, cell: GRUCell<Float>(inputSize: c.inputs, hiddenSize: c.hidden, initialization: .pytorch, using: &generator))
+        default:
+            return try measureTraining(
+                c,
+                cell: SimpleRNNCell<Float>(inputSize: c.inputs, hiddenSize: c.hidden, initialization: .pytorch, using: &generator)
+            )
+        }
+    }
+}
