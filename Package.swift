@@ -13,7 +13,9 @@ let package = Package(
         .executable(name: "rnnode-bench", targets: ["Benchmark"]),
     ],
     targets: [
-        .target(name: "RNNODE", path: "Sources/RNNODE"),
+        .target(name: "RNNODE", dependencies: ["CRNNODEKernels"], path: "Sources/RNNODE"),
+        // C kernels (matrix multiply) with AVX2/FMA code paths selected at run time; no compiler flags.
+        .target(name: "CRNNODEKernels", path: "Sources/CRNNODEKernels"),
         // Command-line parsing, JSON lines and timing shared by the example executables.
         .target(name: "ExampleSupport", dependencies: ["RNNODE"], path: "Examples/ExampleSupport"),
         .executableTarget(

@@ -2,7 +2,7 @@ import ExampleSupport
 import Foundation
 import RNNODE
 
-let benchmarks = integratorBenchmarks + trainingBenchmarks
+let benchmarks = integratorBenchmarks + trainingBenchmarks + kernelBenchmarks + recurrentBenchmarks
 
 // A child process measuring one gradient's peak memory (see measureGradientMemory).
 if CommandLine.arguments.count == 4 && CommandLine.arguments[1] == memoryProbeOption,

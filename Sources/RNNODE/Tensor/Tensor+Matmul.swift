@@ -1,5 +1,15 @@
-// Matrix products. The kernel here is a straightforward cache-aware loop nest; the operation's
-// contract (shapes, broadcasting, gradients) is what the rest of the library relies on.
+// Matrix products. `gemmKernel` sends Float and Double products of at least
+// `GemmTuning.minimumBlockedWork` multiply–adds to the C target CRNNODEKernels: a BLIS-style blocked
+// GEMM (packed panels of A and B around a 6×16 / 6×8 register micro-kernel, plus row and dot-product
+// kernels for products of at most 4 rows) whose AVX2+FMA code is chosen at run time, with a portable
+// C path on other CPUs. Products of at least `GemmTuning.minimumThreadedWork` multiply–adds are split
+// by columns (or rows) over the CPUs: the caller and a small pool of C worker threads (which, on the
+// reference machine, made 256³ products 1.3× and 176³ ones 1.4× faster than Dispatch's
+// `concurrentPerform`). The split does not change any result. Tiny products keep the Swift loop nest
+// `loopGemm`, which also stays the generic fallback. The operation's contract (shapes, broadcasting,
+// gradients) is what the rest of the library relies on.
+
+import CRNNODEKernels
 
 /// The matrix product, batched over leading axes with NumPy's rules.
 ///
@@ -83,9 +93,44 @@ func batchedMatmulKernel<T>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: Bool, tr
     return Tensor(shape: batch + [m, n], storage: out, node: nil)
 }
 
-/// C[m×n] += op(A)[m×k] · op(B)[k×n] for row-major matrices; op(A) = Aᵀ reads A as [k×m].
+/// C[m×n] += op(A)[m×k] · op(B)[k×n] for row-major matrices; op(A) = Aᵀ reads A as [k×m] and
+/// op(B) = Bᵀ reads B as [n×k]. C must not overlap A or B.
+///
+/// Float and Double products of at least ``GemmTuning/minimumBlockedWork`` multiply–adds run in the
+/// blocked C kernel (`blockedGemm`), threaded when large; the rest in the loop nest `loopGemm`.
 @inlinable
 func gemmKernel<T: TensorScalar>(
+    m: Int, n: Int, k: Int,
+    a: UnsafePointer<T>, transposeA: Bool,
+    b: UnsafePointer<T>, transposeB: Bool,
+    c: UnsafeMutablePointer<T>
+) {
+    if m == 0 || n == 0 || k == 0 { return }
+    if m * n * k >= GemmTuning.minimumBlockedWork {
+        if T.self == Float.self {
+            blockedGemm(
+                m: m, n: n, k: k,
+                a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), transposeA: transposeA,
+                b: UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), transposeB: transposeB,
+                c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self))
+            return
+        }
+        if T.self == Double.self {
+            blockedGemm(
+                m: m, n: n, k: k,
+                a: UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), transposeA: transposeA,
+                b: UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), transposeB: transposeB,
+                c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self))
+            return
+        }
+    }
+    loopGemm(m: m, n: n, k: k, a: a, transposeA: transposeA, b: b, transposeB: transposeB, c: c)
+}
+
+/// C[m×n] += op(A)[m×k] · op(B)[k×n] as a plain loop nest: the kernel for small products (no packing,
+/// no call across modules) and the generic fallback.
+@inlinable
+func loopGemm<T: TensorScalar>(
     m: Int, n: Int, k: Int,
     a: UnsafePointer<T>, transposeA: Bool,
     b: UnsafePointer<T>, transposeB: Bool,
@@ -100,7 +145,7 @@ func gemmKernel<T: TensorScalar>(
         for j in 0..<n {
             for p in 0..<k { transposed[p * n + j] = b[j * k + p] }
         }
-        gemmKernel(m: m, n: n, k: k, a: a, transposeA: transposeA, b: transposed, transposeB: false, c: c)
+        loopGemm(m: m, n: n, k: k, a: a, transposeA: transposeA, b: transposed, transposeB: false, c: c)
         return
     }
     // Row i of C accumulates the rows of B scaled by A's entries: unit stride innermost, vectorized.
@@ -112,4 +157,93 @@ func gemmKernel<T: TensorScalar>(
             for j in 0..<n { row[j] += aip * bRow[j] }
         }
     }
+}
+
+/// The implementation behind large `Float` and `Double` products of ``matmul(_:_:)`` in this process:
+/// `"avx2-fma"` (x86-64 CPUs with AVX2 and FMA, detected at run time) or `"portable"` (other CPUs, or
+/// with the environment variable `RNNODE_GEMM=portable`). For benchmark reports.
+public var matmulKernelPath: String { GemmPath.current.name }
+
+/// Where the matrix-multiply kernels switch strategy (measured on a 2-core AVX2 machine; see
+/// Docs/Benchmarks.md, "Matrix multiply").
+@usableFromInline
+enum GemmTuning {
+    /// The fewest multiply–adds (m·n·k) for which the C kernels beat the Swift loop nest (below, both
+    /// take about the 0.2 µs a `matmul` costs anyway).
+    @inlinable static var minimumBlockedWork: Int { 512 }
+
+    /// The fewest multiply–adds for which a product is split over the CPUs: about 80 µs of one core's
+    /// Float work (170 µs of Double), so that it pays even when the pool's worker has gone to sleep
+    /// and takes 30–50 µs to wake. (An RNN step's 32×128×512 = 2.1 M stays on the calling thread.)
+    static let minimumThreadedWork = 4_000_000
+
+    /// The CPUs this process may use.
+    static let cpuCount = Int(rnnode_cpu_count())
+
+    /// How many threads an m×n×k product should use: 1 below ``minimumThreadedWork`` multiply–adds,
+    /// else up to one per CPU, each with at least half that much work.
+    static func threads(m: Int, n: Int, k: Int) -> Int {
+        let work = m * n * k
+        return work < minimumThreadedWork ? 1 : Swift.min(cpuCount, work / (minimumThreadedWork / 2))
+    }
+}
+
+/// The implementations of the blocked C kernel (CRNNODEKernels' `RNNODE_GEMM_PATH_…`).
+@usableFromInline
+enum GemmPath: Sendable {
+    /// Plain C loops, compiled for the baseline CPU: correct everywhere.
+    case portable
+    /// AVX2 micro-kernels with fused multiply–adds (x86-64 CPUs that have both).
+    case avx2FMA
+
+    /// The path ``gemmKernel(m:n:k:a:transposeA:b:transposeB:c:)`` uses: `.avx2FMA` where the CPU
+    /// supports it, unless the environment sets `RNNODE_GEMM=portable`.
+    static var current: GemmPath { GemmPath(code: rnnode_gemm_path()) }
+
+    /// The fastest path this CPU supports.
+    static var best: GemmPath { GemmPath(code: rnnode_gemm_best_path()) }
+
+    init(code: CInt) { self = code == CInt(RNNODE_GEMM_PATH_AVX2_FMA) ? .avx2FMA : .portable }
+
+    /// The C library's code for the path.
+    var code: CInt { CInt(self == .avx2FMA ? RNNODE_GEMM_PATH_AVX2_FMA : RNNODE_GEMM_PATH_PORTABLE) }
+
+    /// "avx2-fma" or "portable".
+    var name: String { String(cString: rnnode_gemm_path_name(code)) }
+}
+
+/// C[m×n] += op(A)·op(B) in single precision by the C kernels (`rnnode_sgemm_threaded`) on `path`
+/// (nil: ``GemmPath/current``), split over the CPUs for large products unless `threaded` is false
+/// (the result is the same).
+@usableFromInline
+func blockedGemm(
+    m: Int, n: Int, k: Int,
+    a: UnsafePointer<Float>, transposeA: Bool,
+    b: UnsafePointer<Float>, transposeB: Bool,
+    c: UnsafeMutablePointer<Float>,
+    path: GemmPath? = nil, threaded: Bool = true
+) {
+    let path = (path ?? .current).code
+    let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
+    let threads = threaded ? GemmTuning.threads(m: m, n: n, k: k) : 1
+    rnnode_sgemm_threaded(
+        path, CInt(threads), transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, c, n)
+}
+
+/// C[m×n] += op(A)·op(B) in double precision by the C kernels (`rnnode_dgemm_threaded`) on `path`
+/// (nil: ``GemmPath/current``), split over the CPUs for large products unless `threaded` is false
+/// (the result is the same).
+@usableFromInline
+func blockedGemm(
+    m: Int, n: Int, k: Int,
+    a: UnsafePointer<Double>, transposeA: Bool,
+    b: UnsafePointer<Double>, transposeB: Bool,
+    c: UnsafeMutablePointer<Double>,
+    path: GemmPath? = nil, threaded: Bool = true
+) {
+    let path = (path ?? .current).code
+    let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
+    let threads = threaded ? GemmTuning.threads(m: m, n: n, k: k) : 1
+    rnnode_dgemm_threaded(
+        path, CInt(threads), transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, c, n)
 }

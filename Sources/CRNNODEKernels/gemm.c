@@ -1,0 +1,159 @@
+// Path selection, per-thread scratch memory and the public entry points of the GEMM kernels.
+
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE  // sched_getaffinity, CPU_COUNT
+#endif
+
+#include "CRNNODEKernels.h"
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
+// MARK: - Paths
+
+/// -1 until detected, then the best path this CPU supports.
+static atomic_int best_path = -1;
+/// -1 until RNNODE_GEMM has been read, then 1 if forced to the portable path, else 0.
+static atomic_int forced_portable = -1;
+
+int rnnode_gemm_best_path(void) {
+    int path = atomic_load_explicit(&best_path, memory_order_relaxed);
+    if (path < 0) {
+        path = RNNODE_GEMM_PATH_PORTABLE;
+#if RNNODE_HAVE_X86_KERNELS
+        // __builtin_cpu_supports also checks that the OS saves the ymm registers (XGETBV).
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) path = RNNODE_GEMM_PATH_AVX2_FMA;
+#endif
+        atomic_store_explicit(&best_path, path, memory_order_relaxed);
+    }
+    return path;
+}
+
+static int is_forced_portable(void) {
+    int forced = atomic_load_explicit(&forced_portable, memory_order_relaxed);
+    if (forced < 0) {
+        const char *setting = getenv("RNNODE_GEMM");
+        int fromEnvironment = setting != NULL && strcmp(setting, "portable") == 0;
+        int expected = -1;
+        // A concurrent rnnode_gemm_force_portable wins over the environment.
+        atomic_compare_exchange_strong(&forced_portable, &expected, fromEnvironment);
+        forced = atomic_load_explicit(&forced_portable, memory_order_relaxed);
+    }
+    return forced;
+}
+
+int rnnode_gemm_path(void) { return is_forced_portable() ? RNNODE_GEMM_PATH_PORTABLE : rnnode_gemm_best_path(); }
+
+int rnnode_gemm_force_portable(int force) {
+    int previous = is_forced_portable();
+    atomic_store(&forced_portable, force != 0);
+    return previous;
+}
+
+const char *rnnode_gemm_path_name(int path) {
+    switch (path) {
+    case RNNODE_GEMM_PATH_AVX2_FMA: return "avx2-fma";
+    case RNNODE_GEMM_PATH_PORTABLE: return "portable";
+    default: return "unknown";
+    }
+}
+
+int rnnode_cpu_count(void) {
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int count = CPU_COUNT(&set);
+        if (count > 0) return count;
+    }
+#endif
+    long count = sysconf(_SC_NPROCESSORS_ONLN);
+    return count > 0 ? (int)count : 1;
+}
+
+// MARK: - Scratch memory
+
+static pthread_key_t workspace_key;
+static pthread_once_t workspace_once = PTHREAD_ONCE_INIT;
+static _Thread_local void *workspace_data;
+static _Thread_local size_t workspace_size;
+
+static void make_workspace_key(void) { pthread_key_create(&workspace_key, free); }
+
+void *rnnode_workspace(size_t bytes) {
+    if (workspace_size >= bytes) return workspace_data;
+    pthread_once(&workspace_once, make_workspace_key);
+    free(workspace_data);
+    workspace_data = NULL;
+    workspace_size = 0;
+    // Grow geometrically so that a sequence of growing products does not reallocate every time.
+    size_t size = bytes < 65536 ? 65536 : bytes + bytes / 4;
+    void *data = NULL;
+    if (posix_memalign(&data, 64, size) != 0) {
+        pthread_setspecific(workspace_key, NULL);
+        return NULL;
+    }
+    workspace_data = data;
+    workspace_size = size;
+    // The key's destructor (free) releases the memory when the thread exits.
+    pthread_setspecific(workspace_key, data);
+    return data;
+}
+
+// MARK: - Entry points
+
+void rnnode_sgemm_on_path(int path, int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a,
+                          ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc) {
+    if (n == 1 && m > 1 && ldc == 1) {
+        // A column of C is also a row: C = op(A)·b is Cᵀ = bᵀ·op(A)ᵀ, a one-row product that needs
+        // no padding of a single column to the micro-kernel's width.
+        rnnode_sgemm_on_path(path, !transB, !transA, 1, m, k, b, ldb, a, lda, c, m);
+        return;
+    }
+#if RNNODE_HAVE_X86_KERNELS
+    if (path == RNNODE_GEMM_PATH_AVX2_FMA && rnnode_gemm_best_path() == RNNODE_GEMM_PATH_AVX2_FMA) {
+        rnnode_sgemm_avx2(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+        return;
+    }
+#else
+    (void)path;
+#endif
+    rnnode_sgemm_portable(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+}
+
+void rnnode_dgemm_on_path(int path, int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const double *a,
+                          ptrdiff_t lda, const double *b, ptrdiff_t ldb, double *c, ptrdiff_t ldc) {
+    if (n == 1 && m > 1 && ldc == 1) {
+        // A column of C is also a row: C = op(A)·b is Cᵀ = bᵀ·op(A)ᵀ, a one-row product that needs
+        // no padding of a single column to the micro-kernel's width.
+        rnnode_dgemm_on_path(path, !transB, !transA, 1, m, k, b, ldb, a, lda, c, m);
+        return;
+    }
+#if RNNODE_HAVE_X86_KERNELS
+    if (path == RNNODE_GEMM_PATH_AVX2_FMA && rnnode_gemm_best_path() == RNNODE_GEMM_PATH_AVX2_FMA) {
+        rnnode_dgemm_avx2(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+        return;
+    }
+#else
+    (void)path;
+#endif
+    rnnode_dgemm_portable(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+}
+
+void rnnode_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+                  const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc) {
+    rnnode_sgemm_on_path(rnnode_gemm_path(), transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+}
+
+void rnnode_dgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const double *a, ptrdiff_t lda,
+                  const double *b, ptrdiff_t ldb, double *c, ptrdiff_t ldc) {
+    rnnode_dgemm_on_path(rnnode_gemm_path(), transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+}

@@ -1,0 +1,90 @@
+// CRNNODEKernels: the numeric kernels behind RNNODE's tensors, in C so that they can use wider SIMD
+// instructions chosen at run time without compiler flags for the whole package.
+//
+// Matrix multiply (GEMM). All matrices are row-major with a leading dimension (the distance between
+// consecutive rows, in elements). The functions ACCUMULATE:
+//
+//     C[m×n] += op(A)[m×k] · op(B)[k×n]
+//
+// where op(A) = A when transA == 0 (A is m×k, element (i, p) at a[i·lda + p]) and op(A) = Aᵀ when
+// transA != 0 (A is stored k×m, element (i, p) of op(A) at a[p·lda + i]); likewise for B (n×k when
+// transposed). Callers that want C = op(A)·op(B) zero C first. m, n or k of 0 is a no-op.
+//
+// All functions are thread-safe. rnnode_sgemm/rnnode_dgemm(_on_path) run on the calling thread;
+// rnnode_sgemm/dgemm_threaded split C over a pool of worker threads. Results do not depend on how C
+// is split (for a given path, each entry is summed in the same order), so they are deterministic.
+//
+// Paths: the AVX2+FMA kernel (x86-64 CPUs that have both, checked once at run time with
+// __builtin_cpu_supports) and a portable C kernel (every CPU). The environment variable
+// RNNODE_GEMM=portable, read once at the first call, forces the portable path process-wide.
+
+#ifndef CRNNODE_KERNELS_H
+#define CRNNODE_KERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The implementations of the GEMM functions.
+enum {
+    /// Plain C loops over packed panels: correct on every CPU.
+    RNNODE_GEMM_PATH_PORTABLE = 0,
+    /// 256-bit AVX2 micro-kernels with fused multiply–adds (6×16 floats, 6×8 doubles).
+    RNNODE_GEMM_PATH_AVX2_FMA = 1,
+};
+
+/// C += op(A)·op(B) in single precision, on the current path (rnnode_gemm_path()).
+void rnnode_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+                  const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc);
+
+/// C += op(A)·op(B) in double precision, on the current path (rnnode_gemm_path()).
+void rnnode_dgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const double *a, ptrdiff_t lda,
+                  const double *b, ptrdiff_t ldb, double *c, ptrdiff_t ldc);
+
+/// rnnode_sgemm on an explicit path (an RNNODE_GEMM_PATH_… value). A path this CPU does not support
+/// runs the portable kernel instead. For tests and benchmarks: it does not touch any global state.
+void rnnode_sgemm_on_path(int path, int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a,
+                          ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc);
+
+/// rnnode_dgemm on an explicit path; see rnnode_sgemm_on_path.
+void rnnode_dgemm_on_path(int path, int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const double *a,
+                          ptrdiff_t lda, const double *b, ptrdiff_t ldb, double *c, ptrdiff_t ldc);
+
+/// rnnode_sgemm_on_path split over up to `threads` threads: the caller and the workers of a pool
+/// started on first use (rnnode_cpu_count() − 1 threads, which poll for ~100 µs after each product
+/// and then sleep). C is split along its longer side into blocks of whole multiples of 16 columns or
+/// 12 rows, so the result is exactly that of a single-threaded call. While another thread's product
+/// holds the pool, the product runs on the caller alone. threads <= 1: no pool.
+void rnnode_sgemm_threaded(int path, int threads, int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                           const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc);
+
+/// rnnode_dgemm_on_path split over up to `threads` threads; see rnnode_sgemm_threaded.
+void rnnode_dgemm_threaded(int path, int threads, int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                           const double *a, ptrdiff_t lda, const double *b, ptrdiff_t ldb, double *c,
+                           ptrdiff_t ldc);
+
+/// The path rnnode_sgemm and rnnode_dgemm take: the fastest one this CPU supports, unless forced
+/// to the portable one by rnnode_gemm_force_portable or RNNODE_GEMM=portable.
+int rnnode_gemm_path(void);
+
+/// The fastest path this CPU supports (ignores any forcing).
+int rnnode_gemm_best_path(void);
+
+/// A short name of a path: "portable" or "avx2-fma".
+const char *rnnode_gemm_path_name(int path);
+
+/// Forces (force != 0) or stops forcing (force == 0) the portable path process-wide, for
+/// rnnode_sgemm/rnnode_dgemm calls that start afterwards. Returns the previous setting.
+int rnnode_gemm_force_portable(int force);
+
+/// The number of CPUs this process may run on (at least 1): how many threads a caller should split
+/// a large product into.
+int rnnode_cpu_count(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,201 @@
+// Threaded GEMM: a product split into blocks of C, run by the caller and a small persistent pool of
+// worker threads.
+//
+// The pool (rnnode_cpu_count() − 1 workers) starts on first use. After each product a worker keeps
+// polling for the next one for ~100 µs — a product arriving then starts at once, where waking a
+// sleeping thread costs 30–50 µs on the reference VM — and then sleeps on a condition variable. One
+// product uses the pool at a time: a caller that finds it busy computes its product alone (same
+// result), so concurrent callers never oversubscribe the CPUs or wait on each other.
+
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE
+#endif
+
+#include "CRNNODEKernels.h"
+#include "internal.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <time.h>
+
+/// How long an idle worker polls for the next product before it sleeps.
+#define SPIN_NANOSECONDS 100000
+/// How long the caller polls for its workers to finish before it starts yielding the CPU.
+#define WAIT_SPIN_NANOSECONDS 2000000
+#define MAX_WORKERS 63
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static long long nanoseconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/// One product's parts for the workers: worker i runs part i (the caller runs part 0).
+typedef struct {
+    void (*run)(void *context, int part);
+    void *context;
+    atomic_int remaining;  // worker parts not yet finished
+} pool_job;
+
+/// A worker's mailbox, on its own cache line: the job while it has a part of one, else NULL.
+typedef struct {
+    _Atomic(pool_job *) job;
+    char padding[64 - sizeof(void *)];
+} pool_slot;
+
+static pthread_mutex_t pool_owner = PTHREAD_MUTEX_INITIALIZER;  // held by the product using the pool
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static int pool_workers;  // started workers, numbered 1…pool_workers
+static pool_slot pool_slots[MAX_WORKERS + 1];
+static atomic_int pool_sleepers;  // workers waiting on pool_wakeup
+static pthread_mutex_t pool_sleep_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_wakeup = PTHREAD_COND_INITIALIZER;
+
+static void *pool_worker(void *argument) {
+    int index = (int)(ptrdiff_t)argument;
+    pool_slot *slot = &pool_slots[index];
+    for (;;) {
+        // Poll the mailbox for a while, then sleep until a job is posted.
+        pool_job *job;
+        long long start = nanoseconds();
+        unsigned spins = 0;
+        while ((job = atomic_load_explicit(&slot->job, memory_order_acquire)) == NULL) {
+            cpu_relax();
+            if (++spins % 256 == 0 && nanoseconds() - start > SPIN_NANOSECONDS) {
+                pthread_mutex_lock(&pool_sleep_lock);
+                atomic_fetch_add(&pool_sleepers, 1);  // sequentially consistent, as is the load below
+                while ((job = atomic_load(&slot->job)) == NULL) pthread_cond_wait(&pool_wakeup, &pool_sleep_lock);
+                atomic_fetch_sub(&pool_sleepers, 1);
+                pthread_mutex_unlock(&pool_sleep_lock);
+                break;
+            }
+        }
+        job->run(job->context, index);
+        // Empty the mailbox before reporting: once remaining is 0 the caller may post the next job
+        // (and its job, on its stack, is gone).
+        atomic_store_explicit(&slot->job, NULL, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&job->remaining, 1, memory_order_release);
+    }
+    return NULL;
+}
+
+/// In a child process forked while the pool ran, the workers are gone: products stay on the caller.
+static void pool_forget_workers(void) { pool_workers = 0; }
+
+static void pool_start(void) {
+    pthread_atfork(NULL, NULL, pool_forget_workers);
+    int wanted = rnnode_cpu_count() - 1;
+    if (wanted > MAX_WORKERS) wanted = MAX_WORKERS;
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    for (int i = 1; i <= wanted; i++) {
+        pthread_t thread;
+        if (pthread_create(&thread, &attributes, pool_worker, (void *)(ptrdiff_t)i) != 0) break;
+        pool_workers = i;
+    }
+    pthread_attr_destroy(&attributes);
+}
+
+/// How many threads a product can use: the caller and the pool's workers (started on first call).
+static int pool_threads(void) {
+    pthread_once(&pool_once, pool_start);
+    return pool_workers + 1;
+}
+
+/// Runs run(context, part) for part in 0..<parts (parts ≤ pool_threads()): concurrently on the
+/// caller and the pool's workers when the pool is free, else one after another on the caller.
+static void pool_run(int parts, void (*run)(void *, int), void *context) {
+    if (parts > 1 && pthread_mutex_trylock(&pool_owner) == 0) {
+        pool_job job = {run, context, parts - 1};
+        for (int i = 1; i < parts; i++) atomic_store(&pool_slots[i].job, &job);
+        if (atomic_load(&pool_sleepers) > 0) {
+            pthread_mutex_lock(&pool_sleep_lock);
+            pthread_cond_broadcast(&pool_wakeup);
+            pthread_mutex_unlock(&pool_sleep_lock);
+        }
+        run(context, 0);
+        long long start = nanoseconds();
+        unsigned spins = 0;
+        while (atomic_load_explicit(&job.remaining, memory_order_acquire) > 0) {
+            cpu_relax();
+            if (++spins % 256 == 0 && nanoseconds() - start > WAIT_SPIN_NANOSECONDS) sched_yield();
+        }
+        pthread_mutex_unlock(&pool_owner);
+        return;
+    }
+    for (int part = 0; part < parts; part++) run(context, part);
+}
+
+// MARK: - Splitting a product
+
+/// A product split into `parts` blocks of whole multiples of `share` rows or columns of C (the last
+/// block takes the rest).
+typedef struct {
+    int path, transA, transB, splitColumns, parts;
+    ptrdiff_t m, n, k, lda, ldb, ldc, share, length;
+    const void *a, *b;
+    void *c;
+} gemm_job;
+
+/// Splits the longer side of C into at most `threads` blocks of whole granules (16 columns or 12
+/// rows: the micro-kernels' tiles). A block keeps the product's k, and its m unless the product has
+/// at least 24 rows and each block gets 12 or more; so the kernels take the same path and sum every
+/// entry in the same order as for the whole product.
+static void split(gemm_job *job, int threads) {
+    job->splitColumns = job->n >= job->m;
+    ptrdiff_t granule = job->splitColumns ? 16 : 12;
+    job->length = job->splitColumns ? job->n : job->m;
+    ptrdiff_t parts = job->length / granule;
+    if (parts > threads) parts = threads;
+    if (parts < 1) parts = 1;
+    job->parts = (int)parts;
+    job->share = job->length / parts / granule * granule;
+}
+
+#define GEMM_PART(NAME, T, CALL)                                                                          \
+    static void NAME(void *context, int part) {                                                            \
+        const gemm_job *job = context;                                                                     \
+        ptrdiff_t start = part * job->share;                                                               \
+        ptrdiff_t count = (part == job->parts - 1 ? job->length : start + job->share) - start;             \
+        const T *a = job->a, *b = job->b;                                                                  \
+        T *c = job->c;                                                                                     \
+        if (job->splitColumns) {                                                                           \
+            CALL(job->path, job->transA, job->transB, job->m, count, job->k, a, job->lda,                  \
+                 job->transB ? b + start * job->ldb : b + start, job->ldb, c + start, job->ldc);           \
+        } else {                                                                                           \
+            CALL(job->path, job->transA, job->transB, count, job->n, job->k,                               \
+                 job->transA ? a + start : a + start * job->lda, job->lda, b, job->ldb,                    \
+                 c + start * job->ldc, job->ldc);                                                          \
+        }                                                                                                  \
+    }
+
+GEMM_PART(sgemm_part, float, rnnode_sgemm_on_path)
+GEMM_PART(dgemm_part, double, rnnode_dgemm_on_path)
+
+void rnnode_sgemm_threaded(int path, int threads, int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                           const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0 || k <= 0) return;
+    gemm_job job = {.path = path, .transA = transA, .transB = transB, .m = m, .n = n, .k = k,
+                    .lda = lda, .ldb = ldb, .ldc = ldc, .a = a, .b = b, .c = c};
+    split(&job, threads > 1 ? (threads < pool_threads() ? threads : pool_threads()) : 1);
+    pool_run(job.parts, sgemm_part, &job);
+}
+
+void rnnode_dgemm_threaded(int path, int threads, int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                           const double *a, ptrdiff_t lda, const double *b, ptrdiff_t ldb, double *c, ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0 || k <= 0) return;
+    gemm_job job = {.path = path, .transA = transA, .transB = transB, .m = m, .n = n, .k = k,
+                    .lda = lda, .ldb = ldb, .ldc = ldc, .a = a, .b = b, .c = c};
+    split(&job, threads > 1 ? (threads < pool_threads() ? threads : pool_threads()) : 1);
+    pool_run(job.parts, dgemm_part, &job);
+}
