@@ -14,9 +14,12 @@
 // rnnode_sgemm/dgemm_threaded split C over a pool of worker threads. Results do not depend on how C
 // is split (for a given path, each entry is summed in the same order), so they are deterministic.
 //
-// Paths: the AVX2+FMA kernel (x86-64 CPUs that have both, checked once at run time with
-// __builtin_cpu_supports) and a portable C kernel (every CPU). The environment variable
+// Paths: the AVX2+FMA kernels (x86-64 CPUs that have both, checked once at run time with
+// __builtin_cpu_supports) and portable C kernels (every CPU). The environment variable
 // RNNODE_GEMM=portable, read once at the first call, forces the portable path process-wide.
+// Both pack panels of A and B for a register-tiled micro-kernel (BLIS's scheme); the AVX2 path
+// also has row and dot-product kernels for products of at most 4 rows, and a product with one
+// column (and ldc == 1) is computed as its one-row transpose.
 
 #ifndef CRNNODE_KERNELS_H
 #define CRNNODE_KERNELS_H
@@ -53,10 +56,10 @@ void rnnode_dgemm_on_path(int path, int transA, int transB, ptrdiff_t m, ptrdiff
                           ptrdiff_t lda, const double *b, ptrdiff_t ldb, double *c, ptrdiff_t ldc);
 
 /// rnnode_sgemm_on_path split over up to `threads` threads: the caller and the workers of a pool
-/// started on first use (rnnode_cpu_count() − 1 threads, which poll for ~100 µs after each product
-/// and then sleep). C is split along its longer side into blocks of whole multiples of 16 columns or
-/// 12 rows, so the result is exactly that of a single-threaded call. While another thread's product
-/// holds the pool, the product runs on the caller alone. threads <= 1: no pool.
+/// started on first use (rnnode_cpu_count() − 1 threads, which poll for 50 µs after each product and
+/// then sleep). C is split along its longer side into up to `threads` blocks of whole multiples of 16
+/// columns or 12 rows, so the result is exactly that of a single-threaded call. While another
+/// thread's product holds the pool, the product runs on the caller alone. threads <= 1: no pool.
 void rnnode_sgemm_threaded(int path, int threads, int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                            const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc);
 

@@ -3,11 +3,11 @@
 // GEMM (packed panels of A and B around a 6×16 / 6×8 register micro-kernel, plus row and dot-product
 // kernels for products of at most 4 rows) whose AVX2+FMA code is chosen at run time, with a portable
 // C path on other CPUs. Products of at least `GemmTuning.minimumThreadedWork` multiply–adds are split
-// by columns (or rows) over the CPUs: the caller and a small pool of C worker threads (which, on the
-// reference machine, made 256³ products 1.3× and 176³ ones 1.4× faster than Dispatch's
-// `concurrentPerform`). The split does not change any result. Tiny products keep the Swift loop nest
-// `loopGemm`, which also stays the generic fallback. The operation's contract (shapes, broadcasting,
-// gradients) is what the rest of the library relies on.
+// by columns (or rows) over the CPUs: the caller and a small pool of C worker threads (faster than
+// Dispatch's `concurrentPerform` on the reference machine, 1.1–1.5× on 176³–512³; see pool.c). The
+// split does not change any result. Tiny products keep the Swift loop nest `loopGemm`, which also
+// stays the generic fallback. The operation's contract (shapes, broadcasting, gradients) is what the
+// rest of the library relies on.
 
 import CRNNODEKernels
 
