@@ -1,205 +1,426 @@
-// Fused kernels for the discrete step (Euler, Δt = 1) of the standard cells. The generic path
-// evaluates a cell's field as a dozen recorded tensor operations and lets the integrator add it to
-// the state; here one pass computes the classic cell's update and one tape record carries a
-// hand-written pullback. The results agree with the generic path to rounding (the tests compare both
-// on the reference fixtures). Cells with other activations or variants keep the generic path.
+// Fused kernels for the discrete recurrence (Euler, Δt = 1) of the standard cells over a whole
+// sequence. The generic path evaluates a cell's field as a dozen recorded tensor operations per step
+// and lets the integrator add it to the state; here one pass over the sequence computes the classic
+// cell's update, and one tape record carries a hand-written backpropagation through time:
+//
+// - forward: the input projections of all steps as one matrix product (bias included), then one
+//   recurrent product per step and the gates fused, row by row, writing states, outputs and the
+//   activations the backward pass needs straight into preallocated buffers;
+// - backward: the gate gradients of all steps, one product per step to carry the state's gradient
+//   back, and the weights' gradients as single products over all steps (xᵀ·dP, Hᵀ·dR).
+//
+// Nothing is allocated per time step; the buffers are ``Workspace``s, recycled across batches. The
+// results agree with the generic path to rounding (the tests compare both, on the reference fixtures
+// and with masks and truncation). Cells with other activations or variants keep the generic path.
 
 extension Tensor {
-    /// The scalars of a constant `[rows, columns]` matrix product `a · b` (no recording).
-    @inlinable
-    static func product(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
-        batchedMatmulKernel(a.detached, b.detached, transposeA: transposeA, transposeB: transposeB)
-    }
-
     /// A new constant tensor of `shape` whose scalars `body` writes (all of them).
     @inlinable
-    static func filled(_ shape: [Int], _ body: (UnsafeMutableBufferPointer<Scalar>) -> Void) -> Tensor {
-        let count = shape.reduce(1, *)
-        let scalars = [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
-            body(buffer)
-            initialized = count
-        }
-        return Tensor(shape: shape, scalars: scalars)
+    static func filled(_ shape: [Int], _ body: (UnsafeMutablePointer<Scalar>) -> Void) -> Tensor {
+        Tensor(shape: shape, storage: TensorStorage(count: shape.reduce(1, *)) { body($0.baseAddress!) }, node: nil)
     }
 }
 
-extension SimpleRNNCell {
-    /// hₜ = σ(x·W + b + h·U) as one recorded operation (σ tanh or relu).
+/// Gives `body` the base addresses of the scalars of `tensors`, in order.
+@inlinable
+func withBaseAddresses<Scalar, R>(
+    _ tensors: ArraySlice<Tensor<Scalar>>, collected: [UnsafePointer<Scalar>] = [],
+    _ body: ([UnsafePointer<Scalar>]) -> R
+) -> R {
+    guard let first = tensors.first else { return body(collected) }
+    return first.withUnsafeBufferPointer { buffer in
+        withBaseAddresses(tensors.dropFirst(), collected: collected + [buffer.baseAddress!], body)
+    }
+}
+
+/// The gate arithmetic of a cell that has a fused discrete kernel.
+@usableFromInline
+enum FusedGates: Sendable, Equatable {
+    /// hₜ = σ(x·W + b + h·U), σ tanh (or relu when `tanh` is false).
+    case simple(tanh: Bool)
+    /// GRU, reset gate applied after the recurrent product (PyTorch's and Keras 2's default).
+    case gru
+    /// LSTM with state [h, c], gates in the order i, f, g, o.
+    case lstm
+}
+
+/// A standard cell's discrete recurrence over a sequence: its gate arithmetic and parameters.
+@usableFromInline
+struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
+    @usableFromInline let gates: FusedGates
+    @usableFromInline let hiddenSize: Int
+    /// W `[inputSize, gateWidth]`, b `[gateWidth]`, U `[hiddenSize, gateWidth]`.
+    @usableFromInline let inputWeight: Tensor<Scalar>, bias: Tensor<Scalar>, recurrentWeight: Tensor<Scalar>
+    /// The GRU's bias of the recurrent product `[gateWidth]`.
+    @usableFromInline let recurrentBias: Tensor<Scalar>?
+
     @inlinable
-    public func fusedDiscreteStep(_ state: Tensor<Scalar>, projectedInput: Tensor<Scalar>) -> Tensor<Scalar>? {
-        guard activation == .tanh || activation == .relu else { return nil }
-        let isTanh = activation == .tanh
-        let pre = Tensor.product(state, recurrentWeight)
-        let next = Tensor<Scalar>.filled(state.shape) { out in
-            pre.withUnsafeBufferPointer { u in
-                projectedInput.withUnsafeBufferPointer { p in
-                    for j in 0..<out.count { out[j] = p[j] + u[j] }
-                }
-            }
-            if isTanh {
-                applyTanh(out)
-            } else {
-                for j in 0..<out.count { out[j] = Swift.max(out[j], 0) }
-            }
+    init(
+        _ gates: FusedGates, hiddenSize: Int, inputWeight: Tensor<Scalar>, bias: Tensor<Scalar>,
+        recurrentWeight: Tensor<Scalar>, recurrentBias: Tensor<Scalar>? = nil
+    ) {
+        self.gates = gates
+        self.hiddenSize = hiddenSize
+        self.inputWeight = inputWeight
+        self.bias = bias
+        self.recurrentWeight = recurrentWeight
+        self.recurrentBias = recurrentBias
+    }
+
+    /// Columns of the projected input and of the recurrent product: one block of `hiddenSize` per gate.
+    @inlinable var gateWidth: Int {
+        switch gates {
+        case .simple: hiddenSize
+        case .gru: 3 * hiddenSize
+        case .lstm: 4 * hiddenSize
         }
-        let (h, weight) = (state.detached, recurrentWeight.detached)
-        return Tensor.recording(next, operands: [state, projectedInput, recurrentWeight]) { g in
-            let dPre = Tensor<Scalar>.filled(g.shape) { out in
-                g.withUnsafeBufferPointer { dy in
-                    next.withUnsafeBufferPointer { y in
-                        for j in 0..<out.count {
-                            out[j] = isTanh ? dy[j] * (1 - y[j] * y[j]) : (y[j] > 0 ? dy[j] : 0)
+    }
+
+    /// The state's width: [h] or the LSTM's [h, c].
+    @inlinable var stateSize: Int { gates == .lstm ? 2 * hiddenSize : hiddenSize }
+
+    /// Activations kept per row and step for the backward pass: the GRU's r, z, n and the recurrent
+    /// part of n's pre-activation; the LSTM's i, f, g, o and tanh(c). (The simple cell's backward
+    /// pass needs only its next state.)
+    @inlinable var savedWidth: Int {
+        switch gates {
+        case .simple: 0
+        case .gru: 4 * hiddenSize
+        case .lstm: 5 * hiddenSize
+        }
+    }
+
+    /// Runs the recurrence over `x` `[batch, time, inputSize]` (time ≥ 1) from `initialState`
+    /// `[batch, stateSize]`: the outputs `[batch, time, hiddenSize]` (zero at masked steps) and the
+    /// final state, as one recorded operation. Rows with `lengths` stop at their length; the state
+    /// entering step `cut` is detached (truncated backpropagation).
+    @inlinable
+    func run(
+        _ x: Tensor<Scalar>, initialState: Tensor<Scalar>, lengths: [Int]?, detachedBefore cut: Int?
+    ) throws(RecurrentError<Scalar>) -> (sequence: Tensor<Scalar>, finalState: Tensor<Scalar>) {
+        let (batch, time, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
+        let (h, s, g, v) = (hiddenSize, stateSize, gateWidth, savedWidth)
+        let width = time * h + s  // of a row of the packed result: the outputs, then the final state
+        let projected = Workspace(count: batch * time * g, of: Scalar.self)
+        let history = Workspace(count: batch * time * s, of: Scalar.self)  // the state entering each step
+        let saved = Workspace(count: batch * time * v, of: Scalar.self)
+        let recurrent = Workspace(count: batch * g, of: Scalar.self)  // one step's h·U (+ bias)
+        let (p, hist, keep, hu) = (
+            projected.pointer(Scalar.self), history.pointer(Scalar.self), saved.pointer(Scalar.self),
+            recurrent.pointer(Scalar.self)
+        )
+        var failedStep: Int?
+        let parameters = [x, initialState, inputWeight, bias, recurrentWeight, recurrentBias ?? bias]
+        let packed = Tensor<Scalar>.filled([batch, width]) { out in
+            withBaseAddresses(parameters[...]) { bases in
+                let (xs, h0, w, b, u, rb) = (bases[0], bases[1], bases[2], bases[3], bases[4], bases[5])
+                // P = x·W + b for all steps at once: rows b·time + k.
+                for row in 0..<(batch * time) { (p + row * g).update(from: b, count: g) }
+                stridedGemm(
+                    m: batch * time, n: g, k: inputSize, a: xs, lda: inputSize, transposeA: false,
+                    b: w, ldb: g, transposeB: false, c: p, ldc: g)
+                for row in 0..<batch {
+                    (hist + row * time * s).update(from: h0 + row * s, count: s)
+                    (out + row * width).update(repeating: 0, count: time * h)
+                }
+                for k in 0..<time {
+                    for row in 0..<batch {
+                        if recurrentBias != nil {
+                            (hu + row * g).update(from: rb, count: g)
+                        } else {
+                            (hu + row * g).update(repeating: 0, count: g)
                         }
+                    }
+                    stridedGemm(
+                        m: batch, n: g, k: h, a: hist + k * s, lda: time * s, transposeA: false,
+                        b: u, ldb: g, transposeB: false, c: hu, ldc: g)
+                    var check: Scalar = 0
+                    for row in 0..<batch {
+                        let step = row * time + k
+                        let previous = hist + step * s
+                        let next = k + 1 < time ? hist + (step + 1) * s : out + (row * width + time * h)
+                        guard lengths.map({ k < $0[row] }) ?? true else {
+                            next.update(from: previous, count: s)
+                            continue
+                        }
+                        forwardRow(
+                            projected: p + step * g, recurrent: hu + row * g, previous: previous, next: next,
+                            saved: keep + step * v)
+                        for j in 0..<s { check += next[j] - next[j] }  // NaN if any is NaN or infinite
+                        (out + row * width + k * h).update(from: next, count: h)
+                    }
+                    if check.isNaN {
+                        failedStep = k
+                        for row in 0..<batch {
+                            (out + row * width + k * h).update(repeating: 0, count: (time - k) * h)
+                            (out + row * width + time * h).update(from: hist + (row * time + k) * s, count: s)
+                        }
+                        return
                     }
                 }
             }
-            return [
-                Tensor.product(dPre, weight, transposeB: true), dPre, Tensor.product(h, dPre, transposeA: true),
-            ]
         }
+        if let k = failedStep {
+            // The outputs before step k and the state entering it, as constants.
+            let outputs = packed.slice(alongAxis: 1, 0..<(k * h)).reshaped(to: [batch, k, h])
+            throw .integrationFailed(
+                inputStep: k, reason: "the state became NaN or infinity in the discrete step",
+                outputs: outputs, lastState: packed.slice(alongAxis: 1, (time * h)..<width))
+        }
+        let result = record(
+            packed, x: x, initialState: initialState, history: history, saved: saved, lengths: lengths,
+            detachedBefore: cut)
+        return (
+            result.slice(alongAxis: 1, 0..<(time * h)).reshaped(to: [batch, time, h]),
+            result.slice(alongAxis: 1, (time * h)..<width)
+        )
+    }
+
+    /// `packed` recorded with backpropagation through time as its pullback.
+    @inlinable
+    func record(
+        _ packed: Tensor<Scalar>, x: Tensor<Scalar>, initialState: Tensor<Scalar>, history: Workspace,
+        saved: Workspace, lengths: [Int]?, detachedBefore cut: Int?
+    ) -> Tensor<Scalar> {
+        let operands = [x, initialState, inputWeight, bias, recurrentWeight] + (recurrentBias.map { [$0] } ?? [])
+        guard operands.contains(where: \.isRecorded) else { return packed }
+        let (needsInput, needsInitialState, input) = (x.isRecorded, initialState.isRecorded, x.detached)
+        // The pullback holds constants only: a recorded tensor would keep its tape alive (a cycle).
+        let constant = FusedRecurrence(
+            gates, hiddenSize: hiddenSize, inputWeight: inputWeight.detached, bias: bias.detached,
+            recurrentWeight: recurrentWeight.detached, recurrentBias: recurrentBias?.detached)
+        return Tensor.recording(packed, operands: operands) { gradient in
+            constant.backpropagate(
+                gradient, packed: packed, x: input, history: history, saved: saved, lengths: lengths,
+                detachedBefore: cut, needsInput: needsInput, needsInitialState: needsInitialState)
+        }
+    }
+
+    /// The gradients of x, the initial state, W, b, U (and the GRU's recurrent bias) from the
+    /// gradient of the packed result: backpropagation through time over the forward pass's buffers.
+    @inlinable
+    func backpropagate(
+        _ gradient: Tensor<Scalar>, packed: Tensor<Scalar>, x input: Tensor<Scalar>, history: Workspace,
+        saved: Workspace, lengths: [Int]?, detachedBefore cut: Int?, needsInput: Bool, needsInitialState: Bool
+    ) -> [Tensor<Scalar>?] {
+        let (batch, time, inputSize) = (input.shape[0], input.shape[1], input.shape[2])
+        let (h, s, g, v, width) = (hiddenSize, stateSize, gateWidth, savedWidth, time * hiddenSize + stateSize)
+        let preactivation = Workspace(count: batch * time * g, of: Scalar.self)  // dP, input side
+        let recurrentSide = gates == .gru ? Workspace(count: batch * time * g, of: Scalar.self) : preactivation
+        let stateGradient = Workspace(count: batch * s, of: Scalar.self)
+        let nextGradient = Workspace(count: s, of: Scalar.self)
+        let (dp, dr, ds, dn) = (
+            preactivation.pointer(Scalar.self), recurrentSide.pointer(Scalar.self),
+            stateGradient.pointer(Scalar.self), nextGradient.pointer(Scalar.self)
+        )
+        let (hist, keep) = (history.pointer(Scalar.self), saved.pointer(Scalar.self))
+        let inputs = [gradient, packed, input, inputWeight, recurrentWeight]
+        var dx: Tensor<Scalar>?
+        var dW = Tensor<Scalar>.zeros([inputSize, g])
+        var dU = Tensor<Scalar>.zeros([h, g])
+        let (db, drb, dh0) = withBaseAddresses(inputs[...]) { bases in
+            let (dy, out, xs, w, u) = (bases[0], bases[1], bases[2], bases[3], bases[4])
+            for row in 0..<batch { (ds + row * s).update(from: dy + row * width + time * h, count: s) }
+            for k in stride(from: time - 1, through: 0, by: -1) {
+                for row in 0..<batch {
+                    let step = row * time + k
+                    guard lengths.map({ k < $0[row] }) ?? true else {
+                        // A padded step passes the state (and its gradient) through.
+                        (dp + step * g).update(repeating: 0, count: g)
+                        if gates == .gru { (dr + step * g).update(repeating: 0, count: g) }
+                        continue
+                    }
+                    dn.update(from: ds + row * s, count: s)
+                    for j in 0..<h { dn[j] += dy[row * width + k * h + j] }
+                    let next: UnsafePointer<Scalar> =
+                        k + 1 < time ? UnsafePointer(hist + (step + 1) * s) : out + (row * width + time * h)
+                    backwardRow(
+                        nextGradient: dn, saved: keep + step * v, previous: hist + step * s, next: next,
+                        projectedGradient: dp + step * g, recurrentGradient: dr + step * g,
+                        previousGradient: ds + row * s)
+                }
+                stridedGemm(
+                    m: batch, n: h, k: g, a: dr + k * g, lda: time * g, transposeA: false,
+                    b: u, ldb: g, transposeB: true, c: ds, ldc: s)
+                if k == cut { ds.update(repeating: 0, count: batch * s) }
+            }
+            if needsInput {
+                dx = Tensor<Scalar>.filled([batch, time, inputSize]) { out in
+                    out.update(repeating: 0, count: batch * time * inputSize)
+                    stridedGemm(
+                        m: batch * time, n: inputSize, k: g, a: dp, lda: g, transposeA: false,
+                        b: w, ldb: g, transposeB: true, c: out, ldc: inputSize)
+                }
+            }
+            dW.withUnsafeMutableBufferPointer { out in
+                stridedGemm(
+                    m: inputSize, n: g, k: batch * time, a: xs, lda: inputSize, transposeA: true,
+                    b: dp, ldb: g, transposeB: false, c: out.baseAddress!, ldc: g)
+            }
+            dU.withUnsafeMutableBufferPointer { out in
+                stridedGemm(
+                    m: h, n: g, k: batch * time, a: hist, lda: s, transposeA: true,
+                    b: dr, ldb: g, transposeB: false, c: out.baseAddress!, ldc: g)
+            }
+            return (
+                Self.columnSums(dp, rows: batch * time, columns: g),
+                gates == .gru ? Self.columnSums(dr, rows: batch * time, columns: g) : nil,
+                needsInitialState ? Tensor<Scalar>.filled([batch, s]) { $0.update(from: ds, count: batch * s) } : nil
+            )
+        }
+        return [dx, dh0, dW, db, dU] + (drb.map { [$0] } ?? [])
+    }
+
+    /// The sums of the columns of a `[rows, columns]` buffer, as a tensor `[columns]`.
+    @inlinable
+    static func columnSums(_ values: UnsafePointer<Scalar>, rows: Int, columns: Int) -> Tensor<Scalar> {
+        Tensor.filled([columns]) { sums in
+            sums.update(repeating: 0, count: columns)
+            for row in 0..<rows {
+                let line = values + row * columns
+                for j in 0..<columns { sums[j] += line[j] }
+            }
+        }
+    }
+
+    // MARK: - One row of one step
+
+    /// The next state of one row from its projected input, its recurrent product h·U (+ the GRU's
+    /// recurrent bias) and its previous state; keeps what ``backwardRow`` needs in `saved`.
+    @inlinable
+    func forwardRow(
+        projected p: UnsafePointer<Scalar>, recurrent u: UnsafePointer<Scalar>, previous: UnsafePointer<Scalar>,
+        next: UnsafeMutablePointer<Scalar>, saved: UnsafeMutablePointer<Scalar>
+    ) {
+        let h = hiddenSize
+        func span(_ start: UnsafeMutablePointer<Scalar>, _ count: Int) -> UnsafeMutableBufferPointer<Scalar> {
+            UnsafeMutableBufferPointer(start: start, count: count)
+        }
+        switch gates {
+        case .simple(let tanh):
+            for j in 0..<h { next[j] = p[j] + u[j] }
+            if tanh {
+                applyTanh(span(next, h))
+            } else {
+                for j in 0..<h { next[j] = Swift.max(next[j], 0) }
+            }
+        case .gru:
+            // saved: r, z (sigmoid), n (tanh), and n's recurrent part u_n.
+            for j in 0..<(2 * h) { saved[j] = p[j] + u[j] }
+            applySigmoid(span(saved, 2 * h))
+            for j in 0..<h {
+                saved[3 * h + j] = u[2 * h + j]
+                saved[2 * h + j] = p[2 * h + j] + saved[j] * u[2 * h + j]
+            }
+            applyTanh(span(saved + 2 * h, h))
+            for j in 0..<h {
+                let (z, n) = (saved[h + j], saved[2 * h + j])
+                next[j] = (1 - z) * n + z * previous[j]
+            }
+        case .lstm:
+            // saved: i, f (sigmoid), g (tanh), o (sigmoid), tanh(c').
+            for j in 0..<(4 * h) { saved[j] = p[j] + u[j] }
+            applySigmoid(span(saved, 2 * h))
+            applyTanh(span(saved + 2 * h, h))
+            applySigmoid(span(saved + 3 * h, h))
+            for j in 0..<h {
+                let c = saved[h + j] * previous[h + j] + saved[j] * saved[2 * h + j]
+                next[h + j] = c
+                saved[4 * h + j] = c
+            }
+            applyTanh(span(saved + 4 * h, h))
+            for j in 0..<h { next[j] = saved[3 * h + j] * saved[4 * h + j] }
+        }
+    }
+
+    /// One row's backward step: from the gradient of its next state, the gradients of the projected
+    /// input's pre-activations, of the recurrent product's (the same except for the GRU's n, which r
+    /// scales) and of the previous state except through the recurrent product (which the caller adds).
+    @inlinable
+    func backwardRow(
+        nextGradient dn: UnsafePointer<Scalar>, saved: UnsafePointer<Scalar>, previous: UnsafePointer<Scalar>,
+        next: UnsafePointer<Scalar>, projectedGradient dp: UnsafeMutablePointer<Scalar>,
+        recurrentGradient dr: UnsafeMutablePointer<Scalar>, previousGradient dPrevious: UnsafeMutablePointer<Scalar>
+    ) {
+        let h = hiddenSize
+        switch gates {
+        case .simple(let tanh):
+            for j in 0..<h {
+                let y = next[j]
+                dp[j] = tanh ? dn[j] * (1 - y * y) : (y > 0 ? dn[j] : 0)
+                dPrevious[j] = 0
+            }
+        case .gru:
+            for j in 0..<h {
+                let (r, z, n, un) = (saved[j], saved[h + j], saved[2 * h + j], saved[3 * h + j])
+                let d = dn[j]
+                let dnPre = d * (1 - z) * (1 - n * n)
+                let dzPre = d * (previous[j] - n) * z * (1 - z)
+                let drPre = dnPre * un * r * (1 - r)
+                dPrevious[j] = d * z
+                dp[j] = drPre
+                dp[h + j] = dzPre
+                dp[2 * h + j] = dnPre
+                dr[j] = drPre
+                dr[h + j] = dzPre
+                dr[2 * h + j] = dnPre * r
+            }
+        case .lstm:
+            for j in 0..<h {
+                let (i, f, g) = (saved[j], saved[h + j], saved[2 * h + j])
+                let (o, tc) = (saved[3 * h + j], saved[4 * h + j])
+                let dh = dn[j]
+                let dc = dn[h + j] + dh * o * (1 - tc * tc)
+                dp[j] = dc * g * i * (1 - i)
+                dp[h + j] = dc * previous[h + j] * f * (1 - f)
+                dp[2 * h + j] = dc * i * (1 - g * g)
+                dp[3 * h + j] = dh * tc * o * (1 - o)
+                dPrevious[j] = 0
+                dPrevious[h + j] = dc * f
+            }
+        }
+    }
+}
+
+// MARK: - The cells' kernels
+
+extension SimpleRNNCell {
+    /// hₜ = σ(x·W + b + h·U) over the sequence (σ tanh or relu).
+    @inlinable
+    public func fusedDiscreteSequence(
+        _ x: Tensor<Scalar>, initialState: Tensor<Scalar>, lengths: [Int]?, detachedBefore cut: Int?
+    ) throws(RecurrentError<Scalar>) -> (sequence: Tensor<Scalar>, finalState: Tensor<Scalar>)? {
+        guard activation == .tanh || activation == .relu else { return nil }
+        return try FusedRecurrence(
+            .simple(tanh: activation == .tanh), hiddenSize: hiddenSize, inputWeight: inputWeight, bias: bias,
+            recurrentWeight: recurrentWeight
+        ).run(x, initialState: initialState, lengths: lengths, detachedBefore: cut)
     }
 }
 
 extension GRUCell {
-    /// hₜ = (1 − z) ⊙ n + z ⊙ h (reset after, sigmoid gates, tanh candidate) as one recorded operation.
+    /// hₜ = (1 − z) ⊙ n + z ⊙ h over the sequence (reset after, sigmoid gates, tanh candidate).
     @inlinable
-    public func fusedDiscreteStep(_ state: Tensor<Scalar>, projectedInput: Tensor<Scalar>) -> Tensor<Scalar>? {
+    public func fusedDiscreteSequence(
+        _ x: Tensor<Scalar>, initialState: Tensor<Scalar>, lengths: [Int]?, detachedBefore cut: Int?
+    ) throws(RecurrentError<Scalar>) -> (sequence: Tensor<Scalar>, finalState: Tensor<Scalar>)? {
         guard resetAfter && activation == .tanh && recurrentActivation == .sigmoid else { return nil }
-        let (batch, size) = (state.shape[0], hiddenSize)
-        let hu = Tensor.product(state, recurrentWeight) + recurrentBias.detached  // [B, 3H]
-        // Saved for the pullback: r, z, n per unit, row by row.
-        var gates = [Scalar](repeating: 0, count: batch * 3 * size)
-        let next = Tensor<Scalar>.filled(state.shape) { out in
-            state.withUnsafeBufferPointer { h in
-                projectedInput.withUnsafeBufferPointer { p in
-                    hu.withUnsafeBufferPointer { u in
-                        gates.withUnsafeMutableBufferPointer { saved in
-                            for b in 0..<batch {
-                                let row = b * 3 * size
-                                for j in 0..<(2 * size) { saved[row + j] = p[row + j] + u[row + j] }
-                                applySigmoid(UnsafeMutableBufferPointer(rebasing: saved[row..<(row + 2 * size)]))
-                                for j in 0..<size {
-                                    saved[row + 2 * size + j] = p[row + 2 * size + j] + saved[row + j] * u[row + 2 * size + j]
-                                }
-                                applyTanh(UnsafeMutableBufferPointer(rebasing: saved[(row + 2 * size)..<(row + 3 * size)]))
-                                for j in 0..<size {
-                                    let (z, n) = (saved[row + size + j], saved[row + 2 * size + j])
-                                    out[b * size + j] = (1 - z) * n + z * h[b * size + j]
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        let (h, weight, savedGates) = (state.detached, recurrentWeight.detached, gates)
-        return Tensor.recording(next, operands: [state, projectedInput, recurrentWeight, recurrentBias]) { g in
-            var dState = [Scalar](repeating: 0, count: batch * size)
-            let dInput = Tensor<Scalar>.filled([batch, 3 * size]) { dp in
-                g.withUnsafeBufferPointer { dy in
-                    h.withUnsafeBufferPointer { hv in
-                        hu.withUnsafeBufferPointer { u in
-                            dState.withUnsafeMutableBufferPointer { dh in
-                                for b in 0..<batch {
-                                    let row = b * 3 * size
-                                    for j in 0..<size {
-                                        let (r, z, n) = (
-                                            savedGates[row + j], savedGates[row + size + j], savedGates[row + 2 * size + j]
-                                        )
-                                        let d = dy[b * size + j]
-                                        let dnPre = d * (1 - z) * (1 - n * n)
-                                        let dzPre = d * (hv[b * size + j] - n) * z * (1 - z)
-                                        let drPre = dnPre * u[row + 2 * size + j] * r * (1 - r)
-                                        dh[b * size + j] = d * z
-                                        dp[row + j] = drPre
-                                        dp[row + size + j] = dzPre
-                                        dp[row + 2 * size + j] = dnPre
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            // The recurrent part's gradient: the same as the input part's except for n, where r multiplies.
-            let dRecurrent = Tensor<Scalar>.filled([batch, 3 * size]) { du in
-                dInput.withUnsafeBufferPointer { dp in
-                    for b in 0..<batch {
-                        let row = b * 3 * size
-                        for j in 0..<(2 * size) { du[row + j] = dp[row + j] }
-                        for j in 0..<size { du[row + 2 * size + j] = dp[row + 2 * size + j] * savedGates[row + j] }
-                    }
-                }
-            }
-            let dh = Tensor(shape: [batch, size], scalars: dState) + Tensor.product(dRecurrent, weight, transposeB: true)
-            return [dh, dInput, Tensor.product(h, dRecurrent, transposeA: true), dRecurrent.sum(alongAxis: 0)]
-        }
+        return try FusedRecurrence(
+            .gru, hiddenSize: hiddenSize, inputWeight: inputWeight, bias: bias, recurrentWeight: recurrentWeight,
+            recurrentBias: recurrentBias
+        ).run(x, initialState: initialState, lengths: lengths, detachedBefore: cut)
     }
 }
 
 extension LSTMCell {
-    /// (hₜ, cₜ) = (o ⊙ tanh(cₜ), f ⊙ c + i ⊙ g) (sigmoid gates, tanh) as one recorded operation.
+    /// (hₜ, cₜ) = (o ⊙ tanh(cₜ), f ⊙ c + i ⊙ g) over the sequence (sigmoid gates, tanh).
     @inlinable
-    public func fusedDiscreteStep(_ state: Tensor<Scalar>, projectedInput: Tensor<Scalar>) -> Tensor<Scalar>? {
+    public func fusedDiscreteSequence(
+        _ x: Tensor<Scalar>, initialState: Tensor<Scalar>, lengths: [Int]?, detachedBefore cut: Int?
+    ) throws(RecurrentError<Scalar>) -> (sequence: Tensor<Scalar>, finalState: Tensor<Scalar>)? {
         guard activation == .tanh && recurrentActivation == .sigmoid else { return nil }
-        let (batch, size) = (state.shape[0], hiddenSize)
-        let h = state.slice(alongAxis: 1, 0..<size).detached
-        let hu = Tensor.product(h, recurrentWeight)  // [B, 4H]
-        // Saved for the pullback, row by row: i, f, g, o and tanh(c').
-        var saved = [Scalar](repeating: 0, count: batch * 5 * size)
-        let next = Tensor<Scalar>.filled(state.shape) { out in
-            state.withUnsafeBufferPointer { s in
-                projectedInput.withUnsafeBufferPointer { p in
-                    hu.withUnsafeBufferPointer { u in
-                        saved.withUnsafeMutableBufferPointer { keep in
-                            for b in 0..<batch {
-                                let (gate, k) = (b * 4 * size, b * 5 * size)
-                                for j in 0..<(4 * size) { keep[k + j] = p[gate + j] + u[gate + j] }
-                                applySigmoid(UnsafeMutableBufferPointer(rebasing: keep[k..<(k + 2 * size)]))
-                                applyTanh(UnsafeMutableBufferPointer(rebasing: keep[(k + 2 * size)..<(k + 3 * size)]))
-                                applySigmoid(UnsafeMutableBufferPointer(rebasing: keep[(k + 3 * size)..<(k + 4 * size)]))
-                                for j in 0..<size {
-                                    let (i, f, g) = (keep[k + j], keep[k + size + j], keep[k + 2 * size + j])
-                                    let c = f * s[b * 2 * size + size + j] + i * g
-                                    out[b * 2 * size + size + j] = c
-                                    keep[k + 4 * size + j] = c
-                                }
-                                applyTanh(UnsafeMutableBufferPointer(rebasing: keep[(k + 4 * size)..<(k + 5 * size)]))
-                                for j in 0..<size { out[b * 2 * size + j] = keep[k + 3 * size + j] * keep[k + 4 * size + j] }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        let (old, weight, kept) = (state.detached, recurrentWeight.detached, saved)
-        return Tensor.recording(next, operands: [state, projectedInput, recurrentWeight]) { grad in
-            var dMemory = [Scalar](repeating: 0, count: batch * size)
-            let dGates = Tensor<Scalar>.filled([batch, 4 * size]) { dp in
-                grad.withUnsafeBufferPointer { dy in
-                    old.withUnsafeBufferPointer { s in
-                        dMemory.withUnsafeMutableBufferPointer { dc in
-                            for b in 0..<batch {
-                                let (gate, k) = (b * 4 * size, b * 5 * size)
-                                for j in 0..<size {
-                                    let (i, f, g) = (kept[k + j], kept[k + size + j], kept[k + 2 * size + j])
-                                    let (o, tc) = (kept[k + 3 * size + j], kept[k + 4 * size + j])
-                                    let dh = dy[b * 2 * size + j]
-                                    let dcNew = dy[b * 2 * size + size + j] + dh * o * (1 - tc * tc)
-                                    dp[gate + j] = dcNew * g * i * (1 - i)
-                                    dp[gate + size + j] = dcNew * s[b * 2 * size + size + j] * f * (1 - f)
-                                    dp[gate + 2 * size + j] = dcNew * i * (1 - g * g)
-                                    dp[gate + 3 * size + j] = dh * tc * o * (1 - o)
-                                    dc[b * size + j] = dcNew * f
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            let dh = Tensor.product(dGates, weight, transposeB: true)
-            let dState = Tensor(concatenating: [dh, Tensor(shape: [batch, size], scalars: dMemory)], alongAxis: 1)
-            return [dState, dGates, Tensor.product(h, dGates, transposeA: true)]
-        }
+        return try FusedRecurrence(
+            .lstm, hiddenSize: hiddenSize, inputWeight: inputWeight, bias: bias, recurrentWeight: recurrentWeight
+        ).run(x, initialState: initialState, lengths: lengths, detachedBefore: cut)
     }
 }

@@ -31,16 +31,31 @@ public protocol RecurrentCell<Scalar>: Trainable, Sendable {
     func projectInput(_ x: Tensor<Scalar>) -> Tensor<Scalar>
     /// dh/dt = f(h, x) for a state `[batch, stateSize]` and its projected input `[batch, projectedSize]`.
     func derivative(of state: Tensor<Scalar>, projectedInput: Tensor<Scalar>) -> Tensor<Scalar>
-    /// The discrete step h + f(h, x) (Euler, Δt = 1) computed by a fused kernel — one pass and one
-    /// tape record — or nil where the cell has none (then the layer takes the integrator's Euler
-    /// step). Equal to the generic step to rounding. The default has no fused kernel.
-    func fusedDiscreteStep(_ state: Tensor<Scalar>, projectedInput: Tensor<Scalar>) -> Tensor<Scalar>?
+    /// The discrete recurrence hₖ₊₁ = hₖ + f(hₖ, xₖ) (Euler, Δt = 1) over a whole sequence, computed
+    /// by a fused kernel with one tape record, or nil where the cell has none (then the layer takes
+    /// the integrator's Euler steps). Equal to the generic path to rounding. The default has no
+    /// fused kernel.
+    ///
+    /// - Parameters:
+    ///   - x: the inputs `[batch, time, inputSize]`, time ≥ 1.
+    ///   - initialState: `[batch, stateSize]`.
+    ///   - lengths: each row's number of valid steps (nil: all); a row's state stays as it was after
+    ///     its last valid step, and its outputs at later steps are zero.
+    ///   - cut: the step whose entering state is detached (truncated backpropagation), if any.
+    /// - Returns: the outputs `[batch, time, hiddenSize]` and the final state `[batch, stateSize]`.
+    /// - Throws: ``RecurrentError/integrationFailed(inputStep:reason:outputs:lastState:)`` when the
+    ///   state becomes NaN or infinite.
+    func fusedDiscreteSequence(
+        _ x: Tensor<Scalar>, initialState: Tensor<Scalar>, lengths: [Int]?, detachedBefore cut: Int?
+    ) throws(RecurrentError<Scalar>) -> (sequence: Tensor<Scalar>, finalState: Tensor<Scalar>)?
 }
 
 extension RecurrentCell {
     public var stateSize: Int { hiddenSize }
 
-    public func fusedDiscreteStep(_ state: Tensor<Scalar>, projectedInput: Tensor<Scalar>) -> Tensor<Scalar>? { nil }
+    public func fusedDiscreteSequence(
+        _ x: Tensor<Scalar>, initialState: Tensor<Scalar>, lengths: [Int]?, detachedBefore cut: Int?
+    ) -> (sequence: Tensor<Scalar>, finalState: Tensor<Scalar>)? { nil }
 
     /// The output h of a state `[..., stateSize]`: its first ``hiddenSize`` columns.
     @inlinable

@@ -87,8 +87,9 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
     /// The state carried between stateful calls (nil before the first and after ``resetState()``).
     public private(set) var carriedState: Tensor<Scalar>?
     /// Whether the discrete cell (``CellIntegration/discrete``) runs the cell's fused kernel
-    /// (``RecurrentCell/fusedDiscreteStep(_:projectedInput:)``) when it has one, instead of the
-    /// integrator's generic Euler step. Both agree to rounding; the fused kernel is faster.
+    /// (``RecurrentCell/fusedDiscreteSequence(_:initialState:lengths:detachedBefore:)``) when it has
+    /// one, instead of the integrator's generic Euler steps. Both agree to rounding; the fused kernel
+    /// is faster.
     public var usesFusedKernels = true
 
     /// A layer running `cell` with `integration` (the discrete cell by default).
@@ -150,30 +151,27 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
         guard h0.isFinite else { throw .nonFiniteInput("the initial state") }
 
         let input = goBackwards ? reversingValidSteps(x, lengths: lengths) : x
+        let cut = truncation.map { time - $0 }
+        if usesFusedKernels && integration.isDiscrete && time > 0,
+            let (fusedSequence, state) = try cell.fusedDiscreteSequence(
+                input, initialState: h0, lengths: lengths, detachedBefore: cut)
+        {
+            let sequence = goBackwards ? reversingValidSteps(fusedSequence, lengths: lengths) : fusedSequence
+            var statistics = SolveStatistics()
+            (statistics.acceptedSteps, statistics.evaluations) = (time, time)
+            return RecurrentOutput(
+                sequence: sequence, last: cell.output(of: state), finalStates: [state], statistics: statistics)
+        }
         // Time-major, so that each step's slice is contiguous: [time, batch, projected].
         let projected = cell.projectInput(input.permuted([1, 0, 2])).unstacked(alongAxis: 0)
-        let fused = usesFusedKernels && integration.isDiscrete
         var state = h0
         var outputs: [Tensor<Scalar>] = []
         outputs.reserveCapacity(time)
         var statistics = SolveStatistics()
-        let cut = truncation.map { time - $0 }
         for k in 0..<time {
             if k == cut { state = state.detached }
-            let input = projected[k]
-            var next: Tensor<Scalar>
-            if fused, let stepped = cell.fusedDiscreteStep(state, projectedInput: input) {
-                guard stepped.isFinite else {
-                    throw .integrationFailed(
-                        inputStep: k, reason: "the state became NaN or infinity in the discrete step",
-                        outputs: stackedOutputs(outputs, batch: batch, features: cell.hiddenSize), lastState: state)
-                }
-                statistics.acceptedSteps += 1
-                statistics.evaluations += 1
-                next = stepped
-            } else {
-                next = try integrateInterval(input, from: state, inputStep: k, outputs: outputs, statistics: &statistics)
-            }
+            var next = try integrateInterval(
+                projected[k], from: state, inputStep: k, outputs: outputs, statistics: &statistics)
             var output: Tensor<Scalar>
             if let lengths, lengths.contains(where: { $0 <= k }) {
                 let valid = Tensor<Scalar>(shape: [batch, 1], scalars: lengths.map { $0 > k ? 1 : 0 })

@@ -214,36 +214,76 @@ enum GemmPath: Sendable {
 
 /// C[m×n] += op(A)·op(B) in single precision by the C kernels (`rnnode_sgemm_threaded`) on `path`
 /// (nil: ``GemmPath/current``), split over the CPUs for large products unless `threaded` is false
-/// (the result is the same).
+/// (the result is the same). Leading dimensions default to those of packed matrices.
 @usableFromInline
 func blockedGemm(
     m: Int, n: Int, k: Int,
     a: UnsafePointer<Float>, transposeA: Bool,
     b: UnsafePointer<Float>, transposeB: Bool,
     c: UnsafeMutablePointer<Float>,
+    lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil,
     path: GemmPath? = nil, threaded: Bool = true
 ) {
     let path = (path ?? .current).code
-    let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
+    let (lda, ldb, ldc) = (lda ?? (transposeA ? m : k), ldb ?? (transposeB ? k : n), ldc ?? n)
     let threads = threaded ? GemmTuning.threads(m: m, n: n, k: k) : 1
     rnnode_sgemm_threaded(
-        path, CInt(threads), transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, c, n)
+        path, CInt(threads), transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc)
 }
 
 /// C[m×n] += op(A)·op(B) in double precision by the C kernels (`rnnode_dgemm_threaded`) on `path`
 /// (nil: ``GemmPath/current``), split over the CPUs for large products unless `threaded` is false
-/// (the result is the same).
+/// (the result is the same). Leading dimensions default to those of packed matrices.
 @usableFromInline
 func blockedGemm(
     m: Int, n: Int, k: Int,
     a: UnsafePointer<Double>, transposeA: Bool,
     b: UnsafePointer<Double>, transposeB: Bool,
     c: UnsafeMutablePointer<Double>,
+    lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil,
     path: GemmPath? = nil, threaded: Bool = true
 ) {
     let path = (path ?? .current).code
-    let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
+    let (lda, ldb, ldc) = (lda ?? (transposeA ? m : k), ldb ?? (transposeB ? k : n), ldc ?? n)
     let threads = threaded ? GemmTuning.threads(m: m, n: n, k: k) : 1
     rnnode_dgemm_threaded(
-        path, CInt(threads), transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, c, n)
+        path, CInt(threads), transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc)
+}
+
+/// C[m×n] += op(A)[m×k] · op(B)[k×n] for row-major matrices with leading dimensions (the distance
+/// between consecutive rows, in elements): op(A) = A reads element (i, p) at `a[i·lda + p]`, op(A) = Aᵀ
+/// at `a[p·lda + i]`, and likewise for B; C's element (i, j) is `c[i·ldc + j]`. For kernels that
+/// multiply views into larger buffers (one time step of a `[batch, time, features]` sequence, the
+/// first columns of a state). C must not overlap A or B.
+///
+/// Float and Double run in the C kernels (threaded for large products, see ``GemmTuning``); other
+/// scalars in a loop nest.
+@inlinable
+func stridedGemm<T: TensorScalar>(
+    m: Int, n: Int, k: Int,
+    a: UnsafePointer<T>, lda: Int, transposeA: Bool,
+    b: UnsafePointer<T>, ldb: Int, transposeB: Bool,
+    c: UnsafeMutablePointer<T>, ldc: Int
+) {
+    if m == 0 || n == 0 || k == 0 { return }
+    if T.self == Float.self {
+        blockedGemm(
+            m: m, n: n, k: k,
+            a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), transposeA: transposeA,
+            b: UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), transposeB: transposeB,
+            c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), lda: lda, ldb: ldb, ldc: ldc)
+    } else if T.self == Double.self {
+        blockedGemm(
+            m: m, n: n, k: k,
+            a: UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), transposeA: transposeA,
+            b: UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), transposeB: transposeB,
+            c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), lda: lda, ldb: ldb, ldc: ldc)
+    } else {
+        for i in 0..<m {
+            for p in 0..<k {
+                let aip = transposeA ? a[p * lda + i] : a[i * lda + p]
+                for j in 0..<n { c[i * ldc + j] += aip * (transposeB ? b[j * ldb + p] : b[p * ldb + j]) }
+            }
+        }
+    }
 }

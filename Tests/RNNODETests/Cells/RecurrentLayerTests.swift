@@ -110,12 +110,16 @@ struct RecurrentLayerTests {
     }
 
     /// A state that overflows midway ends the run with the outputs computed before the failure.
-    @Test func failedIntegrationKeepsThePartialSequence() throws {
+    /// On the fused kernel and on the integrator's path alike.
+    @Test(arguments: [true, false])
+    func failedIntegrationKeepsThePartialSequence(fused: Bool) throws {
         let cell = SimpleRNNCell<Double>(
             inputWeight: Tensor([[1e200]]), recurrentWeight: Tensor([[1e200]]), bias: Tensor([0]), activation: .relu)
         let x = Tensor<Double>(shape: [1, 5, 1], scalars: [1, 1, 1, 1, 1])
+        var layer = RecurrentLayer(cell)
+        layer.usesFusedKernels = fused
         do {
-            _ = try RecurrentLayer(cell)(x)
+            _ = try layer(x)
             Issue.record("expected the state to overflow")
         } catch {
             guard case .integrationFailed(let step, let reason, let outputs, let lastState) = error else {
