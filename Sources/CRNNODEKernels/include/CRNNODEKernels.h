@@ -86,6 +86,22 @@ int rnnode_gemm_force_portable(int force);
 /// a large product into.
 int rnnode_cpu_count(void);
 
+// Activations, in place over float arrays, on the same paths as the GEMM (AVX2+FMA or portable):
+// σ(x) = 1/(1 + e⁻ˣ) and tanh(x), both within 2e-7 (absolute) of the exact values, for any finite
+// input (inputs beyond ±87 saturate).
+
+/// σ(x) for each of x[0..<n], in place, on the current path (rnnode_gemm_path()).
+void rnnode_sigmoid_f32(float *x, ptrdiff_t n);
+
+/// tanh(x) for each of x[0..<n], in place, on the current path.
+void rnnode_tanh_f32(float *x, ptrdiff_t n);
+
+/// rnnode_sigmoid_f32 on an explicit path (for tests and benchmarks).
+void rnnode_sigmoid_f32_on_path(int path, float *x, ptrdiff_t n);
+
+/// rnnode_tanh_f32 on an explicit path (for tests and benchmarks).
+void rnnode_tanh_f32_on_path(int path, float *x, ptrdiff_t n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,6 +13,8 @@
 // results agree with the generic path to rounding (the tests compare both, on the reference fixtures
 // and with masks and truncation). Cells with other activations or variants keep the generic path.
 
+import Dispatch
+
 extension Tensor {
     /// A new constant tensor of `shape` whose scalars `body` writes (all of them).
     @inlinable
@@ -31,6 +33,13 @@ func withBaseAddresses<Scalar, R>(
     return first.withUnsafeBufferPointer { buffer in
         withBaseAddresses(tensors.dropFirst(), collected: collected + [buffer.baseAddress!], body)
     }
+}
+
+/// A value handed to concurrent code that only touches disjoint parts of what it captures.
+@usableFromInline
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    @usableFromInline let value: Value
+    @inlinable init(_ value: Value) { self.value = value }
 }
 
 /// The gate arithmetic of a cell that has a fused discrete kernel.
@@ -119,43 +128,56 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
                 stridedGemm(
                     m: batch * time, n: g, k: inputSize, a: xs, lda: inputSize, transposeA: false,
                     b: w, ldb: g, transposeB: false, c: p, ldc: g)
-                for row in 0..<batch {
-                    (hist + row * time * s).update(from: h0 + row * s, count: s)
-                    (out + row * width).update(repeating: 0, count: time * h)
+                // The rows are independent: blocks of them run the whole recurrence on their own
+                // threads, with no synchronization between steps.
+                let blocks = rowBlocks(batch: batch, time: time)
+                let failures = UnsafeMutablePointer<Int>.allocate(capacity: blocks.count)
+                defer { failures.deallocate() }
+                failures.initialize(repeating: time, count: blocks.count)
+                forEachBlock(blocks) { block, rows in
+                    for row in rows {
+                        (hist + row * time * s).update(from: h0 + row * s, count: s)
+                        (out + row * width).update(repeating: 0, count: time * h)
+                    }
+                    for k in 0..<time {
+                        for row in rows {
+                            if recurrentBias != nil {
+                                (hu + row * g).update(from: rb, count: g)
+                            } else {
+                                (hu + row * g).update(repeating: 0, count: g)
+                            }
+                        }
+                        stridedGemm(
+                            m: rows.count, n: g, k: h, a: hist + (rows.lowerBound * time + k) * s, lda: time * s,
+                            transposeA: false, b: u, ldb: g, transposeB: false, c: hu + rows.lowerBound * g, ldc: g,
+                            threaded: blocks.count == 1)
+                        var check: Scalar = 0
+                        for row in rows {
+                            let step = row * time + k
+                            let previous = hist + step * s
+                            let next = k + 1 < time ? hist + (step + 1) * s : out + (row * width + time * h)
+                            guard lengths.map({ k < $0[row] }) ?? true else {
+                                next.update(from: previous, count: s)
+                                continue
+                            }
+                            forwardRow(
+                                projected: p + step * g, recurrent: hu + row * g, previous: previous, next: next,
+                                saved: keep + step * v)
+                            for j in 0..<s { check += next[j] - next[j] }  // NaN if any is NaN or infinite
+                            (out + row * width + k * h).update(from: next, count: h)
+                        }
+                        if check.isNaN {
+                            failures[block] = k
+                            return
+                        }
+                    }
                 }
-                for k in 0..<time {
+                let failed = (0..<blocks.count).map { failures[$0] }.min()!
+                if failed < time {
+                    failedStep = failed
                     for row in 0..<batch {
-                        if recurrentBias != nil {
-                            (hu + row * g).update(from: rb, count: g)
-                        } else {
-                            (hu + row * g).update(repeating: 0, count: g)
-                        }
-                    }
-                    stridedGemm(
-                        m: batch, n: g, k: h, a: hist + k * s, lda: time * s, transposeA: false,
-                        b: u, ldb: g, transposeB: false, c: hu, ldc: g)
-                    var check: Scalar = 0
-                    for row in 0..<batch {
-                        let step = row * time + k
-                        let previous = hist + step * s
-                        let next = k + 1 < time ? hist + (step + 1) * s : out + (row * width + time * h)
-                        guard lengths.map({ k < $0[row] }) ?? true else {
-                            next.update(from: previous, count: s)
-                            continue
-                        }
-                        forwardRow(
-                            projected: p + step * g, recurrent: hu + row * g, previous: previous, next: next,
-                            saved: keep + step * v)
-                        for j in 0..<s { check += next[j] - next[j] }  // NaN if any is NaN or infinite
-                        (out + row * width + k * h).update(from: next, count: h)
-                    }
-                    if check.isNaN {
-                        failedStep = k
-                        for row in 0..<batch {
-                            (out + row * width + k * h).update(repeating: 0, count: (time - k) * h)
-                            (out + row * width + time * h).update(from: hist + (row * time + k) * s, count: s)
-                        }
-                        return
+                        (out + row * width + failed * h).update(repeating: 0, count: (time - failed) * h)
+                        (out + row * width + time * h).update(from: hist + (row * time + failed) * s, count: s)
                     }
                 }
             }
@@ -208,10 +230,10 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
         let preactivation = Workspace(count: batch * time * g, of: Scalar.self)  // dP, input side
         let recurrentSide = gates == .gru ? Workspace(count: batch * time * g, of: Scalar.self) : preactivation
         let stateGradient = Workspace(count: batch * s, of: Scalar.self)
-        let nextGradient = Workspace(count: s, of: Scalar.self)
-        let (dp, dr, ds, dn) = (
+        let nextGradients = Workspace(count: GemmTuning.cpuCount * s, of: Scalar.self)  // one row's, per block
+        let (dp, dr, ds, nextGradient) = (
             preactivation.pointer(Scalar.self), recurrentSide.pointer(Scalar.self),
-            stateGradient.pointer(Scalar.self), nextGradient.pointer(Scalar.self)
+            stateGradient.pointer(Scalar.self), nextGradients.pointer(Scalar.self)
         )
         let (hist, keep) = (history.pointer(Scalar.self), saved.pointer(Scalar.self))
         let inputs = [gradient, packed, input, inputWeight, recurrentWeight]
@@ -220,29 +242,34 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
         var dU = Tensor<Scalar>.zeros([h, g])
         let (db, drb, dh0) = withBaseAddresses(inputs[...]) { bases in
             let (dy, out, xs, w, u) = (bases[0], bases[1], bases[2], bases[3], bases[4])
-            for row in 0..<batch { (ds + row * s).update(from: dy + row * width + time * h, count: s) }
-            for k in stride(from: time - 1, through: 0, by: -1) {
-                for row in 0..<batch {
-                    let step = row * time + k
-                    guard lengths.map({ k < $0[row] }) ?? true else {
-                        // A padded step passes the state (and its gradient) through.
-                        (dp + step * g).update(repeating: 0, count: g)
-                        if gates == .gru { (dr + step * g).update(repeating: 0, count: g) }
-                        continue
+            let blocks = rowBlocks(batch: batch, time: time)
+            forEachBlock(blocks) { block, rows in
+                let dn = nextGradient + block * s
+                for row in rows { (ds + row * s).update(from: dy + row * width + time * h, count: s) }
+                for k in stride(from: time - 1, through: 0, by: -1) {
+                    for row in rows {
+                        let step = row * time + k
+                        guard lengths.map({ k < $0[row] }) ?? true else {
+                            // A padded step passes the state (and its gradient) through.
+                            (dp + step * g).update(repeating: 0, count: g)
+                            if gates == .gru { (dr + step * g).update(repeating: 0, count: g) }
+                            continue
+                        }
+                        dn.update(from: ds + row * s, count: s)
+                        for j in 0..<h { dn[j] += dy[row * width + k * h + j] }
+                        let next: UnsafePointer<Scalar> =
+                            k + 1 < time ? UnsafePointer(hist + (step + 1) * s) : out + (row * width + time * h)
+                        backwardRow(
+                            nextGradient: dn, saved: keep + step * v, previous: hist + step * s, next: next,
+                            projectedGradient: dp + step * g, recurrentGradient: dr + step * g,
+                            previousGradient: ds + row * s)
                     }
-                    dn.update(from: ds + row * s, count: s)
-                    for j in 0..<h { dn[j] += dy[row * width + k * h + j] }
-                    let next: UnsafePointer<Scalar> =
-                        k + 1 < time ? UnsafePointer(hist + (step + 1) * s) : out + (row * width + time * h)
-                    backwardRow(
-                        nextGradient: dn, saved: keep + step * v, previous: hist + step * s, next: next,
-                        projectedGradient: dp + step * g, recurrentGradient: dr + step * g,
-                        previousGradient: ds + row * s)
+                    stridedGemm(
+                        m: rows.count, n: h, k: g, a: dr + (rows.lowerBound * time + k) * g, lda: time * g,
+                        transposeA: false, b: u, ldb: g, transposeB: true, c: ds + rows.lowerBound * s, ldc: s,
+                        threaded: blocks.count == 1)
+                    if k == cut { (ds + rows.lowerBound * s).update(repeating: 0, count: rows.count * s) }
                 }
-                stridedGemm(
-                    m: batch, n: h, k: g, a: dr + k * g, lda: time * g, transposeA: false,
-                    b: u, ldb: g, transposeB: true, c: ds, ldc: s)
-                if k == cut { ds.update(repeating: 0, count: batch * s) }
             }
             if needsInput {
                 dx = Tensor<Scalar>.filled([batch, time, inputSize]) { out in
@@ -269,6 +296,41 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
             )
         }
         return [dx, dh0, dW, db, dU] + (drb.map { [$0] } ?? [])
+    }
+
+    /// The blocks of rows that run the recurrence in parallel: one per CPU (at most one per row) for
+    /// a sequence with enough work to share and a recurrent weight small enough for each core's
+    /// cache; else a single block, whose large per-step products the GEMM splits by columns itself
+    /// (each core then packs and keeps only its share of the weight).
+    @inlinable
+    func rowBlocks(batch: Int, time: Int) -> [Range<Int>] {
+        let work = batch * time * gateWidth * hiddenSize  // the recurrent products' multiply–adds
+        let weightBytes = gateWidth * hiddenSize * MemoryLayout<Scalar>.stride
+        let split = work >= Self.minimumParallelWork && weightBytes <= Self.maximumParallelWeightBytes
+        let count = split ? Swift.min(GemmTuning.cpuCount, batch) : 1
+        return (0..<count).map { (batch * $0 / count)..<(batch * ($0 + 1) / count) }
+    }
+
+    /// The fewest multiply–adds in a sequence's recurrent products for which its rows are split
+    /// over the CPUs (on the 2-core reference machine, waking a thread costs more below this).
+    @inlinable static var minimumParallelWork: Int { 2_000_000 }
+
+    /// The largest recurrent weight for which rows are split over the CPUs (each thread packs all of
+    /// it every step; on the reference machine a 768 KiB weight ran faster split by columns).
+    @inlinable static var maximumParallelWeightBytes: Int { 256 << 10 }
+
+    /// Runs `body(block, rows)` for each block of rows, concurrently when there are several. The
+    /// blocks write disjoint rows of the kernel's buffers.
+    @inlinable
+    func forEachBlock(_ blocks: [Range<Int>], _ body: (Int, Range<Int>) -> Void) {
+        if blocks.count == 1 {
+            body(0, blocks[0])
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: blocks.count) { shared.value($0, blocks[$0]) }
+        }
     }
 
     /// The sums of the columns of a `[rows, columns]` buffer, as a tensor `[columns]`.

@@ -178,7 +178,7 @@ enum GemmTuning {
     static let minimumThreadedWork = 4_000_000
 
     /// The CPUs this process may use.
-    static let cpuCount = Int(rnnode_cpu_count())
+    @usableFromInline static let cpuCount = Int(rnnode_cpu_count())
 
     /// How many threads an m×n×k product should use: 1 below ``minimumThreadedWork`` multiply–adds,
     /// else up to one per CPU, each with at least half that much work.
@@ -256,14 +256,14 @@ func blockedGemm(
 /// multiply views into larger buffers (one time step of a `[batch, time, features]` sequence, the
 /// first columns of a state). C must not overlap A or B.
 ///
-/// Float and Double run in the C kernels (threaded for large products, see ``GemmTuning``); other
-/// scalars in a loop nest.
+/// Float and Double run in the C kernels (threaded for large products unless `threaded` is false, see
+/// ``GemmTuning``); other scalars in a loop nest.
 @inlinable
 func stridedGemm<T: TensorScalar>(
     m: Int, n: Int, k: Int,
     a: UnsafePointer<T>, lda: Int, transposeA: Bool,
     b: UnsafePointer<T>, ldb: Int, transposeB: Bool,
-    c: UnsafeMutablePointer<T>, ldc: Int
+    c: UnsafeMutablePointer<T>, ldc: Int, threaded: Bool = true
 ) {
     if m == 0 || n == 0 || k == 0 { return }
     if T.self == Float.self {
@@ -271,13 +271,15 @@ func stridedGemm<T: TensorScalar>(
             m: m, n: n, k: k,
             a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), transposeA: transposeA,
             b: UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), transposeB: transposeB,
-            c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), lda: lda, ldb: ldb, ldc: ldc)
+            c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), lda: lda, ldb: ldb, ldc: ldc,
+            threaded: threaded)
     } else if T.self == Double.self {
         blockedGemm(
             m: m, n: n, k: k,
             a: UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), transposeA: transposeA,
             b: UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), transposeB: transposeB,
-            c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), lda: lda, ldb: ldb, ldc: ldc)
+            c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), lda: lda, ldb: ldb, ldc: ldc,
+            threaded: threaded)
     } else {
         for i in 0..<m {
             for p in 0..<k {

@@ -1,3 +1,4 @@
+import CRNNODEKernels
 import Foundation
 import Testing
 
@@ -343,27 +344,36 @@ struct UnstackingTests {
     }
 }
 
-@Suite("Vectorized Float functions")
+@Suite("Vectorized Float activations")
 struct VectorMathTests {
-    @Test func expSigmoidAndTanhAreAccurate() {
-        let xs = stride(from: -90.0, through: 90.0, by: 0.013).map { Float($0) }
-        var worstExp = 0.0
-        for start in stride(from: 0, to: xs.count - 8, by: 8) {
-            let v = SIMD8<Float>((0..<8).map { xs[start + $0] })
-            let e = vectorExp(v)
-            for j in 0..<8 where Swift.abs(v[j]) < 87 {
-                let exact = Foundation.exp(Double(v[j]))
-                worstExp = Swift.max(worstExp, Swift.abs(Double(e[j]) - exact) / exact)
-            }
-        }
-        #expect(worstExp < 3e-7, "exp relative error \(worstExp)")
+    /// Both kernel paths, against libm in Double, over the whole range (saturating beyond ±87).
+    @Test(arguments: [GemmPath.portable, GemmPath.best])
+    func sigmoidAndTanhAreAccurate(path: GemmPath) {
+        let xs = stride(from: -90.0, through: 90.0, by: 0.0013).map { Float($0) } + [0, -0, 1e-30, .infinity, -.infinity]
         var sig = xs
         var th = xs
-        sig.withUnsafeMutableBufferPointer { applySigmoid($0) }
-        th.withUnsafeMutableBufferPointer { applyTanh($0) }
+        sig.withUnsafeMutableBufferPointer { rnnode_sigmoid_f32_on_path(path.code, $0.baseAddress, $0.count) }
+        th.withUnsafeMutableBufferPointer { rnnode_tanh_f32_on_path(path.code, $0.baseAddress, $0.count) }
         let sigmoidError = zip(xs, sig).map { Swift.abs(Double($1) - 1 / (1 + Foundation.exp(-Double($0)))) }.max()!
         let tanhError = zip(xs, th).map { Swift.abs(Double($1) - Foundation.tanh(Double($0))) }.max()!
-        #expect(sigmoidError < 3e-7 && tanhError < 3e-7, "sigmoid \(sigmoidError), tanh \(tanhError)")
-        #expect(sig.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 } && th.allSatisfy { $0 >= -1 && $0 <= 1 })
+        #expect(sigmoidError < 3e-7 && tanhError < 3e-7, "\(path.name): sigmoid \(sigmoidError), tanh \(tanhError)")
+        #expect(sig.allSatisfy { $0 >= 0 && $0 <= 1 } && th.allSatisfy { $0 >= -1 && $0 <= 1 })
+        // NaN stays NaN (the fused kernels detect a state that became NaN).
+        var nans: [Float] = [.nan, 1, .nan]
+        nans.withUnsafeMutableBufferPointer { rnnode_sigmoid_f32_on_path(path.code, $0.baseAddress, $0.count) }
+        #expect(nans[0].isNaN && nans[2].isNaN && !nans[1].isNaN)
+        nans = [.nan, 1, .nan]
+        nans.withUnsafeMutableBufferPointer { rnnode_tanh_f32_on_path(path.code, $0.baseAddress, $0.count) }
+        #expect(nans[0].isNaN && nans[2].isNaN && !nans[1].isNaN)
+    }
+
+    /// The generic entry points: the C kernels for Float, libm for Double.
+    @Test func genericEntryPoints() {
+        var floats: [Float] = [-3, 0, 0.5, 7]
+        var doubles: [Double] = [-3, 0, 0.5, 7]
+        floats.withUnsafeMutableBufferPointer { applyTanh($0) }
+        doubles.withUnsafeMutableBufferPointer { applySigmoid($0) }
+        #expect(zip(floats, [-3.0, 0, 0.5, 7]).allSatisfy { Swift.abs(Double($0) - Foundation.tanh($1)) < 3e-7 })
+        #expect(zip(doubles, [-3.0, 0, 0.5, 7]).allSatisfy { Swift.abs($0 - 1 / (1 + Foundation.exp(-$1))) < 1e-15 })
     }
 }
