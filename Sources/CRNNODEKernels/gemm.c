@@ -157,3 +157,35 @@ void rnnode_dgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                   const double *b, ptrdiff_t ldb, double *c, ptrdiff_t ldc) {
     rnnode_dgemm_on_path(rnnode_gemm_path(), transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
 }
+
+// MARK: - Products with a packed B
+
+int rnnode_effective_path(int path) {
+    return path == RNNODE_GEMM_PATH_AVX2_FMA && rnnode_gemm_best_path() == RNNODE_GEMM_PATH_AVX2_FMA
+               ? RNNODE_GEMM_PATH_AVX2_FMA
+               : RNNODE_GEMM_PATH_PORTABLE;
+}
+
+#if RNNODE_HAVE_X86_KERNELS
+/// Calls PREFIX_avx2SUFFIX or PREFIX_portableSUFFIX with ARGUMENTS, as `path` resolves.
+#define ON_PATH(path, PREFIX, SUFFIX, ARGUMENTS)                                                          \
+    (rnnode_effective_path(path) == RNNODE_GEMM_PATH_AVX2_FMA ? PREFIX##_avx2##SUFFIX ARGUMENTS            \
+                                                              : PREFIX##_portable##SUFFIX ARGUMENTS)
+#else
+#define ON_PATH(path, PREFIX, SUFFIX, ARGUMENTS) ((void)(path), PREFIX##_portable##SUFFIX ARGUMENTS)
+#endif
+
+#define PACKED_API(T, NAME)                                                                               \
+    size_t NAME##_packed_b_count(int path, ptrdiff_t k, ptrdiff_t n) {                                     \
+        return ON_PATH(path, NAME, _packed_count, (k, n));                                                   \
+    }                                                                                                     \
+    void NAME##_pack_b(int path, int transB, ptrdiff_t k, ptrdiff_t n, const T *b, ptrdiff_t ldb, T *packed) { \
+        ON_PATH(path, NAME, _pack_b, (transB, k, n, b, ldb, packed));                                        \
+    }                                                                                                     \
+    void NAME##_packed_range(int path, int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const T *a,       \
+                             ptrdiff_t lda, const T *packed, ptrdiff_t j0, ptrdiff_t j1, T *c, ptrdiff_t ldc) { \
+        ON_PATH(path, NAME, _packed, (transA, m, n, k, a, lda, packed, j0, j1, c, ldc));                      \
+    }
+
+PACKED_API(float, rnnode_sgemm)
+PACKED_API(double, rnnode_dgemm)

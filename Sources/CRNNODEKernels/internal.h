@@ -27,4 +27,29 @@ void rnnode_dgemm_avx2(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff
                        ptrdiff_t lda, const double *b, ptrdiff_t ldb, double *c, ptrdiff_t ldc);
 #endif
 
+/// Products with a B packed ahead, per path and precision (see gemm_driver.h): the packed size (in
+/// elements), packing op(B) (k×n), and C[0..<m, j0..<j1] += op(A)·op(B) (j0 a multiple of 16).
+#define PACKED_DECLARATIONS(T, NAME)                                                                      \
+    size_t NAME##_packed_count(ptrdiff_t k, ptrdiff_t n);                                                 \
+    void NAME##_pack_b(int transB, ptrdiff_t k, ptrdiff_t n, const T *b, ptrdiff_t ldb, T *packed);         \
+    void NAME##_packed(int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const T *a, ptrdiff_t lda,        \
+                       const T *packed, ptrdiff_t j0, ptrdiff_t j1, T *c, ptrdiff_t ldc);
+PACKED_DECLARATIONS(float, rnnode_sgemm_portable)
+PACKED_DECLARATIONS(double, rnnode_dgemm_portable)
+#if RNNODE_HAVE_X86_KERNELS
+PACKED_DECLARATIONS(float, rnnode_sgemm_avx2)
+PACKED_DECLARATIONS(double, rnnode_dgemm_avx2)
+#endif
+
+/// The path a request for `path` runs on: the AVX2 path only where the CPU supports it.
+int rnnode_effective_path(int path);
+
+/// C[0..<m, j0..<j1] += op(A)·op(B) with op(B) packed by rnnode_sgemm_pack_b on `path`.
+void rnnode_sgemm_packed_range(int path, int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a,
+                               ptrdiff_t lda, const float *packed, ptrdiff_t j0, ptrdiff_t j1, float *c, ptrdiff_t ldc);
+/// The double-precision rnnode_sgemm_packed_range.
+void rnnode_dgemm_packed_range(int path, int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const double *a,
+                               ptrdiff_t lda, const double *packed, ptrdiff_t j0, ptrdiff_t j1, double *c,
+                               ptrdiff_t ldc);
+
 #endif

@@ -232,3 +232,44 @@ void rnnode_dgemm_threaded(int path, int threads, int transA, int transB, ptrdif
     split(&job, threads > 1 ? (threads < pool_threads() ? threads : pool_threads()) : 1);
     pool_run(job.parts, dgemm_part, &job);
 }
+
+// MARK: - Products with a packed B
+
+/// A product with a packed B, split like a plain one (columns in multiples of 16, or rows); all parts
+/// read the one packed B.
+#define PACKED_PART(NAME, T, RANGE)                                                                       \
+    static void NAME(void *context, int part) {                                                            \
+        const gemm_job *job = context;                                                                     \
+        ptrdiff_t start = part * job->share;                                                               \
+        ptrdiff_t end = part == job->parts - 1 ? job->length : start + job->share;                         \
+        const T *a = job->a, *packed = job->b;                                                             \
+        T *c = job->c;                                                                                     \
+        if (job->splitColumns) {                                                                           \
+            RANGE(job->path, job->transA, job->m, job->n, job->k, a, job->lda, packed, start, end, c, job->ldc); \
+        } else {                                                                                           \
+            RANGE(job->path, job->transA, end - start, job->n, job->k,                                     \
+                  job->transA ? a + start : a + start * job->lda, job->lda, packed, 0, job->n,              \
+                  c + start * job->ldc, job->ldc);                                                         \
+        }                                                                                                  \
+    }
+
+PACKED_PART(spacked_part, float, rnnode_sgemm_packed_range)
+PACKED_PART(dpacked_part, double, rnnode_dgemm_packed_range)
+
+void rnnode_sgemm_packed(int path, int threads, int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a,
+                         ptrdiff_t lda, const float *packed, float *c, ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0 || k <= 0) return;
+    gemm_job job = {.path = path, .transA = transA, .m = m, .n = n, .k = k, .lda = lda, .ldc = ldc,
+                    .a = a, .b = packed, .c = c};
+    split(&job, threads > 1 ? (threads < pool_threads() ? threads : pool_threads()) : 1);
+    pool_run(job.parts, spacked_part, &job);
+}
+
+void rnnode_dgemm_packed(int path, int threads, int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const double *a,
+                         ptrdiff_t lda, const double *packed, double *c, ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0 || k <= 0) return;
+    gemm_job job = {.path = path, .transA = transA, .m = m, .n = n, .k = k, .lda = lda, .ldc = ldc,
+                    .a = a, .b = packed, .c = c};
+    split(&job, threads > 1 ? (threads < pool_threads() ? threads : pool_threads()) : 1);
+    pool_run(job.parts, dpacked_part, &job);
+}

@@ -86,6 +86,37 @@ int rnnode_gemm_force_portable(int force);
 /// a large product into.
 int rnnode_cpu_count(void);
 
+// Products with a packed B: op(B) packed once, then multiplied by many A (the fused recurrent
+// kernels multiply by the same weight at every time step, and packing it each time costs as much as
+// a sixth of the product). A packed B belongs to one path: pack and multiply with the same `path`
+// (a path this CPU does not support means the portable one, for both). The products run the blocked
+// kernel's loop nest and sum every entry in the same order as rnnode_sgemm_threaded does for products
+// of more than 4 rows and more than one column (smaller ones take other kernels there).
+
+/// The number of floats rnnode_sgemm_pack_b writes for a k×n op(B) on `path`.
+size_t rnnode_sgemm_packed_b_count(int path, ptrdiff_t k, ptrdiff_t n);
+
+/// Packs op(B) (k×n: B is k×n, or n×k when transB != 0, with leading dimension ldb) into `packed`,
+/// which holds rnnode_sgemm_packed_b_count(path, k, n) floats.
+void rnnode_sgemm_pack_b(int path, int transB, ptrdiff_t k, ptrdiff_t n, const float *b, ptrdiff_t ldb,
+                         float *packed);
+
+/// C[m×n] += op(A)·op(B) with op(B) packed by rnnode_sgemm_pack_b on the same path with the same k
+/// and n, split over up to `threads` threads as rnnode_sgemm_threaded splits (all read one packed B).
+void rnnode_sgemm_packed(int path, int threads, int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a,
+                         ptrdiff_t lda, const float *packed, float *c, ptrdiff_t ldc);
+
+/// rnnode_sgemm_packed_b_count in double precision.
+size_t rnnode_dgemm_packed_b_count(int path, ptrdiff_t k, ptrdiff_t n);
+
+/// rnnode_sgemm_pack_b in double precision.
+void rnnode_dgemm_pack_b(int path, int transB, ptrdiff_t k, ptrdiff_t n, const double *b, ptrdiff_t ldb,
+                         double *packed);
+
+/// rnnode_sgemm_packed in double precision.
+void rnnode_dgemm_packed(int path, int threads, int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                         const double *a, ptrdiff_t lda, const double *packed, double *c, ptrdiff_t ldc);
+
 // Activations, in place over float arrays, on the same paths as the GEMM (AVX2+FMA or portable):
 // σ(x) = 1/(1 + e⁻ˣ) and tanh(x), both within 2e-7 (absolute) of the exact values, for any finite
 // input (inputs beyond ±87 saturate).

@@ -131,6 +131,7 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
                 // The rows are independent: blocks of them run the whole recurrence on their own
                 // threads, with no synchronization between steps.
                 let blocks = rowBlocks(batch: batch, time: time)
+                let weight = PackedOperand(u, ldb: g, transposeB: false, k: h, n: g)  // U, packed once
                 let failures = UnsafeMutablePointer<Int>.allocate(capacity: blocks.count)
                 defer { failures.deallocate() }
                 failures.initialize(repeating: time, count: blocks.count)
@@ -147,10 +148,9 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
                                 (hu + row * g).update(repeating: 0, count: g)
                             }
                         }
-                        stridedGemm(
-                            m: rows.count, n: g, k: h, a: hist + (rows.lowerBound * time + k) * s, lda: time * s,
-                            transposeA: false, b: u, ldb: g, transposeB: false, c: hu + rows.lowerBound * g, ldc: g,
-                            threaded: blocks.count == 1)
+                        weight.multiply(
+                            m: rows.count, a: hist + (rows.lowerBound * time + k) * s, lda: time * s, transposeA: false,
+                            c: hu + rows.lowerBound * g, ldc: g, threaded: blocks.count == 1)
                         var check: Scalar = 0
                         for row in rows {
                             let step = row * time + k
@@ -243,6 +243,7 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
         let (db, drb, dh0) = withBaseAddresses(inputs[...]) { bases in
             let (dy, out, xs, w, u) = (bases[0], bases[1], bases[2], bases[3], bases[4])
             let blocks = rowBlocks(batch: batch, time: time)
+            let transposedWeight = PackedOperand(u, ldb: g, transposeB: true, k: g, n: h)  // Uᵀ, packed once
             forEachBlock(blocks) { block, rows in
                 let dn = nextGradient + block * s
                 for row in rows { (ds + row * s).update(from: dy + row * width + time * h, count: s) }
@@ -264,10 +265,9 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
                             projectedGradient: dp + step * g, recurrentGradient: dr + step * g,
                             previousGradient: ds + row * s)
                     }
-                    stridedGemm(
-                        m: rows.count, n: h, k: g, a: dr + (rows.lowerBound * time + k) * g, lda: time * g,
-                        transposeA: false, b: u, ldb: g, transposeB: true, c: ds + rows.lowerBound * s, ldc: s,
-                        threaded: blocks.count == 1)
+                    transposedWeight.multiply(
+                        m: rows.count, a: dr + (rows.lowerBound * time + k) * g, lda: time * g, transposeA: false,
+                        c: ds + rows.lowerBound * s, ldc: s, threaded: blocks.count == 1)
                     if k == cut { (ds + rows.lowerBound * s).update(repeating: 0, count: rows.count * s) }
                 }
             }
@@ -298,26 +298,19 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
         return [dx, dh0, dW, db, dU] + (drb.map { [$0] } ?? [])
     }
 
-    /// The blocks of rows that run the recurrence in parallel: one per CPU (at most one per row) for
-    /// a sequence with enough work to share and a recurrent weight small enough for each core's
-    /// cache; else a single block, whose large per-step products the GEMM splits by columns itself
-    /// (each core then packs and keeps only its share of the weight).
+    /// The blocks of rows that run the recurrence in parallel: one per CPU (at most one per row), or
+    /// a single block when the sequence is too little work to share (its per-step products may still
+    /// be split by the GEMM).
     @inlinable
     func rowBlocks(batch: Int, time: Int) -> [Range<Int>] {
         let work = batch * time * gateWidth * hiddenSize  // the recurrent products' multiply–adds
-        let weightBytes = gateWidth * hiddenSize * MemoryLayout<Scalar>.stride
-        let split = work >= Self.minimumParallelWork && weightBytes <= Self.maximumParallelWeightBytes
-        let count = split ? Swift.min(GemmTuning.cpuCount, batch) : 1
+        let count = work < Self.minimumParallelWork ? 1 : Swift.min(GemmTuning.cpuCount, batch)
         return (0..<count).map { (batch * $0 / count)..<(batch * ($0 + 1) / count) }
     }
 
     /// The fewest multiply–adds in a sequence's recurrent products for which its rows are split
     /// over the CPUs (on the 2-core reference machine, waking a thread costs more below this).
     @inlinable static var minimumParallelWork: Int { 2_000_000 }
-
-    /// The largest recurrent weight for which rows are split over the CPUs (each thread packs all of
-    /// it every step; on the reference machine a 768 KiB weight ran faster split by columns).
-    @inlinable static var maximumParallelWeightBytes: Int { 256 << 10 }
 
     /// Runs `body(block, rows)` for each block of rows, concurrently when there are several. The
     /// blocks write disjoint rows of the kernel's buffers.

@@ -289,3 +289,104 @@ func stridedGemm<T: TensorScalar>(
         }
     }
 }
+
+/// A right-hand operand op(B) `[k×n]` packed once for many products with it: a recurrent weight,
+/// multiplied by a new state at every time step. Float and Double are packed into the C kernel's
+/// panel layout (saving the packing each product would repeat); other scalars keep a dense copy.
+@usableFromInline
+struct PackedOperand<T: TensorScalar> {
+    @usableFromInline let k: Int, n: Int
+    /// The kernel path the panels were packed for (they are valid on that path only).
+    @usableFromInline let path: CInt
+    /// The panels (Float, Double) or the dense k×n op(B).
+    @usableFromInline let storage: Workspace
+    @usableFromInline let isPacked: Bool
+
+    /// Packs op(B): B `[k×n]` (`[n×k]` when `transposeB`) with leading dimension `ldb`, for the C
+    /// kernel path `path` (nil: the current one).
+    @inlinable
+    init(_ b: UnsafePointer<T>, ldb: Int, transposeB: Bool, k: Int, n: Int, path: CInt? = nil) {
+        (self.k, self.n) = (k, n)
+        self.path = path ?? GemmPath.currentCode
+        if T.self == Float.self || T.self == Double.self {
+            isPacked = true
+            storage = Workspace(count: packedOperandCount(T.self, path: self.path, k: k, n: n), of: T.self)
+            packOperand(b, ldb: ldb, transposeB: transposeB, k: k, n: n, path: self.path, into: storage.pointer(T.self))
+        } else {
+            isPacked = false
+            storage = Workspace(count: k * n, of: T.self)
+            let dense = storage.pointer(T.self)
+            for p in 0..<k {
+                for j in 0..<n { dense[p * n + j] = transposeB ? b[j * ldb + p] : b[p * ldb + j] }
+            }
+        }
+    }
+
+    /// C[m×n] += op(A)[m×k] · op(B), A with leading dimension `lda`, C with `ldc`; split over the
+    /// CPUs when large unless `threaded` is false.
+    @inlinable
+    func multiply(
+        m: Int, a: UnsafePointer<T>, lda: Int, transposeA: Bool, c: UnsafeMutablePointer<T>, ldc: Int,
+        threaded: Bool = true
+    ) {
+        if m == 0 || n == 0 || k == 0 { return }
+        if isPacked {
+            packedGemm(
+                m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, packed: storage.pointer(T.self), path: path,
+                c: c, ldc: ldc, threaded: threaded)
+        } else {
+            stridedGemm(
+                m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: storage.pointer(T.self), ldb: n,
+                transposeB: false, c: c, ldc: ldc, threaded: threaded)
+        }
+    }
+}
+
+extension GemmPath {
+    /// The C library's code of ``current``.
+    @usableFromInline static var currentCode: CInt { current.code }
+}
+
+/// The number of `T`s (Float or Double) a packed k×n operand takes on `path`.
+@usableFromInline
+func packedOperandCount<T>(_: T.Type, path: CInt, k: Int, n: Int) -> Int {
+    T.self == Float.self ? rnnode_sgemm_packed_b_count(path, k, n) : rnnode_dgemm_packed_b_count(path, k, n)
+}
+
+/// Packs op(B) (Float or Double) for ``packedGemm``.
+@usableFromInline
+func packOperand<T>(
+    _ b: UnsafePointer<T>, ldb: Int, transposeB: Bool, k: Int, n: Int, path: CInt, into packed: UnsafeMutablePointer<T>
+) {
+    let transpose: CInt = transposeB ? 1 : 0
+    if T.self == Float.self {
+        rnnode_sgemm_pack_b(
+            path, transpose, k, n, UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb,
+            UnsafeMutableRawPointer(packed).assumingMemoryBound(to: Float.self))
+    } else {
+        rnnode_dgemm_pack_b(
+            path, transpose, k, n, UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), ldb,
+            UnsafeMutableRawPointer(packed).assumingMemoryBound(to: Double.self))
+    }
+}
+
+/// C[m×n] += op(A)·op(B) (Float or Double) with op(B) packed by ``packOperand``.
+@usableFromInline
+func packedGemm<T>(
+    m: Int, n: Int, k: Int, a: UnsafePointer<T>, lda: Int, transposeA: Bool, packed: UnsafePointer<T>, path: CInt,
+    c: UnsafeMutablePointer<T>, ldc: Int, threaded: Bool
+) {
+    let threads = CInt(threaded ? GemmTuning.threads(m: m, n: n, k: k) : 1)
+    let transpose: CInt = transposeA ? 1 : 0
+    if T.self == Float.self {
+        rnnode_sgemm_packed(
+            path, threads, transpose, m, n, k, UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda,
+            UnsafeRawPointer(packed).assumingMemoryBound(to: Float.self),
+            UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc)
+    } else {
+        rnnode_dgemm_packed(
+            path, threads, transpose, m, n, k, UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), lda,
+            UnsafeRawPointer(packed).assumingMemoryBound(to: Double.self),
+            UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), ldc)
+    }
+}

@@ -123,6 +123,28 @@ func blockedProduct<T: TensorScalar>(
     return c
 }
 
+/// C₀ + op(A)·op(B) with op(B) packed once (``PackedOperand``) on a path, as Float or Double.
+func packedProduct<T: TensorScalar>(
+    _ gemm: GemmCase, _: T.Type, transposeA: Bool, transposeB: Bool, path: GemmPath, threaded: Bool
+) -> [T] {
+    let a = gemm.storedA(T.self, transposed: transposeA)
+    let b = gemm.storedB(T.self, transposed: transposeB)
+    var c = gemm.c0.map { T($0) }
+    let (m, n, k) = (gemm.shape.m, gemm.shape.n, gemm.shape.k)
+    a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+            c.withUnsafeMutableBufferPointer { c in
+                let packed = PackedOperand(
+                    b.baseAddress!, ldb: transposeB ? k : n, transposeB: transposeB, k: k, n: n, path: path.code)
+                packed.multiply(
+                    m: m, a: a.baseAddress!, lda: transposeA ? m : k, transposeA: transposeA, c: c.baseAddress!, ldc: n,
+                    threaded: threaded)
+            }
+        }
+    }
+    return c
+}
+
 /// C₀ + op(A)·op(B) by `gemmKernel`, which picks the Swift loop or the C kernel by size.
 func kernelProduct<T: TensorScalar>(_ gemm: GemmCase, _: T.Type, transposeA: Bool, transposeB: Bool) -> [T] {
     let a = gemm.storedA(T.self, transposed: transposeA)
@@ -224,6 +246,34 @@ struct MatmulKernelTests {
                         gemm, Double.self, transposeA: true, transposeB: transposeB, path: path, threaded: false)
                     #expect(firstD == secondD, "Double \(shape) \(path.name): two threaded runs differ")
                     #expect(firstD == serialD, "Double \(shape) \(path.name): threaded and serial runs differ")
+                }
+            }
+        }
+    }
+
+    /// A B packed once (the fused recurrent kernels' weights) gives the blocked kernel's products: to
+    /// rounding against the reference, and bit for bit where both take the micro-kernel (more than 4
+    /// rows and more than one column), threaded or not, for both paths, precisions and transposes.
+    @Test("products with a packed B", arguments: shapes)
+    func packedOperandMatchesBlockedKernel(shape: GemmShape) {
+        let gemm = GemmCase(shape, seed: UInt64(shape.work) + 2)
+        for path in gemmPaths {
+            for transposeA in [false, true] {
+                for transposeB in [false, true] {
+                    let label = "\(path.name) transposeA \(transposeA) transposeB \(transposeB)"
+                    for threaded in [false, true] {
+                        let float = packedProduct(
+                            gemm, Float.self, transposeA: transposeA, transposeB: transposeB, path: path, threaded: threaded)
+                        let double = packedProduct(
+                            gemm, Double.self, transposeA: transposeA, transposeB: transposeB, path: path, threaded: threaded)
+                        gemm.expectMatches(float, "packed Float \(label)")
+                        gemm.expectMatches(double, "packed Double \(label)")
+                        // (One column is computed as a row, and up to 4 rows by other kernels.)
+                        guard shape.m > 4 && shape.n > 1 else { continue }
+                        let blocked = blockedProduct(gemm, Float.self, transposeA: transposeA, transposeB: transposeB, path: path)
+                        let identical = float == blocked
+                        #expect(identical, "packed and blocked Float products differ: \(label)")
+                    }
                 }
             }
         }
