@@ -13,6 +13,7 @@
 // results agree with the generic path to rounding (the tests compare both, on the reference fixtures
 // and with masks and truncation). Cells with other activations or variants keep the generic path.
 
+import CRNNODEKernels
 import Dispatch
 
 extension Tensor {
@@ -230,10 +231,8 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
         let preactivation = Workspace(count: batch * time * g, of: Scalar.self)  // dP, input side
         let recurrentSide = gates == .gru ? Workspace(count: batch * time * g, of: Scalar.self) : preactivation
         let stateGradient = Workspace(count: batch * s, of: Scalar.self)
-        let nextGradients = Workspace(count: GemmTuning.cpuCount * s, of: Scalar.self)  // one row's, per block
-        let (dp, dr, ds, nextGradient) = (
-            preactivation.pointer(Scalar.self), recurrentSide.pointer(Scalar.self),
-            stateGradient.pointer(Scalar.self), nextGradients.pointer(Scalar.self)
+        let (dp, dr, ds) = (
+            preactivation.pointer(Scalar.self), recurrentSide.pointer(Scalar.self), stateGradient.pointer(Scalar.self)
         )
         let (hist, keep) = (history.pointer(Scalar.self), saved.pointer(Scalar.self))
         let inputs = [gradient, packed, input, inputWeight, recurrentWeight]
@@ -244,8 +243,7 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
             let (dy, out, xs, w, u) = (bases[0], bases[1], bases[2], bases[3], bases[4])
             let blocks = rowBlocks(batch: batch, time: time)
             let transposedWeight = PackedOperand(u, ldb: g, transposeB: true, k: g, n: h)  // Uᵀ, packed once
-            forEachBlock(blocks) { block, rows in
-                let dn = nextGradient + block * s
+            forEachBlock(blocks) { _, rows in
                 for row in rows { (ds + row * s).update(from: dy + row * width + time * h, count: s) }
                 for k in stride(from: time - 1, through: 0, by: -1) {
                     for row in rows {
@@ -256,14 +254,12 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
                             if gates == .gru { (dr + step * g).update(repeating: 0, count: g) }
                             continue
                         }
-                        dn.update(from: ds + row * s, count: s)
-                        for j in 0..<h { dn[j] += dy[row * width + k * h + j] }
                         let next: UnsafePointer<Scalar> =
                             k + 1 < time ? UnsafePointer(hist + (step + 1) * s) : out + (row * width + time * h)
                         backwardRow(
-                            nextGradient: dn, saved: keep + step * v, previous: hist + step * s, next: next,
-                            projectedGradient: dp + step * g, recurrentGradient: dr + step * g,
-                            previousGradient: ds + row * s)
+                            outputGradient: dy + (row * width + k * h), stateGradient: ds + row * s,
+                            saved: keep + step * v, previous: hist + step * s, next: next,
+                            projectedGradient: dp + step * g, recurrentGradient: dr + step * g)
                     }
                     transposedWeight.multiply(
                         m: rows.count, a: dr + (rows.lowerBound * time + k) * g, lda: time * g, transposeA: false,
@@ -341,13 +337,25 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
     // MARK: - One row of one step
 
     /// The next state of one row from its projected input, its recurrent product h·U (+ the GRU's
-    /// recurrent bias) and its previous state; keeps what ``backwardRow`` needs in `saved`.
+    /// recurrent bias) and its previous state; keeps what ``backwardRow`` needs in `saved`. Float
+    /// runs the C kernels (CRNNODEKernels' gates_impl.h, the same arithmetic vectorized with AVX2
+    /// where the CPU has it); other scalars the loops below.
     @inlinable
     func forwardRow(
         projected p: UnsafePointer<Scalar>, recurrent u: UnsafePointer<Scalar>, previous: UnsafePointer<Scalar>,
         next: UnsafeMutablePointer<Scalar>, saved: UnsafeMutablePointer<Scalar>
     ) {
         let h = hiddenSize
+        if Scalar.self == Float.self {
+            let (p, u, previous) = (floats(p), floats(u), floats(previous))
+            let (next, saved) = (floats(next), floats(saved))
+            switch gates {
+            case .simple(let tanh): rnnode_simple_forward_f32(h, tanh ? 1 : 0, p, u, next)
+            case .gru: rnnode_gru_forward_f32(h, p, u, previous, next, saved)
+            case .lstm: rnnode_lstm_forward_f32(h, p, u, previous, next, saved)
+            }
+            return
+        }
         func span(_ start: UnsafeMutablePointer<Scalar>, _ count: Int) -> UnsafeMutableBufferPointer<Scalar> {
             UnsafeMutableBufferPointer(start: start, count: count)
         }
@@ -388,31 +396,43 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
         }
     }
 
-    /// One row's backward step: from the gradient of its next state, the gradients of the projected
-    /// input's pre-activations, of the recurrent product's (the same except for the GRU's n, which r
-    /// scales) and of the previous state except through the recurrent product (which the caller adds).
+    /// One row's backward step. The next state's gradient is `ds` (from the later steps) plus the
+    /// output's `dy`; computes the gradients of the projected input's pre-activations `dp`, of the
+    /// recurrent product's `dr` (the same except for the GRU's n, which r scales; written for the GRU
+    /// only), and overwrites `ds` with the previous state's gradient except through the recurrent
+    /// product (which the caller adds). Float runs the C kernels, as in ``forwardRow``.
     @inlinable
     func backwardRow(
-        nextGradient dn: UnsafePointer<Scalar>, saved: UnsafePointer<Scalar>, previous: UnsafePointer<Scalar>,
-        next: UnsafePointer<Scalar>, projectedGradient dp: UnsafeMutablePointer<Scalar>,
-        recurrentGradient dr: UnsafeMutablePointer<Scalar>, previousGradient dPrevious: UnsafeMutablePointer<Scalar>
+        outputGradient dy: UnsafePointer<Scalar>, stateGradient ds: UnsafeMutablePointer<Scalar>,
+        saved: UnsafePointer<Scalar>, previous: UnsafePointer<Scalar>, next: UnsafePointer<Scalar>,
+        projectedGradient dp: UnsafeMutablePointer<Scalar>, recurrentGradient dr: UnsafeMutablePointer<Scalar>
     ) {
         let h = hiddenSize
+        if Scalar.self == Float.self {
+            let (dy, saved, previous, next) = (floats(dy), floats(saved), floats(previous), floats(next))
+            let (ds, dp, dr) = (floats(ds), floats(dp), floats(dr))
+            switch gates {
+            case .simple(let tanh): rnnode_simple_backward_f32(h, tanh ? 1 : 0, next, dy, ds, dp)
+            case .gru: rnnode_gru_backward_f32(h, saved, previous, dy, ds, dp, dr)
+            case .lstm: rnnode_lstm_backward_f32(h, saved, previous, dy, ds, dp)
+            }
+            return
+        }
         switch gates {
         case .simple(let tanh):
             for j in 0..<h {
-                let y = next[j]
-                dp[j] = tanh ? dn[j] * (1 - y * y) : (y > 0 ? dn[j] : 0)
-                dPrevious[j] = 0
+                let (d, y) = (ds[j] + dy[j], next[j])
+                dp[j] = tanh ? d * (1 - y * y) : (y > 0 ? d : 0)
+                ds[j] = 0
             }
         case .gru:
             for j in 0..<h {
                 let (r, z, n, un) = (saved[j], saved[h + j], saved[2 * h + j], saved[3 * h + j])
-                let d = dn[j]
+                let d = ds[j] + dy[j]
                 let dnPre = d * (1 - z) * (1 - n * n)
                 let dzPre = d * (previous[j] - n) * z * (1 - z)
                 let drPre = dnPre * un * r * (1 - r)
-                dPrevious[j] = d * z
+                ds[j] = d * z
                 dp[j] = drPre
                 dp[h + j] = dzPre
                 dp[2 * h + j] = dnPre
@@ -424,17 +444,29 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
             for j in 0..<h {
                 let (i, f, g) = (saved[j], saved[h + j], saved[2 * h + j])
                 let (o, tc) = (saved[3 * h + j], saved[4 * h + j])
-                let dh = dn[j]
-                let dc = dn[h + j] + dh * o * (1 - tc * tc)
+                let dh = ds[j] + dy[j]
+                let dc = ds[h + j] + dh * o * (1 - tc * tc)
                 dp[j] = dc * g * i * (1 - i)
                 dp[h + j] = dc * previous[h + j] * f * (1 - f)
                 dp[2 * h + j] = dc * i * (1 - g * g)
                 dp[3 * h + j] = dh * tc * o * (1 - o)
-                dPrevious[j] = 0
-                dPrevious[h + j] = dc * f
+                ds[j] = 0
+                ds[h + j] = dc * f
             }
         }
     }
+}
+
+/// A pointer to scalars known to be `Float`, as `Float`s.
+@inlinable @inline(__always)
+func floats<T>(_ pointer: UnsafePointer<T>) -> UnsafePointer<Float> {
+    UnsafeRawPointer(pointer).assumingMemoryBound(to: Float.self)
+}
+
+/// A mutable pointer to scalars known to be `Float`, as `Float`s.
+@inlinable @inline(__always)
+func floats<T>(_ pointer: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: Float.self)
 }
 
 // MARK: - The cells' kernels

@@ -127,7 +127,48 @@ extension Tensor {
         precondition(
             range.lowerBound >= 0 && range.upperBound <= shape[a],
             "range \(range) is out of bounds for axis \(axis) of \(describeShape(shape))")
-        return gathering(Array(range), alongAxis: a)
+        let value = sliceKernel(range, axis: a)
+        let original = shape
+        return recording(value) { g in g.paddedSliceKernel(range, axis: a, into: original) }
+    }
+
+    /// self[o, range, i] for o and i over the axes before and after `axis`: one contiguous block per o.
+    @inlinable
+    func sliceKernel(_ range: Range<Int>, axis: Int) -> Tensor {
+        let outer = shape[..<axis].reduce(1, *)
+        let (length, inner) = (shape[axis], shape[(axis + 1)...].reduce(1, *))
+        var outShape = shape
+        outShape[axis] = range.count
+        let block = range.count * inner
+        let out = TensorStorage<Scalar>(count: outer * block) { buffer in
+            storage.withUnsafeBufferPointer { x in
+                guard block > 0 else { return }
+                for o in 0..<outer {
+                    (buffer.baseAddress! + o * block).update(
+                        from: x.baseAddress! + (o * length + range.lowerBound) * inner, count: block)
+                }
+            }
+        }
+        return Tensor(shape: outShape, storage: out, node: nil)
+    }
+
+    /// The adjoint of `sliceKernel`: zeros of `target` with self placed at `range` along `axis`.
+    @inlinable
+    func paddedSliceKernel(_ range: Range<Int>, axis: Int, into target: [Int]) -> Tensor {
+        let outer = target[..<axis].reduce(1, *)
+        let (length, inner) = (target[axis], target[(axis + 1)...].reduce(1, *))
+        let block = range.count * inner
+        var out = TensorStorage<Scalar>(repeating: 0, count: target.reduce(1, *))
+        out.withUnsafeMutableBufferPointer { y in
+            storage.withUnsafeBufferPointer { g in
+                guard block > 0 else { return }
+                for o in 0..<outer {
+                    (y.baseAddress! + (o * length + range.lowerBound) * inner).update(
+                        from: g.baseAddress! + o * block, count: block)
+                }
+            }
+        }
+        return Tensor(shape: target, storage: out, node: nil)
     }
 
     /// The position `index` along `axis`, with the axis removed. Negative indices count from the end.

@@ -1,9 +1,10 @@
-// The logistic sigmoid and tanh over float arrays, in place, for the fused recurrent kernels, where
-// the gates' transcendental functions would otherwise cost as much as the matrix products. Both come
-// from one exponential: x = n·ln 2 + r with |r| ≤ ½ ln 2 (ln 2 split in two parts), eʳ by its degree-6
-// Taylor polynomial (relative error ≤ 2e-7), times 2ⁿ built in the exponent bits. Inputs are clamped
-// to [−87, 88] so that results stay normal and finite (NaN stays NaN). σ(x) = 1/(1 + e⁻ˣ), tanh(x) = 2σ(2x) − 1
-// (absolute error ≤ 2e-7 for both).
+// The element-wise kernels of the fused recurrent layers (Float): the logistic sigmoid and tanh over
+// arrays, and the gate arithmetic of one row of one step (gates_impl.h), forward and backward.
+//
+// σ and tanh come from one exponential: x = n·ln 2 + r with |r| ≤ ½ ln 2 (ln 2 split in two parts),
+// eʳ by its degree-6 Taylor polynomial (relative error ≤ 2e-7), times 2ⁿ built in the exponent bits.
+// Inputs are clamped to [−87, 88] so that results stay normal and finite (NaN stays NaN).
+// σ(x) = 1/(1 + e⁻ˣ), tanh(x) = 2σ(2x) − 1 (absolute error ≤ 2e-7 for both).
 //
 // Paths as for the GEMM: 8-wide AVX2+FMA where the CPU has both, else plain C that the compiler
 // vectorizes for the baseline (SSE2 on x86-64, NEON on arm64).
@@ -99,6 +100,14 @@ static void rational_exp_avx2(float *x, ptrdiff_t n, float a, float b, float c) 
     }
 }
 
+static void sigmoid_avx2(float *x, ptrdiff_t n) { rational_exp_avx2(x, n, 1, -1, 0); }
+static void tanh_avx2(float *x, ptrdiff_t n) { rational_exp_avx2(x, n, 2, -2, -1); }
+
+#define GATES_SUFFIX _avx2
+#define GATES_SIGMOID sigmoid_avx2
+#define GATES_TANH tanh_avx2
+#include "gates_impl.h"
+
 #if defined(__clang__)
 #pragma clang attribute pop
 #else
@@ -106,6 +115,56 @@ static void rational_exp_avx2(float *x, ptrdiff_t n, float a, float b, float c) 
 #endif
 
 #endif
+
+#define GATES_SUFFIX _portable
+#define GATES_SIGMOID sigmoid_portable
+#define GATES_TANH tanh_portable
+#include "gates_impl.h"
+
+/// Whether the AVX2 kernels run: the current path is AVX2 and the CPU supports it.
+static int uses_avx2(void) {
+#if RNNODE_HAVE_X86_KERNELS
+    return rnnode_effective_path(rnnode_gemm_path()) == RNNODE_GEMM_PATH_AVX2_FMA;
+#else
+    return 0;
+#endif
+}
+
+#if RNNODE_HAVE_X86_KERNELS
+#define ON_CURRENT_PATH(NAME, ARGUMENTS) (uses_avx2() ? NAME##_avx2 ARGUMENTS : NAME##_portable ARGUMENTS)
+#else
+#define ON_CURRENT_PATH(NAME, ARGUMENTS) NAME##_portable ARGUMENTS
+#endif
+
+// MARK: - Gate kernels (see gates_impl.h)
+
+void rnnode_simple_forward_f32(ptrdiff_t h, int isTanh, const float *p, const float *u, float *next) {
+    ON_CURRENT_PATH(simple_forward, (h, isTanh, p, u, next));
+}
+
+void rnnode_simple_backward_f32(ptrdiff_t h, int isTanh, const float *next, const float *dy, float *ds, float *dp) {
+    ON_CURRENT_PATH(simple_backward, (h, isTanh, next, dy, ds, dp));
+}
+
+void rnnode_gru_forward_f32(ptrdiff_t h, const float *p, const float *u, const float *previous, float *next,
+                            float *saved) {
+    ON_CURRENT_PATH(gru_forward, (h, p, u, previous, next, saved));
+}
+
+void rnnode_gru_backward_f32(ptrdiff_t h, const float *saved, const float *previous, const float *dy, float *ds,
+                             float *dp, float *dr) {
+    ON_CURRENT_PATH(gru_backward, (h, saved, previous, dy, ds, dp, dr));
+}
+
+void rnnode_lstm_forward_f32(ptrdiff_t h, const float *p, const float *u, const float *previous, float *next,
+                             float *saved) {
+    ON_CURRENT_PATH(lstm_forward, (h, p, u, previous, next, saved));
+}
+
+void rnnode_lstm_backward_f32(ptrdiff_t h, const float *saved, const float *previous, const float *dy, float *ds,
+                              float *dp) {
+    ON_CURRENT_PATH(lstm_backward, (h, saved, previous, dy, ds, dp));
+}
 
 void rnnode_sigmoid_f32_on_path(int path, float *x, ptrdiff_t n) {
 #if RNNODE_HAVE_X86_KERNELS
