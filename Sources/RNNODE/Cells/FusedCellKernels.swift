@@ -86,6 +86,11 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
         }
     }
 
+    /// Whether every parameter is finite.
+    @inlinable var parametersAreFinite: Bool {
+        inputWeight.isFinite && bias.isFinite && recurrentWeight.isFinite && (recurrentBias?.isFinite ?? true)
+    }
+
     /// The state's width: [h] or the LSTM's [h, c].
     @inlinable var stateSize: Int { gates == .lstm ? 2 * hiddenSize : hiddenSize }
 
@@ -471,6 +476,22 @@ func floats<T>(_ pointer: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float
 
 // MARK: - The cells' kernels
 
+extension RecurrentCell {
+    /// Runs `kernel` (holding this cell's parameters) after checking that they are finite. The check
+    /// reads the tensors directly; the parameters' names (from ``Trainable/parameterPaths``, whose
+    /// generic key paths cost microseconds to build) are looked up only for the error.
+    @inlinable
+    func runFused(
+        _ kernel: FusedRecurrence<Scalar>, _ x: Tensor<Scalar>, initialState: Tensor<Scalar>, lengths: [Int]?,
+        detachedBefore cut: Int?
+    ) throws(RecurrentError<Scalar>) -> (sequence: Tensor<Scalar>, finalState: Tensor<Scalar>) {
+        guard kernel.parametersAreFinite else {
+            throw .nonFiniteParameter(name: nonFiniteParameterNames.first ?? "a parameter")
+        }
+        return try kernel.run(x, initialState: initialState, lengths: lengths, detachedBefore: cut)
+    }
+}
+
 extension SimpleRNNCell {
     /// hₜ = σ(x·W + b + h·U) over the sequence (σ tanh or relu).
     @inlinable
@@ -478,10 +499,10 @@ extension SimpleRNNCell {
         _ x: Tensor<Scalar>, initialState: Tensor<Scalar>, lengths: [Int]?, detachedBefore cut: Int?
     ) throws(RecurrentError<Scalar>) -> (sequence: Tensor<Scalar>, finalState: Tensor<Scalar>)? {
         guard activation == .tanh || activation == .relu else { return nil }
-        return try FusedRecurrence(
+        let kernel = FusedRecurrence(
             .simple(tanh: activation == .tanh), hiddenSize: hiddenSize, inputWeight: inputWeight, bias: bias,
-            recurrentWeight: recurrentWeight
-        ).run(x, initialState: initialState, lengths: lengths, detachedBefore: cut)
+            recurrentWeight: recurrentWeight)
+        return try runFused(kernel, x, initialState: initialState, lengths: lengths, detachedBefore: cut)
     }
 }
 
@@ -492,10 +513,10 @@ extension GRUCell {
         _ x: Tensor<Scalar>, initialState: Tensor<Scalar>, lengths: [Int]?, detachedBefore cut: Int?
     ) throws(RecurrentError<Scalar>) -> (sequence: Tensor<Scalar>, finalState: Tensor<Scalar>)? {
         guard resetAfter && activation == .tanh && recurrentActivation == .sigmoid else { return nil }
-        return try FusedRecurrence(
+        let kernel = FusedRecurrence(
             .gru, hiddenSize: hiddenSize, inputWeight: inputWeight, bias: bias, recurrentWeight: recurrentWeight,
-            recurrentBias: recurrentBias
-        ).run(x, initialState: initialState, lengths: lengths, detachedBefore: cut)
+            recurrentBias: recurrentBias)
+        return try runFused(kernel, x, initialState: initialState, lengths: lengths, detachedBefore: cut)
     }
 }
 
@@ -506,8 +527,8 @@ extension LSTMCell {
         _ x: Tensor<Scalar>, initialState: Tensor<Scalar>, lengths: [Int]?, detachedBefore cut: Int?
     ) throws(RecurrentError<Scalar>) -> (sequence: Tensor<Scalar>, finalState: Tensor<Scalar>)? {
         guard activation == .tanh && recurrentActivation == .sigmoid else { return nil }
-        return try FusedRecurrence(
-            .lstm, hiddenSize: hiddenSize, inputWeight: inputWeight, bias: bias, recurrentWeight: recurrentWeight
-        ).run(x, initialState: initialState, lengths: lengths, detachedBefore: cut)
+        let kernel = FusedRecurrence(
+            .lstm, hiddenSize: hiddenSize, inputWeight: inputWeight, bias: bias, recurrentWeight: recurrentWeight)
+        return try runFused(kernel, x, initialState: initialState, lengths: lengths, detachedBefore: cut)
     }
 }

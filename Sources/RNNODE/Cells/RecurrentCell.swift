@@ -43,8 +43,10 @@ public protocol RecurrentCell<Scalar>: Trainable, Sendable {
     ///     its last valid step, and its outputs at later steps are zero.
     ///   - cut: the step whose entering state is detached (truncated backpropagation), if any.
     /// - Returns: the outputs `[batch, time, hiddenSize]` and the final state `[batch, stateSize]`.
-    /// - Throws: ``RecurrentError/integrationFailed(inputStep:reason:outputs:lastState:)`` when the
-    ///   state becomes NaN or infinite.
+    /// - Throws: ``RecurrentError/nonFiniteParameter(name:)`` for a parameter with NaN or infinity
+    ///   (the layer leaves that check to the kernel), and
+    ///   ``RecurrentError/integrationFailed(inputStep:reason:outputs:lastState:)`` when the state
+    ///   becomes NaN or infinite.
     func fusedDiscreteSequence(
         _ x: Tensor<Scalar>, initialState: Tensor<Scalar>, lengths: [Int]?, detachedBefore cut: Int?
     ) throws(RecurrentError<Scalar>) -> (sequence: Tensor<Scalar>, finalState: Tensor<Scalar>)?

@@ -146,7 +146,6 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
         }
         let lengths = try validatedSequenceLengths(mask, batch: batch, time: time, as: Scalar.self)
         try checkIntegration()
-        if let name = cell.nonFiniteParameterNames.first { throw .nonFiniteParameter(name: name) }
         guard x.isFinite else { throw .nonFiniteInput("the input sequence") }
         guard h0.isFinite else { throw .nonFiniteInput("the initial state") }
 
@@ -162,6 +161,7 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
             return RecurrentOutput(
                 sequence: sequence, last: cell.output(of: state), finalStates: [state], statistics: statistics)
         }
+        if let name = cell.nonFiniteParameterNames.first { throw .nonFiniteParameter(name: name) }
         // Time-major, so that each step's slice is contiguous: [time, batch, projected].
         let projected = cell.projectInput(input.permuted([1, 0, 2])).unstacked(alongAxis: 0)
         var state = h0

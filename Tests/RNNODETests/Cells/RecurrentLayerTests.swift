@@ -104,6 +104,15 @@ struct RecurrentLayerTests {
         var broken = layer
         broken.cell.bias.setScalar(.nan, at: [0])
         #expect(throws: RecurrentError<Double>.nonFiniteParameter(name: "bias")) { try broken(Self.input([2, 4, 3])) }
+        broken.cell.bias.setScalar(0, at: [0])
+        broken.cell.recurrentBias.setScalar(.infinity, at: [2])  // saturates a gate: the states stay finite
+        #expect(throws: RecurrentError<Double>.nonFiniteParameter(name: "recurrentBias")) {
+            try broken(Self.input([2, 4, 3]))
+        }
+        broken.usesFusedKernels = false
+        #expect(throws: RecurrentError<Double>.nonFiniteParameter(name: "recurrentBias")) {
+            try broken(Self.input([2, 4, 3]))
+        }
         var nanInput = Self.input([2, 4, 3])
         nanInput.setScalar(.infinity, at: [1, 1, 1])
         #expect(throws: RecurrentError<Double>.nonFiniteInput("the input sequence")) { try layer(nanInput) }
