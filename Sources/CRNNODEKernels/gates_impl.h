@@ -10,20 +10,36 @@
 // gate; states are [h] or the LSTM's [h, c]. `saved` keeps what the backward step needs: the GRU's
 // r, z, n and n's recurrent part; the LSTM's i, f, g, o and tanh(c'). Backward steps read the
 // state's gradient `ds` (from the later steps) plus the output's `dy`, and overwrite `ds` with the
-// previous state's gradient except through the recurrent product (the caller adds that).
+// previous state's gradient except through the recurrent product (the caller adds that). Forward
+// steps return whether every entry of the next state is finite (an integer OR over a vectorized
+// comparison, where a floating-point sum would be a serial chain).
 
 #define GATES_CAT_(x, y) x##y
 #define GATES_CAT(x, y) GATES_CAT_(x, y)
 #define GATES_FN(name) GATES_CAT(name, GATES_SUFFIX)
 
-static void GATES_FN(simple_forward)(ptrdiff_t h, int isTanh, const float *restrict p, const float *restrict u,
-                                     float *restrict next) {
+#ifndef GATES_ALL_FINITE_DEFINED
+#define GATES_ALL_FINITE_DEFINED
+#include <float.h>
+#include <math.h>
+#endif
+
+/// 1 if x[0..<n] are all finite (NaN compares false), else 0.
+static inline int GATES_FN(all_finite)(const float *restrict x, ptrdiff_t n) {
+    int bad = 0;
+    for (ptrdiff_t j = 0; j < n; j++) bad |= !(fabsf(x[j]) <= FLT_MAX);
+    return !bad;
+}
+
+static int GATES_FN(simple_forward)(ptrdiff_t h, int isTanh, const float *restrict p, const float *restrict u,
+                                    float *restrict next) {
     for (ptrdiff_t j = 0; j < h; j++) next[j] = p[j] + u[j];
     if (isTanh) {
         GATES_TANH(next, h);
     } else {
         for (ptrdiff_t j = 0; j < h; j++) next[j] = next[j] < 0 ? 0 : next[j];  // NaN stays NaN
     }
+    return GATES_FN(all_finite)(next, h);
 }
 
 static void GATES_FN(simple_backward)(ptrdiff_t h, int isTanh, const float *restrict next, const float *restrict dy,
@@ -35,7 +51,7 @@ static void GATES_FN(simple_backward)(ptrdiff_t h, int isTanh, const float *rest
     }
 }
 
-static void GATES_FN(gru_forward)(ptrdiff_t h, const float *restrict p, const float *restrict u,
+static int GATES_FN(gru_forward)(ptrdiff_t h, const float *restrict p, const float *restrict u,
                                   const float *restrict previous, float *restrict next, float *restrict saved) {
     for (ptrdiff_t j = 0; j < 2 * h; j++) saved[j] = p[j] + u[j];
     GATES_SIGMOID(saved, 2 * h);
@@ -48,6 +64,7 @@ static void GATES_FN(gru_forward)(ptrdiff_t h, const float *restrict p, const fl
         float z = saved[h + j], n = saved[2 * h + j];
         next[j] = (1 - z) * n + z * previous[j];
     }
+    return GATES_FN(all_finite)(next, h);
 }
 
 static void GATES_FN(gru_backward)(ptrdiff_t h, const float *restrict saved, const float *restrict previous,
@@ -69,7 +86,7 @@ static void GATES_FN(gru_backward)(ptrdiff_t h, const float *restrict saved, con
     }
 }
 
-static void GATES_FN(lstm_forward)(ptrdiff_t h, const float *restrict p, const float *restrict u,
+static int GATES_FN(lstm_forward)(ptrdiff_t h, const float *restrict p, const float *restrict u,
                                    const float *restrict previous, float *restrict next, float *restrict saved) {
     for (ptrdiff_t j = 0; j < 4 * h; j++) saved[j] = p[j] + u[j];
     GATES_SIGMOID(saved, 2 * h);
@@ -82,6 +99,7 @@ static void GATES_FN(lstm_forward)(ptrdiff_t h, const float *restrict p, const f
     }
     GATES_TANH(saved + 4 * h, h);
     for (ptrdiff_t j = 0; j < h; j++) next[j] = saved[3 * h + j] * saved[4 * h + j];
+    return GATES_FN(all_finite)(next, 2 * h);
 }
 
 static void GATES_FN(lstm_backward)(ptrdiff_t h, const float *restrict saved, const float *restrict previous,

@@ -138,17 +138,17 @@ static int uses_avx2(void) {
 
 // MARK: - Gate kernels (see gates_impl.h)
 
-void rnnode_simple_forward_f32(ptrdiff_t h, int isTanh, const float *p, const float *u, float *next) {
-    ON_CURRENT_PATH(simple_forward, (h, isTanh, p, u, next));
+int rnnode_simple_forward_f32(ptrdiff_t h, int isTanh, const float *p, const float *u, float *next) {
+    return ON_CURRENT_PATH(simple_forward, (h, isTanh, p, u, next));
 }
 
 void rnnode_simple_backward_f32(ptrdiff_t h, int isTanh, const float *next, const float *dy, float *ds, float *dp) {
     ON_CURRENT_PATH(simple_backward, (h, isTanh, next, dy, ds, dp));
 }
 
-void rnnode_gru_forward_f32(ptrdiff_t h, const float *p, const float *u, const float *previous, float *next,
-                            float *saved) {
-    ON_CURRENT_PATH(gru_forward, (h, p, u, previous, next, saved));
+int rnnode_gru_forward_f32(ptrdiff_t h, const float *p, const float *u, const float *previous, float *next,
+                           float *saved) {
+    return ON_CURRENT_PATH(gru_forward, (h, p, u, previous, next, saved));
 }
 
 void rnnode_gru_backward_f32(ptrdiff_t h, const float *saved, const float *previous, const float *dy, float *ds,
@@ -156,9 +156,9 @@ void rnnode_gru_backward_f32(ptrdiff_t h, const float *saved, const float *previ
     ON_CURRENT_PATH(gru_backward, (h, saved, previous, dy, ds, dp, dr));
 }
 
-void rnnode_lstm_forward_f32(ptrdiff_t h, const float *p, const float *u, const float *previous, float *next,
-                             float *saved) {
-    ON_CURRENT_PATH(lstm_forward, (h, p, u, previous, next, saved));
+int rnnode_lstm_forward_f32(ptrdiff_t h, const float *p, const float *u, const float *previous, float *next,
+                            float *saved) {
+    return ON_CURRENT_PATH(lstm_forward, (h, p, u, previous, next, saved));
 }
 
 void rnnode_lstm_backward_f32(ptrdiff_t h, const float *saved, const float *previous, const float *dy, float *ds,

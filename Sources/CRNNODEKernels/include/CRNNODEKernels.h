@@ -136,20 +136,21 @@ void rnnode_tanh_f32_on_path(int path, float *x, ptrdiff_t n);
 // Gate kernels of the fused recurrent layers (Float): one row of one discrete step, forward or
 // backward, for SimpleRNN (tanh, or relu when isTanh is 0), GRU (reset after) and LSTM, on the
 // current path. Layouts are described in gates_impl.h; p, u, dp and dr hold one block of h per gate.
+// The forward kernels return 1 if every entry of the next state is finite, else 0.
 
 /// next = σ(p + u), σ tanh or relu.
-void rnnode_simple_forward_f32(ptrdiff_t h, int isTanh, const float *p, const float *u, float *next);
+int rnnode_simple_forward_f32(ptrdiff_t h, int isTanh, const float *p, const float *u, float *next);
 /// dp from the next state's gradient ds + dy; ds becomes 0 (the previous state's direct part).
 void rnnode_simple_backward_f32(ptrdiff_t h, int isTanh, const float *next, const float *dy, float *ds, float *dp);
 /// The GRU's next state and saved r, z, n, u_n (4h).
-void rnnode_gru_forward_f32(ptrdiff_t h, const float *p, const float *u, const float *previous, float *next,
-                            float *saved);
+int rnnode_gru_forward_f32(ptrdiff_t h, const float *p, const float *u, const float *previous, float *next,
+                           float *saved);
 /// The GRU's dp, dr and the previous state's direct gradient (into ds).
 void rnnode_gru_backward_f32(ptrdiff_t h, const float *saved, const float *previous, const float *dy, float *ds,
                              float *dp, float *dr);
 /// The LSTM's next state [h, c] and saved i, f, g, o, tanh(c) (5h).
-void rnnode_lstm_forward_f32(ptrdiff_t h, const float *p, const float *u, const float *previous, float *next,
-                             float *saved);
+int rnnode_lstm_forward_f32(ptrdiff_t h, const float *p, const float *u, const float *previous, float *next,
+                            float *saved);
 /// The LSTM's dp and the previous state's direct gradient [0, dc·f] (into ds).
 void rnnode_lstm_backward_f32(ptrdiff_t h, const float *saved, const float *previous, const float *dy, float *ds,
                               float *dp);

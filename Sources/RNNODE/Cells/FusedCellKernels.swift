@@ -157,7 +157,7 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
                         weight.multiply(
                             m: rows.count, a: hist + (rows.lowerBound * time + k) * s, lda: time * s, transposeA: false,
                             c: hu + rows.lowerBound * g, ldc: g, threaded: blocks.count == 1)
-                        var check: Scalar = 0
+                        var finite = true
                         for row in rows {
                             let step = row * time + k
                             let previous = hist + step * s
@@ -166,13 +166,13 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
                                 next.update(from: previous, count: s)
                                 continue
                             }
-                            forwardRow(
-                                projected: p + step * g, recurrent: hu + row * g, previous: previous, next: next,
-                                saved: keep + step * v)
-                            for j in 0..<s { check += next[j] - next[j] }  // NaN if any is NaN or infinite
+                            finite =
+                                forwardRow(
+                                    projected: p + step * g, recurrent: hu + row * g, previous: previous, next: next,
+                                    saved: keep + step * v) && finite
                             (out + row * width + k * h).update(from: next, count: h)
                         }
-                        if check.isNaN {
+                        if !finite {
                             failures[block] = k
                             return
                         }
@@ -342,24 +342,23 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
     // MARK: - One row of one step
 
     /// The next state of one row from its projected input, its recurrent product h·U (+ the GRU's
-    /// recurrent bias) and its previous state; keeps what ``backwardRow`` needs in `saved`. Float
-    /// runs the C kernels (CRNNODEKernels' gates_impl.h, the same arithmetic vectorized with AVX2
-    /// where the CPU has it); other scalars the loops below.
+    /// recurrent bias) and its previous state; keeps what ``backwardRow`` needs in `saved`. Returns
+    /// whether the next state is finite. Float runs the C kernels (CRNNODEKernels' gates_impl.h, the
+    /// same arithmetic vectorized with AVX2 where the CPU has it); other scalars the loops below.
     @inlinable
     func forwardRow(
         projected p: UnsafePointer<Scalar>, recurrent u: UnsafePointer<Scalar>, previous: UnsafePointer<Scalar>,
         next: UnsafeMutablePointer<Scalar>, saved: UnsafeMutablePointer<Scalar>
-    ) {
+    ) -> Bool {
         let h = hiddenSize
         if Scalar.self == Float.self {
             let (p, u, previous) = (floats(p), floats(u), floats(previous))
             let (next, saved) = (floats(next), floats(saved))
             switch gates {
-            case .simple(let tanh): rnnode_simple_forward_f32(h, tanh ? 1 : 0, p, u, next)
-            case .gru: rnnode_gru_forward_f32(h, p, u, previous, next, saved)
-            case .lstm: rnnode_lstm_forward_f32(h, p, u, previous, next, saved)
+            case .simple(let tanh): return rnnode_simple_forward_f32(h, tanh ? 1 : 0, p, u, next) != 0
+            case .gru: return rnnode_gru_forward_f32(h, p, u, previous, next, saved) != 0
+            case .lstm: return rnnode_lstm_forward_f32(h, p, u, previous, next, saved) != 0
             }
-            return
         }
         func span(_ start: UnsafeMutablePointer<Scalar>, _ count: Int) -> UnsafeMutableBufferPointer<Scalar> {
             UnsafeMutableBufferPointer(start: start, count: count)
@@ -399,6 +398,7 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
             applyTanh(span(saved + 4 * h, h))
             for j in 0..<h { next[j] = saved[3 * h + j] * saved[4 * h + j] }
         }
+        return (0..<stateSize).allSatisfy { next[$0].isFinite }
     }
 
     /// One row's backward step. The next state's gradient is `ds` (from the later steps) plus the

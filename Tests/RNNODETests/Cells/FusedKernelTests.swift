@@ -123,6 +123,28 @@ struct FusedKernelTests {
     }
 }
 
+extension FusedKernelTests {
+    /// A Float state that overflows stops the C kernels' recurrence with the partial sequence, on
+    /// whichever path this process runs (CI runs the suite on both).
+    @Test func floatOverflowKeepsThePartialSequence() throws {
+        let cell = SimpleRNNCell<Float>(
+            inputWeight: Tensor([[1e30]]), recurrentWeight: Tensor([[1e30]]), bias: Tensor([0]), activation: .relu)
+        let x = Tensor<Float>(shape: [2, 5, 1], scalars: [1, 1, 1, 1, 1, 0, 0, 0, 0, 0])
+        #expect(throws: RecurrentError<Float>.self) { try RecurrentLayer(cell)(x) }
+        do {
+            _ = try RecurrentLayer(cell)(x)
+        } catch {
+            guard case .integrationFailed(let step, _, let outputs, let lastState) = error else {
+                Issue.record("unexpected error \(error)")
+                return
+            }
+            #expect(step == 1)
+            #expect(outputs.shape == [2, 1, 1] && outputs.scalars == [1e30, 0])
+            #expect(lastState.scalars == [1e30, 0])
+        }
+    }
+}
+
 /// The recycled scratch memory behind the fused kernels.
 @Suite("Workspaces")
 struct WorkspaceTests {
