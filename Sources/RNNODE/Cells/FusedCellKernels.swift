@@ -116,23 +116,32 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
         let (batch, time, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
         let (h, s, g, v) = (hiddenSize, stateSize, gateWidth, savedWidth)
         let width = time * h + s  // of a row of the packed result: the outputs, then the final state
+        // The buffers are time-major (row k·batch + b for step k of sequence b), so that each step
+        // reads and writes one contiguous slab; the result is batch-major.
+        let inputs = Workspace(count: batch * time * inputSize, of: Scalar.self)  // x, time-major
         let projected = Workspace(count: batch * time * g, of: Scalar.self)
         let history = Workspace(count: batch * time * s, of: Scalar.self)  // the state entering each step
         let saved = Workspace(count: batch * time * v, of: Scalar.self)
         let recurrent = Workspace(count: batch * g, of: Scalar.self)  // one step's h·U (+ bias)
-        let (p, hist, keep, hu) = (
-            projected.pointer(Scalar.self), history.pointer(Scalar.self), saved.pointer(Scalar.self),
-            recurrent.pointer(Scalar.self)
+        let (xt, p, hist, keep, hu) = (
+            inputs.pointer(Scalar.self), projected.pointer(Scalar.self), history.pointer(Scalar.self),
+            saved.pointer(Scalar.self), recurrent.pointer(Scalar.self)
         )
         var failedStep: Int?
         let parameters = [x, initialState, inputWeight, bias, recurrentWeight, recurrentBias ?? bias]
         let packed = Tensor<Scalar>.filled([batch, width]) { out in
             withBaseAddresses(parameters[...]) { bases in
                 let (xs, h0, w, b, u, rb) = (bases[0], bases[1], bases[2], bases[3], bases[4], bases[5])
-                // P = x·W + b for all steps at once: rows b·time + k.
+                // P = x·W + b for all steps at once.
+                for row in 0..<batch {
+                    for k in 0..<time {
+                        (xt + (k * batch + row) * inputSize).update(
+                            from: xs + (row * time + k) * inputSize, count: inputSize)
+                    }
+                }
                 for row in 0..<(batch * time) { (p + row * g).update(from: b, count: g) }
                 stridedGemm(
-                    m: batch * time, n: g, k: inputSize, a: xs, lda: inputSize, transposeA: false,
+                    m: batch * time, n: g, k: inputSize, a: xt, lda: inputSize, transposeA: false,
                     b: w, ldb: g, transposeB: false, c: p, ldc: g)
                 // The rows are independent: blocks of them run the whole recurrence on their own
                 // threads, with no synchronization between steps.
@@ -143,7 +152,7 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
                 failures.initialize(repeating: time, count: blocks.count)
                 forEachBlock(blocks) { block, rows in
                     for row in rows {
-                        (hist + row * time * s).update(from: h0 + row * s, count: s)
+                        (hist + row * s).update(from: h0 + row * s, count: s)
                         (out + row * width).update(repeating: 0, count: time * h)
                     }
                     for k in 0..<time {
@@ -155,13 +164,13 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
                             }
                         }
                         weight.multiply(
-                            m: rows.count, a: hist + (rows.lowerBound * time + k) * s, lda: time * s, transposeA: false,
+                            m: rows.count, a: hist + (k * batch + rows.lowerBound) * s, lda: s, transposeA: false,
                             c: hu + rows.lowerBound * g, ldc: g, threaded: blocks.count == 1)
                         var finite = true
                         for row in rows {
-                            let step = row * time + k
+                            let step = k * batch + row
                             let previous = hist + step * s
-                            let next = k + 1 < time ? hist + (step + 1) * s : out + (row * width + time * h)
+                            let next = k + 1 < time ? hist + (step + batch) * s : out + (row * width + time * h)
                             guard lengths.map({ k < $0[row] }) ?? true else {
                                 next.update(from: previous, count: s)
                                 continue
@@ -183,7 +192,7 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
                     failedStep = failed
                     for row in 0..<batch {
                         (out + row * width + failed * h).update(repeating: 0, count: (time - failed) * h)
-                        (out + row * width + time * h).update(from: hist + (row * time + failed) * s, count: s)
+                        (out + row * width + time * h).update(from: hist + (failed * batch + row) * s, count: s)
                     }
                 }
             }
@@ -196,8 +205,8 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
                 outputs: outputs, lastState: packed.slice(alongAxis: 1, (time * h)..<width))
         }
         let result = record(
-            packed, x: x, initialState: initialState, history: history, saved: saved, lengths: lengths,
-            detachedBefore: cut)
+            packed, x: x, inputs: inputs, initialState: initialState, history: history, saved: saved,
+            lengths: lengths, detachedBefore: cut)
         return (
             result.slice(alongAxis: 1, 0..<(time * h)).reshaped(to: [batch, time, h]),
             result.slice(alongAxis: 1, (time * h)..<width)
@@ -207,31 +216,32 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
     /// `packed` recorded with backpropagation through time as its pullback.
     @inlinable
     func record(
-        _ packed: Tensor<Scalar>, x: Tensor<Scalar>, initialState: Tensor<Scalar>, history: Workspace,
-        saved: Workspace, lengths: [Int]?, detachedBefore cut: Int?
+        _ packed: Tensor<Scalar>, x: Tensor<Scalar>, inputs: Workspace, initialState: Tensor<Scalar>,
+        history: Workspace, saved: Workspace, lengths: [Int]?, detachedBefore cut: Int?
     ) -> Tensor<Scalar> {
         let operands = [x, initialState, inputWeight, bias, recurrentWeight] + (recurrentBias.map { [$0] } ?? [])
         guard operands.contains(where: \.isRecorded) else { return packed }
-        let (needsInput, needsInitialState, input) = (x.isRecorded, initialState.isRecorded, x.detached)
+        let (needsInput, needsInitialState, shape) = (x.isRecorded, initialState.isRecorded, x.shape)
         // The pullback holds constants only: a recorded tensor would keep its tape alive (a cycle).
         let constant = FusedRecurrence(
             gates, hiddenSize: hiddenSize, inputWeight: inputWeight.detached, bias: bias.detached,
             recurrentWeight: recurrentWeight.detached, recurrentBias: recurrentBias?.detached)
         return Tensor.recording(packed, operands: operands) { gradient in
             constant.backpropagate(
-                gradient, packed: packed, x: input, history: history, saved: saved, lengths: lengths,
-                detachedBefore: cut, needsInput: needsInput, needsInitialState: needsInitialState)
+                gradient, packed: packed, inputShape: shape, inputs: inputs, history: history, saved: saved,
+                lengths: lengths, detachedBefore: cut, needsInput: needsInput, needsInitialState: needsInitialState)
         }
     }
 
     /// The gradients of x, the initial state, W, b, U (and the GRU's recurrent bias) from the
-    /// gradient of the packed result: backpropagation through time over the forward pass's buffers.
+    /// gradient of the packed result: backpropagation through time over the forward pass's
+    /// (time-major) buffers, `inputs` holding x.
     @inlinable
     func backpropagate(
-        _ gradient: Tensor<Scalar>, packed: Tensor<Scalar>, x input: Tensor<Scalar>, history: Workspace,
+        _ gradient: Tensor<Scalar>, packed: Tensor<Scalar>, inputShape: [Int], inputs: Workspace, history: Workspace,
         saved: Workspace, lengths: [Int]?, detachedBefore cut: Int?, needsInput: Bool, needsInitialState: Bool
     ) -> [Tensor<Scalar>?] {
-        let (batch, time, inputSize) = (input.shape[0], input.shape[1], input.shape[2])
+        let (batch, time, inputSize) = (inputShape[0], inputShape[1], inputShape[2])
         let (h, s, g, v, width) = (hiddenSize, stateSize, gateWidth, savedWidth, time * hiddenSize + stateSize)
         let preactivation = Workspace(count: batch * time * g, of: Scalar.self)  // dP, input side
         let recurrentSide = gates == .gru ? Workspace(count: batch * time * g, of: Scalar.self) : preactivation
@@ -239,20 +249,20 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
         let (dp, dr, ds) = (
             preactivation.pointer(Scalar.self), recurrentSide.pointer(Scalar.self), stateGradient.pointer(Scalar.self)
         )
-        let (hist, keep) = (history.pointer(Scalar.self), saved.pointer(Scalar.self))
-        let inputs = [gradient, packed, input, inputWeight, recurrentWeight]
+        let (xt, hist, keep) = (inputs.pointer(Scalar.self), history.pointer(Scalar.self), saved.pointer(Scalar.self))
+        let tensors = [gradient, packed, inputWeight, recurrentWeight]
         var dx: Tensor<Scalar>?
         var dW = Tensor<Scalar>.zeros([inputSize, g])
         var dU = Tensor<Scalar>.zeros([h, g])
-        let (db, drb, dh0) = withBaseAddresses(inputs[...]) { bases in
-            let (dy, out, xs, w, u) = (bases[0], bases[1], bases[2], bases[3], bases[4])
+        let (db, drb, dh0) = withBaseAddresses(tensors[...]) { bases in
+            let (dy, out, w, u) = (bases[0], bases[1], bases[2], bases[3])
             let blocks = rowBlocks(batch: batch, time: time)
             let transposedWeight = PackedOperand(u, ldb: g, transposeB: true, k: g, n: h)  // Uᵀ, packed once
             forEachBlock(blocks) { _, rows in
                 for row in rows { (ds + row * s).update(from: dy + row * width + time * h, count: s) }
                 for k in stride(from: time - 1, through: 0, by: -1) {
                     for row in rows {
-                        let step = row * time + k
+                        let step = k * batch + row
                         guard lengths.map({ k < $0[row] }) ?? true else {
                             // A padded step passes the state (and its gradient) through.
                             (dp + step * g).update(repeating: 0, count: g)
@@ -260,29 +270,38 @@ struct FusedRecurrence<Scalar: TensorScalar>: Sendable {
                             continue
                         }
                         let next: UnsafePointer<Scalar> =
-                            k + 1 < time ? UnsafePointer(hist + (step + 1) * s) : out + (row * width + time * h)
+                            k + 1 < time ? UnsafePointer(hist + (step + batch) * s) : out + (row * width + time * h)
                         backwardRow(
                             outputGradient: dy + (row * width + k * h), stateGradient: ds + row * s,
                             saved: keep + step * v, previous: hist + step * s, next: next,
                             projectedGradient: dp + step * g, recurrentGradient: dr + step * g)
                     }
                     transposedWeight.multiply(
-                        m: rows.count, a: dr + (rows.lowerBound * time + k) * g, lda: time * g, transposeA: false,
+                        m: rows.count, a: dr + (k * batch + rows.lowerBound) * g, lda: g, transposeA: false,
                         c: ds + rows.lowerBound * s, ldc: s, threaded: blocks.count == 1)
                     if k == cut { (ds + rows.lowerBound * s).update(repeating: 0, count: rows.count * s) }
                 }
             }
             if needsInput {
+                // dx = dP·Wᵀ, time-major, then reordered batch-major.
+                let timeMajor = Workspace(count: batch * time * inputSize, of: Scalar.self)
+                let dxt = timeMajor.pointer(Scalar.self)
+                dxt.update(repeating: 0, count: batch * time * inputSize)
+                stridedGemm(
+                    m: batch * time, n: inputSize, k: g, a: dp, lda: g, transposeA: false,
+                    b: w, ldb: g, transposeB: true, c: dxt, ldc: inputSize)
                 dx = Tensor<Scalar>.filled([batch, time, inputSize]) { out in
-                    out.update(repeating: 0, count: batch * time * inputSize)
-                    stridedGemm(
-                        m: batch * time, n: inputSize, k: g, a: dp, lda: g, transposeA: false,
-                        b: w, ldb: g, transposeB: true, c: out, ldc: inputSize)
+                    for row in 0..<batch {
+                        for k in 0..<time {
+                            (out + (row * time + k) * inputSize).update(
+                                from: dxt + (k * batch + row) * inputSize, count: inputSize)
+                        }
+                    }
                 }
             }
             dW.withUnsafeMutableBufferPointer { out in
                 stridedGemm(
-                    m: inputSize, n: g, k: batch * time, a: xs, lda: inputSize, transposeA: true,
+                    m: inputSize, n: g, k: batch * time, a: xt, lda: inputSize, transposeA: true,
                     b: dp, ldb: g, transposeB: false, c: out.baseAddress!, ldc: g)
             }
             dU.withUnsafeMutableBufferPointer { out in
