@@ -23,6 +23,8 @@ struct RecurrentRegression<Cell: RecurrentCell>: Trainable where Cell.Scalar == 
     var parameterPaths: [ParameterPath<Self>] {
         ParameterPath.nested("layer", \.layer, in: self) + ParameterPath.nested("head", \.head, in: self)
     }
+    /// The same paths for every model of the type: the library builds them once.
+    static var hasFixedParameterPaths: Bool { RecurrentLayer<Cell>.hasFixedParameterPaths }
 
     func loss(_ x: Tensor<Float>, _ y: Tensor<Float>) throws -> Tensor<Float> {
         squaredError(head(try layer(x).last), y)

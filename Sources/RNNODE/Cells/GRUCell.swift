@@ -80,6 +80,8 @@ public struct GRUCell<Scalar: TensorScalar>: RecurrentCell {
     public var inputSize: Int { inputWeight.shape[0] }
     public var hiddenSize: Int { inputWeight.shape[1] / 3 }
 
+    public static var hasFixedParameterPaths: Bool { true }
+
     public var parameterPaths: [ParameterPath<Self>] {
         [
             .init("inputWeight", \.inputWeight), .init("recurrentWeight", \.recurrentWeight), .init("bias", \.bias),

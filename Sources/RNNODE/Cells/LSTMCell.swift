@@ -78,6 +78,8 @@ public struct LSTMCell<Scalar: TensorScalar>: RecurrentCell {
     /// h and c: 2·hiddenSize.
     public var stateSize: Int { 2 * hiddenSize }
 
+    public static var hasFixedParameterPaths: Bool { true }
+
     public var parameterPaths: [ParameterPath<Self>] {
         [.init("inputWeight", \.inputWeight), .init("recurrentWeight", \.recurrentWeight), .init("bias", \.bias)]
     }

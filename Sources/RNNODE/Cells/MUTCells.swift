@@ -61,6 +61,8 @@ public struct MUT1Cell<Scalar: TensorScalar>: RecurrentCell {
     public var inputSize: Int { bz.scalarCount }
     public var hiddenSize: Int { bz.scalarCount }
 
+    public static var hasFixedParameterPaths: Bool { true }
+
     public var parameterPaths: [ParameterPath<Self>] {
         [
             .init("W_xz", \.wxz), .init("b_z", \.bz), .init("W_xr", \.wxr), .init("W_hr", \.whr), .init("b_r", \.br),
@@ -136,6 +138,8 @@ public struct MUT2Cell<Scalar: TensorScalar>: RecurrentCell {
 
     public var inputSize: Int { bz.scalarCount }
     public var hiddenSize: Int { bz.scalarCount }
+
+    public static var hasFixedParameterPaths: Bool { true }
 
     public var parameterPaths: [ParameterPath<Self>] {
         [
@@ -219,6 +223,8 @@ public struct MUT3Cell<Scalar: TensorScalar>: RecurrentCell {
 
     public var inputSize: Int { wxz.shape[0] }
     public var hiddenSize: Int { bz.scalarCount }
+
+    public static var hasFixedParameterPaths: Bool { true }
 
     public var parameterPaths: [ParameterPath<Self>] {
         [

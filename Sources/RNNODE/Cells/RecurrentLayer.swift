@@ -105,6 +105,8 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
 
     public var parameterPaths: [ParameterPath<Self>] { ParameterPath.nested("cell", \.cell, in: self) }
 
+    public static var hasFixedParameterPaths: Bool { Cell.hasFixedParameterPaths }
+
     public var inputSize: Int { cell.inputSize }
     public var outputSize: Int { cell.hiddenSize }
 

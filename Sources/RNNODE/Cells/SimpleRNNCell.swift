@@ -60,6 +60,8 @@ public struct SimpleRNNCell<Scalar: TensorScalar>: RecurrentCell {
     public var inputSize: Int { inputWeight.shape[0] }
     public var hiddenSize: Int { inputWeight.shape[1] }
 
+    public static var hasFixedParameterPaths: Bool { true }
+
     public var parameterPaths: [ParameterPath<Self>] {
         [.init("inputWeight", \.inputWeight), .init("recurrentWeight", \.recurrentWeight), .init("bias", \.bias)]
     }

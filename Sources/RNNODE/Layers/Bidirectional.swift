@@ -47,6 +47,8 @@ public struct Bidirectional<Cell: RecurrentCell>: SequenceLayer {
         ParameterPath.nested("forward", \.forward, in: self) + ParameterPath.nested("backward", \.backward, in: self)
     }
 
+    public static var hasFixedParameterPaths: Bool { Cell.hasFixedParameterPaths }
+
     public var inputSize: Int { forward.inputSize }
     public var outputSize: Int { merge == .concatenate ? 2 * forward.outputSize : forward.outputSize }
 

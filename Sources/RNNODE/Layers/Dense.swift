@@ -65,6 +65,8 @@ public struct Dense<Scalar: TensorScalar>: Trainable, Sendable {
 
     public var parameterPaths: [ParameterPath<Dense>] { [.init("weight", \.weight), .init("bias", \.bias)] }
 
+    public static var hasFixedParameterPaths: Bool { true }
+
     /// activation(x · W + b) for x `[..., inputSize]`.
     @inlinable
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {

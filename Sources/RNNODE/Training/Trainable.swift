@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A value with named trainable tensors: a vector field with unknown rates, a layer, a network.
 ///
 /// A model lists where its parameters are, as key paths with names; everything else — reading and
@@ -28,6 +30,46 @@ public protocol Trainable {
     associatedtype Scalar: TensorScalar
     /// Where the trainable tensors are, with their names, in a fixed order.
     var parameterPaths: [ParameterPath<Self>] { get }
+    /// Whether ``parameterPaths`` is the same for every value of the type (false by default). The
+    /// library then builds it once per type and reuses it: key paths into generic types are
+    /// instantiated at run time, which costs microseconds per path, every time a model's parameters
+    /// are read, replaced or recorded. A type whose parameters depend on the value (a stack of any
+    /// depth, a layer that can be frozen) must keep the default.
+    static var hasFixedParameterPaths: Bool { get }
+}
+
+extension Trainable {
+    public static var hasFixedParameterPaths: Bool { false }
+
+    /// ``parameterPaths``, built once per type when the type's paths are fixed
+    /// (``hasFixedParameterPaths``); what the library's parameter access goes through.
+    @inlinable
+    public var resolvedParameterPaths: [ParameterPath<Self>] {
+        Self.hasFixedParameterPaths ? FixedParameterPaths.paths(of: self) : parameterPaths
+    }
+}
+
+/// The parameter paths of types with fixed paths, built once per type.
+@usableFromInline
+enum FixedParameterPaths {
+    /// The paths of one type (`ParameterPath<Model>` for the `Model` it is stored under).
+    final class Paths<Model: Trainable>: @unchecked Sendable {
+        // Sendable: immutable, and key paths are immutable objects.
+        let paths: [ParameterPath<Model>]
+        init(_ paths: [ParameterPath<Model>]) { self.paths = paths }
+    }
+
+    static let cache = Mutex<[ObjectIdentifier: AnyObject]>([:])
+
+    /// `model`'s paths, from the cache or built now (then cached).
+    @usableFromInline
+    static func paths<Model: Trainable>(of model: Model) -> [ParameterPath<Model>] {
+        let key = ObjectIdentifier(Model.self)
+        if let cached = cache.withLock({ $0[key] }) { return unsafeDowncast(cached, to: Paths<Model>.self).paths }
+        let paths = model.parameterPaths
+        cache.withLock { $0[key] = Paths(paths) }
+        return paths
+    }
 }
 
 /// The name and location of one trainable tensor of a model.
@@ -49,7 +91,7 @@ public struct ParameterPath<Model: Trainable> {
     )
         -> [ParameterPath<Model>] where Child.Scalar == Model.Scalar
     {
-        model[keyPath: keyPath].parameterPaths.map { child in
+        model[keyPath: keyPath].resolvedParameterPaths.map { child in
             ParameterPath(name + "." + child.name, keyPath.appending(path: child.keyPath))
         }
     }
@@ -58,9 +100,9 @@ public struct ParameterPath<Model: Trainable> {
 extension Trainable {
     /// The trainable tensors, in the order of ``parameterPaths``.
     public var parameters: [Tensor<Scalar>] {
-        get { parameterPaths.map { self[keyPath: $0.keyPath] } }
+        get { resolvedParameterPaths.map { self[keyPath: $0.keyPath] } }
         set {
-            let paths = parameterPaths
+            let paths = resolvedParameterPaths
             precondition(
                 newValue.count == paths.count, "\(newValue.count) tensors for \(paths.count) parameters of \(Self.self)")
             for (path, value) in zip(paths, newValue) {
@@ -75,7 +117,7 @@ extension Trainable {
 
     /// The parameters with their names.
     public var namedParameters: [(name: String, value: Tensor<Scalar>)] {
-        parameterPaths.map { ($0.name, self[keyPath: $0.keyPath]) }
+        resolvedParameterPaths.map { ($0.name, self[keyPath: $0.keyPath]) }
     }
 
     /// The number of trainable scalars.
@@ -83,7 +125,7 @@ extension Trainable {
 
     /// The names of the parameters that contain NaN or infinity.
     public var nonFiniteParameterNames: [String] {
-        parameterPaths.filter { !self[keyPath: $0.keyPath].isFinite }.map(\.name)
+        resolvedParameterPaths.filter { !self[keyPath: $0.keyPath].isFinite }.map(\.name)
     }
 
     /// A copy whose parameters are variables of `tape` (so that operations on them are recorded), and
