@@ -376,16 +376,6 @@ void rnnode_dgemm_avx2(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff
 
 // MARK: - Products with a packed B
 
-#define PACKED_ENTRIES(T, DRIVER, NAME)                                                                   \
-    size_t NAME##_packed_count(ptrdiff_t k, ptrdiff_t n) { return DRIVER##_packed_count(k, n); }           \
-    void NAME##_pack_b(int transB, ptrdiff_t k, ptrdiff_t n, const T *b, ptrdiff_t ldb, T *packed) {       \
-        DRIVER##_pack_all_b(transB, k, n, b, ldb, packed);                                                \
-    }                                                                                                     \
-    void NAME##_packed(int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const T *a, ptrdiff_t lda,        \
-                       const T *packed, ptrdiff_t j0, ptrdiff_t j1, T *c, ptrdiff_t ldc) {                 \
-        DRIVER##_packed(transA, m, n, k, a, lda, packed, j0, j1, c, ldc);                                  \
-    }
-
 PACKED_ENTRIES(float, sgemm_blocked_avx2, rnnode_sgemm_avx2)
 PACKED_ENTRIES(double, dgemm_blocked_avx2, rnnode_dgemm_avx2)
 
