@@ -1,10 +1,46 @@
-/// The heap block holding a tensor's scalars: a header (the count) followed by the scalars.
+/// The heap block holding a tensor's scalars: a header (the count) followed by the scalars, or, for
+/// large tensors, by nothing, the scalars living in a recycled block (``WorkspacePool``).
 ///
 /// A tail-allocated `ManagedBuffer` subclass is one allocation per tensor, and its type metadata is
 /// cached by the client's accessor. (A Swift `Array` here cost a runtime metadata lookup for its
 /// prespecialized storage class on every allocation: a fifth of the time of small tensor operations.)
+/// Large blocks are recycled because the system allocator returns freed blocks of that size to the
+/// operating system, and every new one then costs a page fault per 4 KiB written: a training loop
+/// allocates the same large tensors every batch (a third of an LSTM layer's forward pass went to
+/// page faults and zeroing before).
 @usableFromInline
-final class TensorBuffer<Scalar: TensorScalar>: ManagedBuffer<Int, Scalar> {}
+final class TensorBuffer<Scalar: TensorScalar>: ManagedBuffer<TensorBufferHeader, Scalar> {
+    deinit {
+        withUnsafeMutablePointerToHeader { header in
+            if let block = header.pointee.block {
+                WorkspacePool.shared.give(block, byteCount: header.pointee.count * MemoryLayout<Scalar>.stride)
+            }
+        }
+    }
+}
+
+/// A tensor buffer's header: the number of scalars, and the recycled block holding them (nil when
+/// they follow the header).
+@usableFromInline
+struct TensorBufferHeader {
+    @usableFromInline var count: Int
+    @usableFromInline var block: UnsafeMutableRawPointer?
+
+    @inlinable init(count: Int, block: UnsafeMutableRawPointer?) {
+        self.count = count
+        self.block = block
+    }
+}
+
+/// The smallest tensors, in bytes, whose scalars live in a recycled block: glibc's default threshold
+/// for serving an allocation from fresh pages of its own (`M_MMAP_THRESHOLD`).
+@inlinable var recycledTensorBytes: Int { 128 << 10 }
+
+/// A recycled block of `byteCount` bytes (for ``TensorBuffer``).
+@usableFromInline
+func takeRecycledBlock(byteCount: Int) -> UnsafeMutableRawPointer {
+    WorkspacePool.shared.take(byteCount: byteCount)
+}
 
 /// A tensor's scalars with value semantics: copies share the buffer until one is mutated
 /// (copy-on-write), like `Array`, which this replaces for speed.
@@ -16,8 +52,26 @@ struct TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     /// `count` scalars written by `initialize`, which must set every one.
     @inlinable
     init(count: Int, initializingWith initialize: (UnsafeMutableBufferPointer<Scalar>) throws -> Void) rethrows {
-        buffer = unsafeDowncast(TensorBuffer<Scalar>.create(minimumCapacity: count) { _ in count }, to: TensorBuffer<Scalar>.self)
-        try buffer.withUnsafeMutablePointerToElements { try initialize(UnsafeMutableBufferPointer(start: $0, count: count)) }
+        let bytes = count * MemoryLayout<Scalar>.stride
+        if bytes >= recycledTensorBytes {
+            let block = takeRecycledBlock(byteCount: bytes)
+            buffer = unsafeDowncast(
+                TensorBuffer<Scalar>.create(minimumCapacity: 0) { _ in TensorBufferHeader(count: count, block: block) },
+                to: TensorBuffer<Scalar>.self)
+        } else {
+            buffer = unsafeDowncast(
+                TensorBuffer<Scalar>.create(minimumCapacity: count) { _ in TensorBufferHeader(count: count, block: nil) },
+                to: TensorBuffer<Scalar>.self)
+        }
+        try withElements { try initialize(UnsafeMutableBufferPointer(start: $0, count: count)) }
+    }
+
+    /// Gives `body` the first scalar's address (in the recycled block or after the header).
+    @inlinable
+    func withElements<R>(_ body: (UnsafeMutablePointer<Scalar>) throws -> R) rethrows -> R {
+        try buffer.withUnsafeMutablePointers { header, elements in
+            try body(header.pointee.block?.assumingMemoryBound(to: Scalar.self) ?? elements)
+        }
     }
 
     /// `count` copies of `value`.
@@ -39,7 +93,7 @@ struct TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     /// The number of scalars, read through a pointer: the `header` property (a class property) would
     /// cost a dynamic exclusivity check on every access.
     @inlinable
-    var count: Int { buffer.withUnsafeMutablePointerToHeader { $0.pointee } }
+    var count: Int { buffer.withUnsafeMutablePointerToHeader { $0.pointee.count } }
 
     @inlinable
     var isEmpty: Bool { count == 0 }
@@ -48,7 +102,7 @@ struct TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     subscript(index: Int) -> Scalar {
         get {
             precondition(index >= 0 && index < count, "scalar index \(index) out of range 0..<\(count)")
-            return buffer.withUnsafeMutablePointerToElements { $0[index] }
+            return withElements { $0[index] }
         }
         set {
             precondition(index >= 0 && index < count, "scalar index \(index) out of range 0..<\(count)")
@@ -58,7 +112,7 @@ struct TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
 
     @inlinable
     func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R {
-        try buffer.withUnsafeMutablePointerToElements { try body(UnsafeBufferPointer(start: $0, count: count)) }
+        try withElements { try body(UnsafeBufferPointer(start: $0, count: count)) }
     }
 
     /// Gives the scalars for writing, copying them first if the buffer is shared.
@@ -77,7 +131,7 @@ struct TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
             buffer = copy.buffer
         }
         let count = self.count
-        return try buffer.withUnsafeMutablePointerToElements { pointer in
+        return try withElements { pointer in
             var scalars = UnsafeMutableBufferPointer(start: pointer, count: count)
             return try body(&scalars)
         }

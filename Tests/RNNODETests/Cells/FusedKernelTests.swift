@@ -145,7 +145,7 @@ extension FusedKernelTests {
     }
 }
 
-/// The recycled scratch memory behind the fused kernels.
+/// The recycled memory behind the fused kernels' scratch buffers and large tensors.
 @Suite("Workspaces")
 struct WorkspaceTests {
     @Test func releasedBlocksAreReusedUpToTheLimits() {
@@ -164,6 +164,21 @@ struct WorkspaceTests {
         let blocks = (0..<(WorkspacePool.blocksPerSize + 2)).map { _ in pool.take(byteCount: 64) }
         for block in blocks { pool.give(block, byteCount: 64) }
         #expect(pool.cachedBytes == 12288 + 64 * WorkspacePool.blocksPerSize)
+    }
+
+    /// Tensors of 128 KiB and more keep their scalars in recycled blocks, with the same value
+    /// semantics as small ones.
+    @Test func largeTensorsUseRecycledBlocks() {
+        let count = recycledTensorBytes / MemoryLayout<Float>.stride + 3
+        let original = Tensor<Float>(shape: [count], scalars: (0..<count).map { Float($0) })
+        var copy = original
+        copy.setScalar(-1, at: [5])  // copy-on-write: the original keeps its scalars
+        #expect(original.scalars[5] == 5 && copy.scalars[5] == -1 && copy.scalars[count - 1] == Float(count - 1))
+        let shifted = original + 1
+        #expect(original != copy && shifted.scalars[0] == 1 && shifted.scalars[count - 1] == Float(count))
+        let small = Tensor<Float>(shape: [4], scalars: [1, 2, 3, 4])
+        #expect(small.storage.buffer.withUnsafeMutablePointerToHeader { $0.pointee.block } == nil)
+        #expect(original.storage.buffer.withUnsafeMutablePointerToHeader { $0.pointee.block } != nil)
     }
 
     @Test func aWorkspaceReturnsItsBlockWhenReleased() {
