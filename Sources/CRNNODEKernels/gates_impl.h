@@ -6,6 +6,7 @@
 //   GATES_TANH      tanh in place over a float array
 //
 // Plain loops over restrict pointers, which the compiler vectorizes for the path's instruction set.
+// The including file provides <float.h> and <math.h> (included before any target attributes).
 // Layouts (h = hidden size): projected inputs p and recurrent products u hold one block of h per
 // gate; states are [h] or the LSTM's [h, c]. `saved` keeps what the backward step needs: the GRU's
 // r, z, n and n's recurrent part; the LSTM's i, f, g, o and tanh(c'). Backward steps read the
@@ -17,12 +18,6 @@
 #define GATES_CAT_(x, y) x##y
 #define GATES_CAT(x, y) GATES_CAT_(x, y)
 #define GATES_FN(name) GATES_CAT(name, GATES_SUFFIX)
-
-#ifndef GATES_ALL_FINITE_DEFINED
-#define GATES_ALL_FINITE_DEFINED
-#include <float.h>
-#include <math.h>
-#endif
 
 /// 1 if x[0..<n] are all finite (NaN compares false), else 0.
 static inline int GATES_FN(all_finite)(const float *restrict x, ptrdiff_t n) {

@@ -12,6 +12,8 @@
 #include "CRNNODEKernels.h"
 #include "internal.h"
 
+#include <float.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
