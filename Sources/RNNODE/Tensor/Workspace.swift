@@ -34,8 +34,9 @@ final class Workspace: @unchecked Sendable {
     }
 }
 
-/// The free blocks behind ``Workspace``, by size: a bounded cache (at most ``blocksPerSize`` blocks
-/// of each size and ``maximumCachedBytes`` in all; beyond that, released blocks are freed).
+/// The free blocks behind ``Workspace``s and the scalars of large tensors (``TensorBuffer``), by
+/// size: a bounded cache (at most ``blocksPerSize`` blocks of each size and ``maximumCachedBytes`` in
+/// all; beyond that, released blocks are freed).
 @usableFromInline
 final class WorkspacePool: Sendable {
     static let shared = WorkspacePool()
