@@ -4,10 +4,13 @@
 // cell's update, and one tape record carries a hand-written backpropagation through time:
 //
 // - forward: the input projections of all steps as one matrix product (bias included), then one
-//   recurrent product per step and the gates fused, row by row, writing states, outputs and the
-//   activations the backward pass needs straight into preallocated buffers;
+//   recurrent product per step (the recurrent weight packed once) and the gates fused, row by row
+//   (C kernels for Float), writing states, outputs and the activations the backward pass needs
+//   straight into preallocated time-major buffers;
 // - backward: the gate gradients of all steps, one product per step to carry the state's gradient
-//   back, and the weights' gradients as single products over all steps (xᵀ·dP, Hᵀ·dR).
+//   back, and the weights' gradients as single products over all steps (xᵀ·dP, Hᵀ·dR);
+// - the rows of a batch are independent: blocks of them run the whole recurrence, forward or
+//   backward, on different cores without synchronizing between steps.
 //
 // Nothing is allocated per time step; the buffers are ``Workspace``s, recycled across batches. The
 // results agree with the generic path to rounding (the tests compare both, on the reference fixtures
