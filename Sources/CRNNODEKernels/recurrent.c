@@ -190,6 +190,3 @@ void rnnode_tanh_f32_on_path(int path, float *x, ptrdiff_t n) {
     tanh_portable(x, n);
 }
 
-void rnnode_sigmoid_f32(float *x, ptrdiff_t n) { rnnode_sigmoid_f32_on_path(rnnode_gemm_path(), x, n); }
-
-void rnnode_tanh_f32(float *x, ptrdiff_t n) { rnnode_tanh_f32_on_path(rnnode_gemm_path(), x, n); }

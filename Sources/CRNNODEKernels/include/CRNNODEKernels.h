@@ -117,20 +117,14 @@ void rnnode_dgemm_pack_b(int path, int transB, ptrdiff_t k, ptrdiff_t n, const d
 void rnnode_dgemm_packed(int path, int threads, int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                          const double *a, ptrdiff_t lda, const double *packed, double *c, ptrdiff_t ldc);
 
-// Activations, in place over float arrays, on the same paths as the GEMM (AVX2+FMA or portable):
-// σ(x) = 1/(1 + e⁻ˣ) and tanh(x), both within 2e-7 (absolute) of the exact values, for any finite
-// input (inputs beyond ±87 saturate).
+// The activations the gate kernels use, in place over float arrays, on an explicit path (for tests
+// and benchmarks): σ(x) = 1/(1 + e⁻ˣ) and tanh(x), both within 2e-7 (absolute) of the exact values,
+// for any finite input (inputs beyond ±87 saturate); NaN stays NaN.
 
-/// σ(x) for each of x[0..<n], in place, on the current path (rnnode_gemm_path()).
-void rnnode_sigmoid_f32(float *x, ptrdiff_t n);
-
-/// tanh(x) for each of x[0..<n], in place, on the current path.
-void rnnode_tanh_f32(float *x, ptrdiff_t n);
-
-/// rnnode_sigmoid_f32 on an explicit path (for tests and benchmarks).
+/// σ(x) for each of x[0..<n], in place, on `path` (a path this CPU does not support: portable).
 void rnnode_sigmoid_f32_on_path(int path, float *x, ptrdiff_t n);
 
-/// rnnode_tanh_f32 on an explicit path (for tests and benchmarks).
+/// tanh(x) for each of x[0..<n], in place, on `path`.
 void rnnode_tanh_f32_on_path(int path, float *x, ptrdiff_t n);
 
 // Gate kernels of the fused recurrent layers (Float): one row of one discrete step, forward or

@@ -367,7 +367,7 @@ struct VectorMathTests {
         #expect(nans[0].isNaN && nans[2].isNaN && !nans[1].isNaN)
     }
 
-    /// The generic entry points: the C kernels for Float, libm for Double.
+    /// The generic entry points (the fused kernels' path for scalars other than Float): libm.
     @Test func genericEntryPoints() {
         var floats: [Float] = [-3, 0, 0.5, 7]
         var doubles: [Double] = [-3, 0, 0.5, 7]
