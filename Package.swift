@@ -13,9 +13,21 @@ let package = Package(
         .executable(name: "rnnode-bench", targets: ["Benchmark"]),
     ],
     targets: [
-        .target(name: "RNNODE", dependencies: ["CRNNODEKernels"], path: "Sources/RNNODE"),
-        // C kernels (matrix multiply) with AVX2/FMA code paths selected at run time; no compiler flags.
+        // The layers of the library, each a module whose dependencies point one way (down this list):
+        // the C kernels (matrix products, activations, gate arithmetic; AVX2/FMA paths chosen at run
+        // time, no compiler flags); tensors with their reverse-mode tape; the integrators; the models
+        // (parameters, cells, layers, training); reading and writing files; SVG figures. `RNNODE`
+        // re-exports them all.
         .target(name: "CRNNODEKernels", path: "Sources/CRNNODEKernels"),
+        .target(name: "RNNODETensors", dependencies: ["CRNNODEKernels"], path: "Sources/Tensors"),
+        .target(name: "RNNODEIntegrators", dependencies: ["RNNODETensors"], path: "Sources/Integrators"),
+        .target(
+            name: "RNNODEModels", dependencies: ["RNNODEIntegrators", "RNNODETensors", "CRNNODEKernels"], path: "Sources/Models"),
+        .target(name: "RNNODEIO", dependencies: ["RNNODEModels", "RNNODEIntegrators", "RNNODETensors"], path: "Sources/IO"),
+        .target(name: "RNNODEPlot", dependencies: ["RNNODEIO"], path: "Sources/Plot"),
+        .target(
+            name: "RNNODE", dependencies: ["RNNODETensors", "RNNODEIntegrators", "RNNODEModels", "RNNODEIO", "RNNODEPlot"],
+            path: "Sources/RNNODE"),
         // Command-line parsing, JSON lines and timing shared by the example executables.
         .target(name: "ExampleSupport", dependencies: ["RNNODE"], path: "Examples/ExampleSupport"),
         .executableTarget(
@@ -30,7 +42,9 @@ let package = Package(
             name: "Benchmark", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/Benchmark",
             exclude: ["peers"]),
         .testTarget(
-            name: "RNNODETests", dependencies: ["RNNODE"], path: "Tests/RNNODETests", resources: [.copy("Fixtures")]),
+            name: "RNNODETests",
+            dependencies: ["RNNODE", "RNNODETensors", "RNNODEIntegrators", "RNNODEModels", "RNNODEIO", "RNNODEPlot"],
+            path: "Tests/RNNODETests", resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

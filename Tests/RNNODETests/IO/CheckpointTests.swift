@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
-@testable import RNNODE
+@testable import RNNODEIO
+@testable import RNNODEIntegrators
+@testable import RNNODEModels
+@testable import RNNODEPlot
+@testable import RNNODETensors
 
 @Suite("Checkpoints and PyTorch weights")
 struct CheckpointTests {
@@ -75,10 +79,10 @@ struct CheckpointTests {
         #expect(throws: CheckpointError.missingParameter(name: "layers.0.cell.bias")) { try partial.restore(into: &model) }
 
         var adam = Adam<Float>()
-        #expect(throws: CheckpointError.invalidOptimizerState("'step' is missing or not a count")) {
+        #expect(throws: OptimizerStateError("'step' is missing or not a count")) {
             try adam.restoreState(["m.0": Tensor([1])], parameterShapes: [[1]])
         }
-        #expect(throws: CheckpointError.self) {
+        #expect(throws: OptimizerStateError.self) {
             try adam.restoreState(["step": Tensor(1), "m.0": Tensor([1, 2]), "v.0": Tensor([1])], parameterShapes: [[1]])
         }
     }

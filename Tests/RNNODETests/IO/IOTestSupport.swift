@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
-@testable import RNNODE
+@testable import RNNODEIO
+@testable import RNNODEIntegrators
+@testable import RNNODEModels
+@testable import RNNODEPlot
+@testable import RNNODETensors
 
 #if canImport(FoundationXML)
 import FoundationXML

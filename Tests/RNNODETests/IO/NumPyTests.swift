@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
-@testable import RNNODE
+@testable import RNNODEIO
+@testable import RNNODEIntegrators
+@testable import RNNODEModels
+@testable import RNNODEPlot
+@testable import RNNODETensors
 
 // The `.npy`, `.npz` and DEFLATE fixtures at the end of this file were made with numpy 2.4 and
 // Python's zlib; each comment says how.

@@ -1,6 +1,10 @@
 import Testing
 
-@testable import RNNODE
+@testable import RNNODEIO
+@testable import RNNODEIntegrators
+@testable import RNNODEModels
+@testable import RNNODEPlot
+@testable import RNNODETensors
 
 @Suite("Butcher tableaus")
 struct ButcherTableauTests {

@@ -1,6 +1,10 @@
 import Testing
 
-@testable import RNNODE
+@testable import RNNODEIO
+@testable import RNNODEIntegrators
+@testable import RNNODEModels
+@testable import RNNODEPlot
+@testable import RNNODETensors
 
 // Convergence orders measured the way numerical analysts do: solve problems with closed-form solutions
 // at several step sizes and fit the slope of log(error) against log(Δt).
@@ -19,7 +23,7 @@ func fittedSlope(_ stepSizes: [Double], _ errors: [Double]) -> Double {
 
 /// y' = −2ty², y(0) = y₀: y(t) = 1/(1/y₀ + t²). Nonlinear and time-dependent, so every order
 /// condition matters.
-struct Riccati<T: TensorScalar>: VectorField {
+struct Riccati<T: ScalarState>: VectorField {
     func callAsFunction(_ t: T, _ y: T) -> T { -2 * t * y * y }
     static func exact(_ t: T, _ y0: T) -> T { 1 / (1 / y0 + t * t) }
 }
@@ -39,7 +43,7 @@ struct TensorRiccati: VectorField {
 ///
 /// The solution 1/(1/y₀ + t²) has poles at ±i/√(1/y₀): the default y₀ = 0.25 keeps them at ±2i, so
 /// that the errors reach their asymptotic regime at moderate step counts even for fifth order.
-func riccatiError<T: TensorScalar>(_ method: ButcherTableau, steps: Int, y0: T = 0.25, _: T.Type) throws -> Double {
+func riccatiError<T: ScalarState>(_ method: ButcherTableau, steps: Int, y0: T = 0.25, _: T.Type) throws -> Double {
     let t1: T = 2
     let solution = try solve(
         Riccati<T>(), initialState: y0, from: 0, to: t1, method: method, step: .fixed(t1 / T(steps)), saveAt: .final)

@@ -1,6 +1,10 @@
 import Testing
 
-@testable import RNNODE
+@testable import RNNODEIO
+@testable import RNNODEIntegrators
+@testable import RNNODEModels
+@testable import RNNODEPlot
+@testable import RNNODETensors
 
 /// Su's competition model with its six parameters as one tensor p = (r1, r2, a1, a2, 1/N1, 1/N2).
 func competitionField(_ p: Tensor<Double>) -> FieldClosure<Tensor<Double>> {

@@ -1,0 +1,211 @@
+import RNNODETensors
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A failure to read or write a file. Every case names the path involved and, where the operating
+/// system reported one, the cause as its `errno` text (for example "No such file or directory").
+public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The URL does not point into the local file system (for example an `https:` URL).
+    case notAFileURL(String)
+    /// The directory that should contain the file does not exist (and was not to be created).
+    case directoryMissing(path: String)
+    /// The directory that should contain the file could not be created.
+    case cannotCreateDirectory(path: String, reason: String)
+    /// The temporary file next to the destination could not be created.
+    case cannotCreateTemporaryFile(path: String, reason: String)
+    /// Writing or flushing the data to disk failed.
+    case writeFailed(path: String, reason: String)
+    /// Moving the finished temporary file over the destination failed.
+    case renameFailed(path: String, reason: String)
+    /// Opening or reading a file failed.
+    case readFailed(path: String, reason: String)
+    /// A text file is not valid UTF-8.
+    case notUTF8(path: String)
+
+    /// The file or directory the error is about.
+    public var path: String {
+        switch self {
+        case .notAFileURL(let path), .directoryMissing(let path), .notUTF8(let path),
+            .cannotCreateDirectory(let path, _), .cannotCreateTemporaryFile(let path, _),
+            .writeFailed(let path, _), .renameFailed(let path, _), .readFailed(let path, _):
+            return path
+        }
+    }
+
+    /// A one-line message naming the path and the cause.
+    public var description: String {
+        switch self {
+        case .notAFileURL(let url):
+            return "'\(url)' is not a file URL"
+        case .directoryMissing(let path):
+            return "cannot write into '\(path)': the directory does not exist"
+        case .cannotCreateDirectory(let path, let reason):
+            return "cannot create directory '\(path)': \(reason)"
+        case .cannotCreateTemporaryFile(let path, let reason):
+            return "cannot create a temporary file in '\(path)': \(reason)"
+        case .writeFailed(let path, let reason):
+            return "cannot write '\(path)': \(reason)"
+        case .renameFailed(let path, let reason):
+            return "cannot replace '\(path)': \(reason)"
+        case .readFailed(let path, let reason):
+            return "cannot read '\(path)': \(reason)"
+        case .notUTF8(let path):
+            return "'\(path)' is not valid UTF-8 text"
+        }
+    }
+}
+
+/// Writes `data` to `url` so that readers see either the old file or the complete new one, never a
+/// partial write.
+///
+/// The data goes to a uniquely named hidden temporary file in the destination's directory, which is
+/// flushed to disk (`fsync`) and then renamed over the destination; `rename(2)` replaces the
+/// destination atomically on POSIX file systems. On failure the temporary file is removed. A new
+/// file gets the usual permissions (`0666` minus the umask); an existing file keeps its permissions.
+/// If the destination is a symbolic link, the link itself is replaced.
+///
+/// ```swift
+/// try writeFileAtomically(Data("t,x\n0,1\n".utf8), to: URL(fileURLWithPath: "out/run.csv"),
+///                         createDirectories: true)
+/// ```
+///
+/// - Parameters:
+///   - data: The complete new contents.
+///   - url: A file URL; its directory must exist unless `createDirectories` is `true`.
+///   - createDirectories: Create missing parent directories first.
+/// - Throws: ``IOError`` naming the path and the cause.
+public func writeFileAtomically(_ data: Data, to url: URL, createDirectories: Bool = false) throws(IOError) {
+    guard url.isFileURL else { throw .notAFileURL(url.absoluteString) }
+    let path = url.standardizedFileURL.path
+    let directory = url.standardizedFileURL.deletingLastPathComponent().path
+    let fileName = url.standardizedFileURL.lastPathComponent
+
+    var directoryInfo = stat()
+    if stat(directory, &directoryInfo) != 0 {
+        guard errno == ENOENT else { throw .writeFailed(path: path, reason: errnoText()) }
+        guard createDirectories else { throw .directoryMissing(path: directory) }
+        try makeDirectories(directory)
+    } else if (directoryInfo.st_mode & S_IFMT) != S_IFDIR {
+        throw .cannotCreateDirectory(path: directory, reason: "a file with that name exists")
+    }
+
+    // Create the temporary file next to the destination (same file system, so rename is atomic).
+    var temporaryPath = ""
+    var descriptor: Int32 = -1
+    for _ in 0..<8 {
+        temporaryPath = directory + "/." + fileName + ".tmp-" + UUID().uuidString
+        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        if descriptor >= 0 || errno != EEXIST { break }
+    }
+    guard descriptor >= 0 else {
+        throw .cannotCreateTemporaryFile(path: directory, reason: errnoText())
+    }
+
+    func fail(_ error: IOError) -> IOError {
+        if descriptor >= 0 { close(descriptor) }
+        unlink(temporaryPath)
+        return error
+    }
+
+    // Keep the permissions of a file we replace.
+    var existing = stat()
+    if stat(path, &existing) == 0, (existing.st_mode & S_IFMT) == S_IFREG {
+        _ = fchmod(descriptor, existing.st_mode & 0o7777)
+    }
+
+    let writeError: String? = data.withUnsafeBytes { buffer -> String? in
+        guard var pointer = buffer.baseAddress else { return nil }
+        var remaining = buffer.count
+        while remaining > 0 {
+            let written = write(descriptor, pointer, remaining)
+            if written < 0 {
+                if errno == EINTR { continue }
+                return errnoText()
+            }
+            remaining -= written
+            pointer += written
+        }
+        return nil
+    }
+    if let writeError { throw fail(.writeFailed(path: path, reason: writeError)) }
+    if fsync(descriptor) != 0 { throw fail(.writeFailed(path: path, reason: errnoText())) }
+    let closeResult = close(descriptor)
+    descriptor = -1
+    if closeResult != 0 { throw fail(.writeFailed(path: path, reason: errnoText())) }
+
+    if rename(temporaryPath, path) != 0 {
+        throw fail(.renameFailed(path: path, reason: errnoText()))
+    }
+
+    // Make the rename itself durable; failure here does not undo the completed write.
+    let directoryDescriptor = open(directory, O_RDONLY | O_CLOEXEC)
+    if directoryDescriptor >= 0 {
+        _ = fsync(directoryDescriptor)
+        close(directoryDescriptor)
+    }
+}
+
+/// Reads a whole file, reporting failures as ``IOError/readFailed(path:reason:)``.
+func readFileContents(at url: URL) throws(IOError) -> Data {
+    guard url.isFileURL else { throw .notAFileURL(url.absoluteString) }
+    let path = url.standardizedFileURL.path
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { throw .readFailed(path: path, reason: errnoText()) }
+    defer { close(descriptor) }
+    var info = stat()
+    if fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+        throw .readFailed(path: path, reason: String(cString: strerror(EISDIR)))
+    }
+    var data = Data()
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        if count < 0 {
+            if errno == EINTR { continue }
+            throw .readFailed(path: path, reason: errnoText())
+        }
+        if count == 0 { break }
+        data.append(contentsOf: chunk[0..<count])
+    }
+    return data
+}
+
+/// Reads a whole UTF-8 text file (a leading byte-order mark is dropped).
+func readTextFile(at url: URL) throws(IOError) -> String {
+    let data = try readFileContents(at: url)
+    guard var text = String(validating: data, as: UTF8.self) else {
+        throw .notUTF8(path: url.standardizedFileURL.path)
+    }
+    if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+    return text
+}
+
+/// Creates `path` and any missing parents (like `mkdir -p`).
+private func makeDirectories(_ path: String) throws(IOError) {
+    var info = stat()
+    if stat(path, &info) == 0 {
+        if (info.st_mode & S_IFMT) == S_IFDIR { return }
+        throw .cannotCreateDirectory(path: path, reason: "a file with that name exists")
+    }
+    let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    if parent != path && !parent.isEmpty { try makeDirectories(parent) }
+    if mkdir(path, 0o777) != 0 && errno != EEXIST {
+        throw .cannotCreateDirectory(path: path, reason: errnoText())
+    }
+}
+
+/// The text of the current `errno`, e.g. "Permission denied".
+private func errnoText() -> String {
+    String(cString: strerror(errno))
+}

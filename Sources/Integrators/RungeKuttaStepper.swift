@@ -1,0 +1,187 @@
+import RNNODETensors
+
+/// The one explicit Runge–Kutta stepper: any ``ButcherTableau`` on any ``ODEState``.
+///
+/// It serves every solve in the library — fixed-step and adaptive ODE trajectories, and RNN cells
+/// run one input step at a time. For fixed-size states (`SIMD2<Double>`, …) a step allocates nothing:
+/// the tableau is converted once into this workspace, stages live in a preallocated buffer, and the
+/// newest stage is carried in a local so that the dependency chain from one stage to the next stays
+/// in registers. For ``Tensor`` states each stage combination is one fused, recorded operation, so
+/// gradients flow through every step.
+@usableFromInline
+package final class RungeKuttaStepper<State: ODEState> {
+    @usableFromInline package typealias Scalar = State.Scalar
+
+    @usableFromInline package let stageCount: Int
+    @usableFromInline package let isFSAL: Bool
+    @usableFromInline package let c: UnsafeMutablePointer<Scalar>
+    /// Row i (1…s−1: stage i; s: the update) combines the older stages `rowIndices[rowStart[i]..<rowStart[i+1]]`
+    /// with nonzero weights `rowWeights[…]`, and the newest stage i − 1 (s − 1 for the update) with
+    /// `newestWeight[i]`. Structural zeros are dropped here, once, instead of being tested every step.
+    @usableFromInline package let rowStart: UnsafeMutablePointer<Int>
+    @usableFromInline package let rowIndices: UnsafeMutablePointer<Int>
+    @usableFromInline package let rowWeights: UnsafeMutablePointer<Scalar>
+    @usableFromInline package let newestWeight: UnsafeMutablePointer<Scalar>
+    /// The nonzero error weights bᵢ − b̂ᵢ and their stages (count 0 without an embedded method).
+    @usableFromInline package let errorCount: Int
+    @usableFromInline package let errorIndices: UnsafeMutablePointer<Int>
+    @usableFromInline package let errorWeights: UnsafeMutablePointer<Scalar>
+    /// The weights b, dense (for Hermite interpolation).
+    @usableFromInline package let b: UnsafeMutablePointer<Scalar>
+    /// Dense-output coefficients Pᵢₚ, row-major s×degree, or nil (then cubic Hermite is used).
+    @usableFromInline package let interpolant: UnsafeMutablePointer<Scalar>?
+    @usableFromInline package let interpolantDegree: Int
+    /// 0, 1, …, s − 1: the indices of a dense combination.
+    @usableFromInline package let allStages: UnsafeMutablePointer<Int>
+    /// Room for one set of dense combination weights.
+    @usableFromInline package let weights: UnsafeMutablePointer<Scalar>
+    /// The stages k₀…kₛ₋₁ of the most recent step.
+    @usableFromInline package let stages: UnsafeMutablePointer<State>
+
+    /// A workspace for `tableau`; `filler` initializes the stage storage (any state of the right type).
+    @usableFromInline
+    package init(_ tableau: ButcherTableau, filler: State) {
+        let s = tableau.stages
+        stageCount = s
+        isFSAL = tableau.isFSAL
+        c = .allocate(capacity: s)
+        b = .allocate(capacity: s)
+        for i in 0..<s {
+            c[i] = Scalar(tableau.c[i])
+            b[i] = Scalar(tableau.b[i])
+        }
+        // Sparse rows: stage rows 1…s−1 use row i of a; row s is b.
+        var starts = [0, 0]
+        var indices: [Int] = []
+        var rowValues: [Scalar] = []
+        var newest = [Scalar](repeating: 0, count: s + 1)
+        for i in 1...s {
+            let row = i < s ? tableau.a[i] : tableau.b
+            for j in 0..<(i - 1) where row[j] != 0 {
+                indices.append(j)
+                rowValues.append(Scalar(row[j]))
+            }
+            newest[i] = Scalar(row[i - 1])
+            starts.append(indices.count)
+        }
+        rowStart = .allocate(capacity: starts.count)
+        rowStart.initialize(from: starts, count: starts.count)
+        rowIndices = .allocate(capacity: Swift.max(indices.count, 1))
+        rowIndices.initialize(from: indices, count: indices.count)
+        rowWeights = .allocate(capacity: Swift.max(rowValues.count, 1))
+        rowWeights.initialize(from: rowValues, count: rowValues.count)
+        newestWeight = .allocate(capacity: s + 1)
+        newestWeight.initialize(from: newest, count: s + 1)
+        let error = (tableau.errorWeights ?? []).enumerated().filter { $0.element != 0 }
+        errorCount = error.count
+        errorIndices = .allocate(capacity: Swift.max(error.count, 1))
+        errorIndices.initialize(from: error.map(\.offset), count: error.count)
+        errorWeights = .allocate(capacity: Swift.max(error.count, 1))
+        errorWeights.initialize(from: error.map { Scalar($0.element) }, count: error.count)
+        if let p = tableau.interpolant {
+            let degree = p[0].count
+            let pointer = UnsafeMutablePointer<Scalar>.allocate(capacity: s * degree)
+            for i in 0..<s { for q in 0..<degree { pointer[i * degree + q] = Scalar(p[i][q]) } }
+            interpolant = pointer
+            interpolantDegree = degree
+        } else {
+            interpolant = nil
+            interpolantDegree = 0
+        }
+        allStages = .allocate(capacity: s)
+        allStages.initialize(from: Array(0..<s), count: s)
+        weights = .allocate(capacity: s + 1)
+        weights.initialize(repeating: 0, count: s + 1)
+        stages = .allocate(capacity: s)
+        stages.initialize(repeating: filler, count: s)
+    }
+
+    deinit {
+        c.deallocate()
+        b.deallocate()
+        rowStart.deallocate()
+        rowIndices.deallocate()
+        rowWeights.deallocate()
+        newestWeight.deallocate()
+        errorIndices.deallocate()
+        errorWeights.deallocate()
+        interpolant?.deallocate()
+        allStages.deallocate()
+        weights.deallocate()
+        stages.deinitialize(count: stageCount)
+        stages.deallocate()
+    }
+
+    /// The older-stage terms of row `i` (see ``rowStart``).
+    @inlinable @inline(__always)
+    package func olderTerms(_ i: Int) -> StageTerms<State> {
+        let start = rowStart[i]
+        return StageTerms(
+            count: rowStart[i + 1] - start, indices: rowIndices + start, weights: rowWeights + start, stages: stages)
+    }
+
+    /// One step of size `h` from (`t`, `y`), given the first stage `k0 = f(t, y)`.
+    ///
+    /// Evaluates the field s − 1 times. Returns the new state and the last stage; for an FSAL method
+    /// the last stage is f(t + h, y₁), the next step's first stage. The stages stay in ``stages`` for
+    /// the error estimate and dense output.
+    @inlinable
+    package func step<F: VectorField>(_ field: F, _ t: Scalar, _ y: State, _ h: Scalar, _ k0: State) -> (y1: State, last: State)
+    where F.State == State {
+        let s = stageCount
+        stages[0] = k0
+        var last = k0
+        var stageInput = y
+        var i = 1
+        while i < s {
+            // yᵢ = y + h (Σ older aᵢⱼ kⱼ + aᵢ,ᵢ₋₁ kᵢ₋₁), the newest stage passed in a register.
+            stageInput = State.combine(y, h, olderTerms(i), newestWeight[i], last)
+            last = field(t + c[i] * h, stageInput)
+            stages[i] = last
+            i += 1
+        }
+        // FSAL: the last stage was evaluated at y₁ = y + h Σ bⱼ kⱼ itself.
+        if isFSAL { return (stageInput, last) }
+        return (State.combine(y, h, olderTerms(s), newestWeight[s], last), last)
+    }
+
+    /// The squared scaled norm of the last step's error estimate h Σ (bᵢ − b̂ᵢ) kᵢ.
+    @inlinable
+    package func squaredErrorNorm(_ h: Scalar, _ y0: State, _ y1: State, rtol: Scalar, atol: Scalar) -> Scalar {
+        let terms = StageTerms(count: errorCount, indices: errorIndices, weights: errorWeights, stages: stages)
+        return State.squaredErrorNorm(h, terms, y0, y1, rtol: rtol, atol: atol)
+    }
+
+    /// The dense output y(t + θh) within the last step from `y0`, 0 ≤ θ ≤ 1.
+    ///
+    /// With the tableau's interpolant: y₀ + h Σᵢ bᵢ(θ) kᵢ. Without: the cubic Hermite interpolant
+    /// through y₀, y₁ with slopes k₀ and `endSlope` = f(t + h, y₁) (third order).
+    @inlinable
+    package func interpolate(_ y0: State, _ h: Scalar, _ theta: Scalar, endSlope: State) -> State {
+        let s = stageCount
+        if let p = interpolant {
+            let degree = interpolantDegree
+            for i in 0..<s {
+                var w: Scalar = 0
+                var power = theta
+                for q in 0..<degree {
+                    w += p[i * degree + q] * power
+                    power *= theta
+                }
+                weights[i] = w
+            }
+            let terms = StageTerms(count: s - 1, indices: allStages, weights: weights, stages: stages)
+            return State.combine(y0, h, terms, weights[s - 1], stages[s - 1])
+        }
+        // Hermite basis: y(θ) = y₀ + h01(θ)(y₁ − y₀) + h·h10(θ) k₀ + h·h11(θ) f₁, with y₁ − y₀ = h Σ bᵢ kᵢ.
+        let theta2 = theta * theta
+        let theta3 = theta2 * theta
+        let h01 = 3 * theta2 - 2 * theta3
+        let h10 = theta - 2 * theta2 + theta3
+        let h11 = theta3 - theta2
+        for i in 0..<s { weights[i] = h01 * b[i] }
+        weights[0] += h10
+        let terms = StageTerms(count: s, indices: allStages, weights: weights, stages: stages)
+        return State.combine(y0, h, terms, h11, endSlope)
+    }
+}

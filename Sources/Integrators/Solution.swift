@@ -1,0 +1,113 @@
+import RNNODETensors
+
+/// Which states a solve keeps.
+public enum SaveAt<Scalar: TensorScalar>: Sendable, Equatable {
+    /// Only the state at the end of the span.
+    case final
+    /// The initial state and the state after every (accepted) step.
+    case steps
+    /// The states at exactly these times, which must lie in the span and be strictly monotonic in the
+    /// direction of integration. Fixed-step solves refine their grid to step onto each time;
+    /// adaptive solves evaluate their dense output there.
+    case times([Scalar])
+}
+
+/// Counts of the work a solve did.
+public struct SolveStatistics: Sendable, Equatable, CustomStringConvertible {
+    /// Steps that were kept.
+    public var acceptedSteps = 0
+    /// Steps that were rejected by the error control (or produced non-finite values) and retried.
+    public var rejectedSteps = 0
+    /// Evaluations of the vector field.
+    public var evaluations = 0
+
+    public init() {}
+
+    /// Accepted plus rejected steps.
+    public var steps: Int { acceptedSteps + rejectedSteps }
+
+    public var description: String {
+        "\(acceptedSteps) accepted, \(rejectedSteps) rejected steps, \(evaluations) evaluations"
+    }
+}
+
+/// How a solve ended.
+public enum SolveStatus<Scalar: TensorScalar>: Sendable, Equatable, CustomStringConvertible {
+    /// The end of the span was reached.
+    case success
+    /// A step produced NaN or infinity at `time` with step size `stepSize` (for adaptive solves:
+    /// after shrinking the step could not avoid it). The solution holds the states before it.
+    case nonFiniteState(time: Scalar, stepSize: Scalar)
+    /// The step size needed to meet the tolerance fell below the minimum step or below what the
+    /// floating-point time can resolve at `time`.
+    case stepSizeUnderflow(time: Scalar, stepSize: Scalar)
+    /// The step budget ran out at `time` after `steps` steps.
+    case maxStepsExceeded(time: Scalar, steps: Int)
+
+    public var description: String {
+        switch self {
+        case .success: return "success"
+        case .nonFiniteState(let time, let stepSize):
+            return "the state became non-finite in the step from t = \(time) with Δt = \(stepSize)"
+        case .stepSizeUnderflow(let time, let stepSize):
+            return "the step size underflowed at t = \(time) (Δt = \(stepSize))"
+        case .maxStepsExceeded(let time, let steps):
+            return "the step budget of \(steps) steps ran out at t = \(time)"
+        }
+    }
+}
+
+/// The result of ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:)``: the saved states, where
+/// the integration ended, statistics and a status.
+///
+/// When a solve fails midway (see ``status``) the solution still holds everything up to the failure:
+/// the states saved so far and the last finite state in ``finalState`` at ``finalTime``.
+public struct Solution<State: ODEState>: Sendable {
+    public typealias Scalar = State.Scalar
+    /// The times of the saved states.
+    public internal(set) var times: [Scalar] = []
+    /// The saved states, one per time.
+    public internal(set) var states: [State] = []
+    /// The time the integration reached: the end of the span on success.
+    public internal(set) var finalTime: Scalar
+    /// The state at ``finalTime``: always finite.
+    public internal(set) var finalState: State
+    /// Steps and evaluations.
+    public internal(set) var statistics = SolveStatistics()
+    /// How the solve ended.
+    public internal(set) var status: SolveStatus<Scalar> = .success
+
+    @usableFromInline
+    package init(initialTime: Scalar, initialState: State) {
+        finalTime = initialTime
+        finalState = initialState
+    }
+
+    @usableFromInline
+    package mutating func save(_ time: Scalar, _ state: State) {
+        times.append(time)
+        states.append(state)
+    }
+
+    @usableFromInline
+    package mutating func finish(
+        at time: Scalar, _ state: State, _ status: SolveStatus<Scalar>, _ statistics: SolveStatistics
+    ) {
+        finalTime = time
+        finalState = state
+        self.status = status
+        self.statistics = statistics
+    }
+
+    /// Whether the integration reached the end of the span.
+    public var succeeded: Bool { status == .success }
+
+    /// This solution if it succeeded.
+    ///
+    /// - Throws: ``SolveError/integrationFailed(_:)`` describing the failure (the partial solution
+    ///   remains available on the value you called this on).
+    public func checked() throws(SolveError) -> Solution {
+        guard succeeded else { throw .integrationFailed(status.description) }
+        return self
+    }
+}

@@ -1,0 +1,53 @@
+import RNNODEIntegrators
+import RNNODETensors
+
+/// How a ``RecurrentLayer`` integrates its cell across the time between two inputs.
+///
+/// Input xₖ arrives at tₖ = k·Δt and is held fixed on [tₖ, tₖ₊₁] (zero-order hold). The state at
+/// tₖ₊₁ is the solution of dh/dt = f(h, xₖ) over that interval, computed by the library's one
+/// Runge–Kutta integrator with ``method`` and ``step``.
+///
+/// - ``discrete``: Euler with Δt = 1, one step per input — the classic recurrent cell.
+/// - ``fixed(_:timeStep:substeps:)``: any tableau, `substeps` equal steps per input interval.
+/// - ``adaptive(_:timeStep:rtol:atol:)``: error-controlled steps within each interval (the
+///   continuous-time cell, accurate to the tolerance).
+///
+/// ```swift
+/// let rnn = RecurrentLayer(cell)                                               // Euler, Δt = 1
+/// let rk4 = RecurrentLayer(cell, integration: .fixed(.rk4))                    // RK4, Δt = 1
+/// let ode = RecurrentLayer(cell, integration: .adaptive(rtol: 1e-8, atol: 1e-8))
+/// ```
+public struct CellIntegration<Scalar: TensorScalar>: Sendable, Equatable {
+    /// The Runge–Kutta method.
+    public var method: ButcherTableau
+    /// Δt: the time between two inputs (> 0).
+    public var timeStep: Scalar
+    /// How each interval of length Δt is stepped.
+    public var step: StepSizeControl<Scalar>
+
+    /// `method` over intervals of length `timeStep`, stepped by `step` (by default one step per interval).
+    public init(method: ButcherTableau, timeStep: Scalar = 1, step: StepSizeControl<Scalar>? = nil) {
+        self.method = method
+        self.timeStep = timeStep
+        self.step = step ?? .fixed(timeStep)
+    }
+
+    /// Euler with Δt = 1: the discrete recurrent cell.
+    public static var discrete: CellIntegration { CellIntegration(method: .euler) }
+
+    /// `substeps` equal steps of `method` per input interval of length `timeStep`.
+    public static func fixed(_ method: ButcherTableau, timeStep: Scalar = 1, substeps: Int = 1) -> CellIntegration {
+        precondition(substeps >= 1, "CellIntegration.fixed: substeps must be at least 1, got \(substeps)")
+        return CellIntegration(method: method, timeStep: timeStep, step: .fixed(timeStep / Scalar(substeps)))
+    }
+
+    /// Adaptive steps of `method` (Dormand–Prince 5(4) by default) within each input interval.
+    public static func adaptive(
+        _ method: ButcherTableau = .dopri5, timeStep: Scalar = 1, rtol: Scalar = 1e-6, atol: Scalar = 1e-8
+    ) -> CellIntegration {
+        CellIntegration(method: method, timeStep: timeStep, step: .adaptive(rtol: rtol, atol: atol))
+    }
+
+    /// Whether this is the classic discrete cell (Euler, one step of Δt = 1 per input).
+    public var isDiscrete: Bool { method == .euler && timeStep == 1 && step == .fixed(1) }
+}
