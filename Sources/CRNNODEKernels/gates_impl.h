@@ -1,4 +1,5 @@
-// The gate arithmetic of one row of one step of the fused recurrent kernels (Float), instantiated
+// The fields of the standard recurrent cells in derivative form (Float), row by row, and their
+// vector–Jacobian products: what the integrator's fused path evaluates at every stage. Instantiated
 // once per path by including this file with these macros defined (undefined again at the end):
 //
 //   GATES_SUFFIX    appended to the function names (_portable, _avx2)
@@ -6,112 +7,168 @@
 //   GATES_TANH      tanh in place over a float array
 //
 // Plain loops over restrict pointers, which the compiler vectorizes for the path's instruction set.
-// The including file provides <float.h> and <math.h> (included before any target attributes).
-// Layouts (h = hidden size): projected inputs p and recurrent products u hold one block of h per
-// gate; states are [h] or the LSTM's [h, c]. `saved` keeps what the backward step needs: the GRU's
-// r, z, n and n's recurrent part; the LSTM's i, f, g, o and tanh(c'). Backward steps read the
-// state's gradient `ds` (from the later steps) plus the output's `dy`, and overwrite `ds` with the
-// previous state's gradient except through the recurrent product (the caller adds that). Forward
-// steps return whether every entry of the next state is finite (an integer OR over a vectorized
-// comparison, where a floating-point sum would be a serial chain).
+// Layouts (h = hidden size, m rows one after another, but the input rows p and their gradients dp,
+// which are ldp floats apart): p and the recurrent products u hold one block of h per gate; states are [h] (SimpleRNN, GRU) or [h, c] (LSTM); k is the
+// derivative row (the state's width). `saved` keeps what the pullback needs: SimpleRNN's a = σ(·);
+// the GRU's r, z, n and n's recurrent part u_n; the LSTM's i, f, g, o and tanh(c̃). The pullbacks
+// read dk and add to the state's gradient dy and the input's gradient dp, and write the recurrent
+// product's gradient dr (for the LSTM and SimpleRNN it equals dp's contribution, which is added to
+// dp as well); the caller adds dr·Uᵀ to dy.
+
+// The loops touch several arrays that never overlap (restrict parameters), so the vectorizer may
+// skip its runtime overlap checks, which cost more than the loop body at small hidden sizes.
+#if defined(__clang__)
+#define GATES_VECTORIZE _Pragma("clang loop vectorize(assume_safety)")
+#else
+#define GATES_VECTORIZE _Pragma("GCC ivdep")
+#endif
 
 #define GATES_CAT_(x, y) x##y
 #define GATES_CAT(x, y) GATES_CAT_(x, y)
 #define GATES_FN(name) GATES_CAT(name, GATES_SUFFIX)
 
-/// 1 if x[0..<n] are all finite (NaN compares false), else 0.
-static inline int GATES_FN(all_finite)(const float *restrict x, ptrdiff_t n) {
-    int bad = 0;
-    for (ptrdiff_t j = 0; j < n; j++) bad |= !(fabsf(x[j]) <= FLT_MAX);
-    return !bad;
-}
-
-static int GATES_FN(simple_forward)(ptrdiff_t h, int isTanh, const float *restrict p, const float *restrict u,
-                                    float *restrict next) {
-    for (ptrdiff_t j = 0; j < h; j++) next[j] = p[j] + u[j];
+/// k = σ(p + u) − y, saved a = σ(p + u); σ tanh or relu.
+static inline void GATES_FN(simple_field_row)(ptrdiff_t h, int isTanh, const float *restrict p,
+                                              const float *restrict u, const float *restrict y, float *restrict k,
+                                              float *restrict saved) {
+    GATES_VECTORIZE
+    for (ptrdiff_t j = 0; j < h; j++) saved[j] = p[j] + u[j];
     if (isTanh) {
-        GATES_TANH(next, h);
+        GATES_TANH(saved, h);
     } else {
-        for (ptrdiff_t j = 0; j < h; j++) next[j] = next[j] < 0 ? 0 : next[j];  // NaN stays NaN
+        GATES_VECTORIZE
+        for (ptrdiff_t j = 0; j < h; j++) saved[j] = saved[j] < 0 ? 0 : saved[j];  // NaN stays NaN
     }
-    return GATES_FN(all_finite)(next, h);
+    GATES_VECTORIZE
+    for (ptrdiff_t j = 0; j < h; j++) k[j] = saved[j] - y[j];
 }
 
-static void GATES_FN(simple_backward)(ptrdiff_t h, int isTanh, const float *restrict next, const float *restrict dy,
-                                      float *restrict ds, float *restrict dp) {
+static void GATES_FN(simple_field)(ptrdiff_t m, ptrdiff_t h, int isTanh, const float *p, ptrdiff_t ldp, const float *u,
+                                   const float *y, float *k, float *saved) {
+    for (ptrdiff_t r = 0; r < m; r++)
+        GATES_FN(simple_field_row)(h, isTanh, p + r * ldp, u + r * h, y + r * h, k + r * h, saved + r * h);
+}
+
+static inline void GATES_FN(simple_field_vjp_row)(ptrdiff_t h, int isTanh, const float *restrict saved,
+                                                  const float *restrict dk, float *restrict dy, float *restrict dp,
+                                                  float *restrict dr) {
+    GATES_VECTORIZE
     for (ptrdiff_t j = 0; j < h; j++) {
-        float d = ds[j] + dy[j], y = next[j];
-        dp[j] = isTanh ? d * (1 - y * y) : (y > 0 ? d : 0);
-        ds[j] = 0;
+        float a = saved[j];
+        float d = dk[j] * (isTanh ? 1 - a * a : (a > 0 ? 1.0f : 0.0f));
+        dr[j] = d;
+        dp[j] += d;
+        dy[j] -= dk[j];
     }
 }
 
-static int GATES_FN(gru_forward)(ptrdiff_t h, const float *restrict p, const float *restrict u,
-                                  const float *restrict previous, float *restrict next, float *restrict saved) {
+static void GATES_FN(simple_field_vjp)(ptrdiff_t m, ptrdiff_t h, int isTanh, const float *saved, const float *dk,
+                                       float *dy, float *dp, ptrdiff_t ldp, float *dr) {
+    for (ptrdiff_t r = 0; r < m; r++)
+        GATES_FN(simple_field_vjp_row)(h, isTanh, saved + r * h, dk + r * h, dy + r * h, dp + r * ldp, dr + r * h);
+}
+
+static inline void GATES_FN(gru_field_row)(ptrdiff_t h, const float *restrict p, const float *restrict u,
+                                           const float *restrict y, float *restrict k, float *restrict saved) {
+    GATES_VECTORIZE
     for (ptrdiff_t j = 0; j < 2 * h; j++) saved[j] = p[j] + u[j];
     GATES_SIGMOID(saved, 2 * h);
+    GATES_VECTORIZE
     for (ptrdiff_t j = 0; j < h; j++) {
         saved[3 * h + j] = u[2 * h + j];
         saved[2 * h + j] = p[2 * h + j] + saved[j] * u[2 * h + j];
     }
     GATES_TANH(saved + 2 * h, h);
-    for (ptrdiff_t j = 0; j < h; j++) {
-        float z = saved[h + j], n = saved[2 * h + j];
-        next[j] = (1 - z) * n + z * previous[j];
-    }
-    return GATES_FN(all_finite)(next, h);
+    GATES_VECTORIZE
+    for (ptrdiff_t j = 0; j < h; j++) k[j] = (1 - saved[h + j]) * (saved[2 * h + j] - y[j]);
 }
 
-static void GATES_FN(gru_backward)(ptrdiff_t h, const float *restrict saved, const float *restrict previous,
-                                   const float *restrict dy, float *restrict ds, float *restrict dp,
-                                   float *restrict dr) {
+static void GATES_FN(gru_field)(ptrdiff_t m, ptrdiff_t h, const float *p, ptrdiff_t ldp, const float *u,
+                                const float *y, float *k, float *saved) {
+    for (ptrdiff_t r = 0; r < m; r++)
+        GATES_FN(gru_field_row)(h, p + r * ldp, u + r * 3 * h, y + r * h, k + r * h, saved + r * 4 * h);
+}
+
+static inline void GATES_FN(gru_field_vjp_row)(ptrdiff_t h, const float *restrict saved, const float *restrict y,
+                                               const float *restrict dk, float *restrict dy, float *restrict dp,
+                                               float *restrict dr) {
+    GATES_VECTORIZE
     for (ptrdiff_t j = 0; j < h; j++) {
-        float r = saved[j], z = saved[h + j], n = saved[2 * h + j], un = saved[3 * h + j];
-        float d = ds[j] + dy[j];
-        float dnPre = d * (1 - z) * (1 - n * n);
-        float dzPre = d * (previous[j] - n) * z * (1 - z);
-        float drPre = dnPre * un * r * (1 - r);
-        ds[j] = d * z;
-        dp[j] = drPre;
-        dp[h + j] = dzPre;
-        dp[2 * h + j] = dnPre;
+        float reset = saved[j], z = saved[h + j], n = saved[2 * h + j], un = saved[3 * h + j], d = dk[j];
+        float dn = d * (1 - z) * (1 - n * n);
+        float dz = -d * (n - y[j]) * (z * (1 - z));
+        float drPre = dn * un * (reset * (1 - reset));
+        dy[j] -= d * (1 - z);
+        dp[j] += drPre;
+        dp[h + j] += dz;
+        dp[2 * h + j] += dn;
         dr[j] = drPre;
-        dr[h + j] = dzPre;
-        dr[2 * h + j] = dnPre * r;
+        dr[h + j] = dz;
+        dr[2 * h + j] = dn * reset;
     }
 }
 
-static int GATES_FN(lstm_forward)(ptrdiff_t h, const float *restrict p, const float *restrict u,
-                                   const float *restrict previous, float *restrict next, float *restrict saved) {
+static void GATES_FN(gru_field_vjp)(ptrdiff_t m, ptrdiff_t h, const float *saved, const float *y, const float *dk,
+                                    float *dy, float *dp, ptrdiff_t ldp, float *dr) {
+    for (ptrdiff_t r = 0; r < m; r++)
+        GATES_FN(gru_field_vjp_row)(h, saved + r * 4 * h, y + r * h, dk + r * h, dy + r * h, dp + r * ldp,
+                                    dr + r * 3 * h);
+}
+
+static inline void GATES_FN(lstm_field_row)(ptrdiff_t h, const float *restrict p, const float *restrict u,
+                                            const float *restrict y, float *restrict k, float *restrict saved) {
+    GATES_VECTORIZE
     for (ptrdiff_t j = 0; j < 4 * h; j++) saved[j] = p[j] + u[j];
     GATES_SIGMOID(saved, 2 * h);
     GATES_TANH(saved + 2 * h, h);
     GATES_SIGMOID(saved + 3 * h, h);
+    GATES_VECTORIZE
     for (ptrdiff_t j = 0; j < h; j++) {
-        float c = saved[h + j] * previous[h + j] + saved[j] * saved[2 * h + j];
-        next[h + j] = c;
+        float c = saved[h + j] * y[h + j] + saved[j] * saved[2 * h + j];
+        k[h + j] = c - y[h + j];
         saved[4 * h + j] = c;
     }
     GATES_TANH(saved + 4 * h, h);
-    for (ptrdiff_t j = 0; j < h; j++) next[j] = saved[3 * h + j] * saved[4 * h + j];
-    return GATES_FN(all_finite)(next, 2 * h);
+    GATES_VECTORIZE
+    for (ptrdiff_t j = 0; j < h; j++) k[j] = saved[3 * h + j] * saved[4 * h + j] - y[j];
 }
 
-static void GATES_FN(lstm_backward)(ptrdiff_t h, const float *restrict saved, const float *restrict previous,
-                                    const float *restrict dy, float *restrict ds, float *restrict dp) {
+static void GATES_FN(lstm_field)(ptrdiff_t m, ptrdiff_t h, const float *p, ptrdiff_t ldp, const float *u,
+                                 const float *y, float *k, float *saved) {
+    for (ptrdiff_t r = 0; r < m; r++)
+        GATES_FN(lstm_field_row)(h, p + r * ldp, u + r * 4 * h, y + r * 2 * h, k + r * 2 * h, saved + r * 5 * h);
+}
+
+static inline void GATES_FN(lstm_field_vjp_row)(ptrdiff_t h, const float *restrict saved, const float *restrict y,
+                                                const float *restrict dk, float *restrict dy, float *restrict dp,
+                                                float *restrict dr) {
+    GATES_VECTORIZE
     for (ptrdiff_t j = 0; j < h; j++) {
         float i = saved[j], f = saved[h + j], g = saved[2 * h + j], o = saved[3 * h + j], tc = saved[4 * h + j];
-        float dh = ds[j] + dy[j];
-        float dc = ds[h + j] + dh * o * (1 - tc * tc);
-        dp[j] = dc * g * i * (1 - i);
-        dp[h + j] = dc * previous[h + j] * f * (1 - f);
-        dp[2 * h + j] = dc * i * (1 - g * g);
-        dp[3 * h + j] = dh * tc * o * (1 - o);
-        ds[j] = 0;
-        ds[h + j] = dc * f;
+        float dh = dk[j], dc = dk[h + j] + dh * o * (1 - tc * tc);
+        float di = dc * g * (i * (1 - i)), df = dc * y[h + j] * (f * (1 - f));
+        float dg = dc * i * (1 - g * g), dout = dh * tc * (o * (1 - o));
+        dr[j] = di;
+        dr[h + j] = df;
+        dr[2 * h + j] = dg;
+        dr[3 * h + j] = dout;
+        dp[j] += di;
+        dp[h + j] += df;
+        dp[2 * h + j] += dg;
+        dp[3 * h + j] += dout;
+        dy[j] -= dh;
+        dy[h + j] += dc * f - dk[h + j];
     }
 }
 
+static void GATES_FN(lstm_field_vjp)(ptrdiff_t m, ptrdiff_t h, const float *saved, const float *y, const float *dk,
+                                     float *dy, float *dp, ptrdiff_t ldp, float *dr) {
+    for (ptrdiff_t r = 0; r < m; r++)
+        GATES_FN(lstm_field_vjp_row)(h, saved + r * 5 * h, y + r * 2 * h, dk + r * 2 * h, dy + r * 2 * h, dp + r * ldp,
+                                     dr + r * 4 * h);
+}
+
+#undef GATES_VECTORIZE
 #undef GATES_FN
 #undef GATES_SUFFIX
 #undef GATES_SIGMOID

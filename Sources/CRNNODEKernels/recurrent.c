@@ -1,5 +1,6 @@
-// The element-wise kernels of the fused recurrent layers (Float): the logistic sigmoid and tanh over
-// arrays, and the gate arithmetic of one row of one step (gates_impl.h), forward and backward.
+// The element-wise kernels of the recurrent cells (Float): the logistic sigmoid and tanh over
+// arrays, and the cells' fields in derivative form with their vector–Jacobian products, row by row
+// (gates_impl.h), for the integrator's fused path.
 //
 // σ and tanh come from one exponential: x = n·ln 2 + r with |r| ≤ ½ ln 2 (ln 2 split in two parts),
 // eʳ by its degree-6 Taylor polynomial (relative error ≤ 2e-7), times 2ⁿ built in the exponent bits.
@@ -138,35 +139,41 @@ static int uses_avx2(void) {
 #define ON_CURRENT_PATH(NAME, ARGUMENTS) NAME##_portable ARGUMENTS
 #endif
 
-// MARK: - Gate kernels (see gates_impl.h)
+// MARK: - Cell fields (see gates_impl.h)
 
-int rnnode_simple_forward_f32(ptrdiff_t h, int isTanh, const float *p, const float *u, float *next) {
-    return ON_CURRENT_PATH(simple_forward, (h, isTanh, p, u, next));
+void rnnode_simple_field_f32(ptrdiff_t m, ptrdiff_t h, int isTanh, const float *p, ptrdiff_t ldp, const float *u,
+                             const float *y, float *k, float *saved) {
+    ON_CURRENT_PATH(simple_field, (m, h, isTanh, p, ldp, u, y, k, saved));
 }
 
-void rnnode_simple_backward_f32(ptrdiff_t h, int isTanh, const float *next, const float *dy, float *ds, float *dp) {
-    ON_CURRENT_PATH(simple_backward, (h, isTanh, next, dy, ds, dp));
+void rnnode_simple_field_vjp_f32(ptrdiff_t m, ptrdiff_t h, int isTanh, const float *saved, const float *dk, float *dy,
+                                 float *dp, ptrdiff_t ldp, float *dr) {
+    ON_CURRENT_PATH(simple_field_vjp, (m, h, isTanh, saved, dk, dy, dp, ldp, dr));
 }
 
-int rnnode_gru_forward_f32(ptrdiff_t h, const float *p, const float *u, const float *previous, float *next,
-                           float *saved) {
-    return ON_CURRENT_PATH(gru_forward, (h, p, u, previous, next, saved));
+void rnnode_gru_field_f32(ptrdiff_t m, ptrdiff_t h, const float *p, ptrdiff_t ldp, const float *u, const float *y,
+                          float *k, float *saved) {
+    ON_CURRENT_PATH(gru_field, (m, h, p, ldp, u, y, k, saved));
 }
 
-void rnnode_gru_backward_f32(ptrdiff_t h, const float *saved, const float *previous, const float *dy, float *ds,
-                             float *dp, float *dr) {
-    ON_CURRENT_PATH(gru_backward, (h, saved, previous, dy, ds, dp, dr));
+void rnnode_gru_field_vjp_f32(ptrdiff_t m, ptrdiff_t h, const float *saved, const float *y, const float *dk, float *dy,
+                              float *dp, ptrdiff_t ldp, float *dr) {
+    ON_CURRENT_PATH(gru_field_vjp, (m, h, saved, y, dk, dy, dp, ldp, dr));
 }
 
-int rnnode_lstm_forward_f32(ptrdiff_t h, const float *p, const float *u, const float *previous, float *next,
-                            float *saved) {
-    return ON_CURRENT_PATH(lstm_forward, (h, p, u, previous, next, saved));
+void rnnode_lstm_field_f32(ptrdiff_t m, ptrdiff_t h, const float *p, ptrdiff_t ldp, const float *u, const float *y,
+                           float *k, float *saved) {
+    ON_CURRENT_PATH(lstm_field, (m, h, p, ldp, u, y, k, saved));
 }
 
-void rnnode_lstm_backward_f32(ptrdiff_t h, const float *saved, const float *previous, const float *dy, float *ds,
-                              float *dp) {
-    ON_CURRENT_PATH(lstm_backward, (h, saved, previous, dy, ds, dp));
+void rnnode_lstm_field_vjp_f32(ptrdiff_t m, ptrdiff_t h, const float *saved, const float *y, const float *dk, float *dy,
+                               float *dp, ptrdiff_t ldp, float *dr) {
+    ON_CURRENT_PATH(lstm_field_vjp, (m, h, saved, y, dk, dy, dp, ldp, dr));
 }
+
+void rnnode_sigmoid_f32(float *x, ptrdiff_t n) { ON_CURRENT_PATH(sigmoid, (x, n)); }
+
+void rnnode_tanh_f32(float *x, ptrdiff_t n) { ON_CURRENT_PATH(tanh, (x, n)); }
 
 void rnnode_sigmoid_f32_on_path(int path, float *x, ptrdiff_t n) {
 #if RNNODE_HAVE_X86_KERNELS

@@ -1,37 +1,33 @@
 import RNNODETensors
 
-/// The one explicit Runge–Kutta stepper: any ``ButcherTableau`` on any ``ODEState``.
+/// The one explicit Runge–Kutta stepper: any ``ButcherTableau`` on any ``ODEState``, the step
+/// inside ``Integrator`` (and so inside every solve).
 ///
-/// It serves every solve in the library — fixed-step and adaptive ODE trajectories, and RNN cells
-/// run one input step at a time. For fixed-size states (`SIMD2<Double>`, …) a step allocates nothing:
-/// the tableau is converted once into this workspace, stages live in a preallocated buffer, and the
-/// newest stage is carried in a local so that the dependency chain from one stage to the next stays
-/// in registers. For ``Tensor`` states each stage combination is one fused, recorded operation, so
-/// gradients flow through every step.
+/// For fixed-size states (`SIMD2<Double>`, …) a step allocates nothing: the tableau is compiled once
+/// (``CompiledTableau``, shared by every stepper of that tableau and scalar type), the stages live in
+/// this stepper's preallocated buffer, and the newest stage is carried in a local so that the
+/// dependency chain from one stage to the next stays in registers. For ``Tensor`` states each stage
+/// combination is one fused, recorded operation, so gradients flow through every step.
 @usableFromInline
 package final class RungeKuttaStepper<State: ODEState> {
     @usableFromInline package typealias Scalar = State.Scalar
 
+    /// The compiled tableau (kept alive for the pointers below, which are copied out of it so that
+    /// the step loop reads them with one load each).
+    @usableFromInline package let compiled: CompiledTableau<Scalar>
     @usableFromInline package let stageCount: Int
     @usableFromInline package let isFSAL: Bool
     @usableFromInline package let c: UnsafeMutablePointer<Scalar>
-    /// Row i (1…s−1: stage i; s: the update) combines the older stages `rowIndices[rowStart[i]..<rowStart[i+1]]`
-    /// with nonzero weights `rowWeights[…]`, and the newest stage i − 1 (s − 1 for the update) with
-    /// `newestWeight[i]`. Structural zeros are dropped here, once, instead of being tested every step.
     @usableFromInline package let rowStart: UnsafeMutablePointer<Int>
     @usableFromInline package let rowIndices: UnsafeMutablePointer<Int>
     @usableFromInline package let rowWeights: UnsafeMutablePointer<Scalar>
     @usableFromInline package let newestWeight: UnsafeMutablePointer<Scalar>
-    /// The nonzero error weights bᵢ − b̂ᵢ and their stages (count 0 without an embedded method).
     @usableFromInline package let errorCount: Int
     @usableFromInline package let errorIndices: UnsafeMutablePointer<Int>
     @usableFromInline package let errorWeights: UnsafeMutablePointer<Scalar>
-    /// The weights b, dense (for Hermite interpolation).
     @usableFromInline package let b: UnsafeMutablePointer<Scalar>
-    /// Dense-output coefficients Pᵢₚ, row-major s×degree, or nil (then cubic Hermite is used).
     @usableFromInline package let interpolant: UnsafeMutablePointer<Scalar>?
     @usableFromInline package let interpolantDegree: Int
-    /// 0, 1, …, s − 1: the indices of a dense combination.
     @usableFromInline package let allStages: UnsafeMutablePointer<Int>
     /// Room for one set of dense combination weights.
     @usableFromInline package let weights: UnsafeMutablePointer<Scalar>
@@ -39,57 +35,25 @@ package final class RungeKuttaStepper<State: ODEState> {
     @usableFromInline package let stages: UnsafeMutablePointer<State>
 
     /// A workspace for `tableau`; `filler` initializes the stage storage (any state of the right type).
-    @usableFromInline
+    @inlinable
     package init(_ tableau: ButcherTableau, filler: State) {
-        let s = tableau.stages
+        let compiled = CompiledTableau<Scalar>.shared(tableau)
+        self.compiled = compiled
+        let s = compiled.stageCount
         stageCount = s
-        isFSAL = tableau.isFSAL
-        c = .allocate(capacity: s)
-        b = .allocate(capacity: s)
-        for i in 0..<s {
-            c[i] = Scalar(tableau.c[i])
-            b[i] = Scalar(tableau.b[i])
-        }
-        // Sparse rows: stage rows 1…s−1 use row i of a; row s is b.
-        var starts = [0, 0]
-        var indices: [Int] = []
-        var rowValues: [Scalar] = []
-        var newest = [Scalar](repeating: 0, count: s + 1)
-        for i in 1...s {
-            let row = i < s ? tableau.a[i] : tableau.b
-            for j in 0..<(i - 1) where row[j] != 0 {
-                indices.append(j)
-                rowValues.append(Scalar(row[j]))
-            }
-            newest[i] = Scalar(row[i - 1])
-            starts.append(indices.count)
-        }
-        rowStart = .allocate(capacity: starts.count)
-        rowStart.initialize(from: starts, count: starts.count)
-        rowIndices = .allocate(capacity: Swift.max(indices.count, 1))
-        rowIndices.initialize(from: indices, count: indices.count)
-        rowWeights = .allocate(capacity: Swift.max(rowValues.count, 1))
-        rowWeights.initialize(from: rowValues, count: rowValues.count)
-        newestWeight = .allocate(capacity: s + 1)
-        newestWeight.initialize(from: newest, count: s + 1)
-        let error = (tableau.errorWeights ?? []).enumerated().filter { $0.element != 0 }
-        errorCount = error.count
-        errorIndices = .allocate(capacity: Swift.max(error.count, 1))
-        errorIndices.initialize(from: error.map(\.offset), count: error.count)
-        errorWeights = .allocate(capacity: Swift.max(error.count, 1))
-        errorWeights.initialize(from: error.map { Scalar($0.element) }, count: error.count)
-        if let p = tableau.interpolant {
-            let degree = p[0].count
-            let pointer = UnsafeMutablePointer<Scalar>.allocate(capacity: s * degree)
-            for i in 0..<s { for q in 0..<degree { pointer[i * degree + q] = Scalar(p[i][q]) } }
-            interpolant = pointer
-            interpolantDegree = degree
-        } else {
-            interpolant = nil
-            interpolantDegree = 0
-        }
-        allStages = .allocate(capacity: s)
-        allStages.initialize(from: Array(0..<s), count: s)
+        isFSAL = compiled.isFSAL
+        c = compiled.c
+        rowStart = compiled.rowStart
+        rowIndices = compiled.rowIndices
+        rowWeights = compiled.rowWeights
+        newestWeight = compiled.newestWeight
+        errorCount = compiled.errorCount
+        errorIndices = compiled.errorIndices
+        errorWeights = compiled.errorWeights
+        b = compiled.b
+        interpolant = compiled.interpolant
+        interpolantDegree = compiled.interpolantDegree
+        allStages = compiled.allStages
         weights = .allocate(capacity: s + 1)
         weights.initialize(repeating: 0, count: s + 1)
         stages = .allocate(capacity: s)
@@ -97,16 +61,6 @@ package final class RungeKuttaStepper<State: ODEState> {
     }
 
     deinit {
-        c.deallocate()
-        b.deallocate()
-        rowStart.deallocate()
-        rowIndices.deallocate()
-        rowWeights.deallocate()
-        newestWeight.deallocate()
-        errorIndices.deallocate()
-        errorWeights.deallocate()
-        interpolant?.deallocate()
-        allStages.deallocate()
         weights.deallocate()
         stages.deinitialize(count: stageCount)
         stages.deallocate()

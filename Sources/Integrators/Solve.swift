@@ -49,6 +49,7 @@ public func solve<Field: VectorField>(
     method: ButcherTableau = .dopri5, step: StepSizeControl<Field.State.Scalar> = .adaptive(),
     saveAt: SaveAt<Field.State.Scalar> = .steps, maxSteps: Int? = nil, truncatedBackpropagation: Int? = nil
 ) throws(SolveError) -> Solution<Field.State> {
+    typealias Scalar = Field.State.Scalar
     let plan = try IntegrationPlan(t0: t0, t1: t1, method: method, step: step, saveAt: saveAt, maxSteps: maxSteps)
     if let steps = truncatedBackpropagation {
         guard case .fixed = step.mode else { throw .invalidTruncation("it needs fixed steps") }
@@ -63,20 +64,47 @@ public func solve<Field: VectorField>(
         for time in plan.outputTimes(saveAt) { solution.save(time, initialState) }
         return solution
     }
-    let f0 = field(t0, initialState)
-    guard f0.hasSameShape(as: initialState) else {
-        throw .shapeMismatch(state: initialState.shapeDescription, derivative: f0.shapeDescription)
+    let integrator = try Integrator(
+        field, initialState: initialState, time: t0, method: method, step: step, maxSteps: plan.maxSteps)
+    integrator.timeTolerance = plan.snap
+    var saveTimes = plan.saveTimes[...]
+    if plan.saveSteps || saveTimes.first == t0 {
+        solution.save(t0, initialState)
+        if saveTimes.first == t0 { saveTimes.removeFirst() }
     }
-    guard f0.isFinite else { throw .nonFiniteInitialDerivative(time: Double(t0)) }
-
-    let stepper = RungeKuttaStepper(method, filler: initialState)
     switch step.mode {
     case .fixed(let dt):
-        let cut = truncatedBackpropagation.map { t1 - plan.direction * Field.State.Scalar($0) * Swift.abs(dt) }
-        integrateFixed(field, stepper, initialState, f0, plan, dt: dt, detachingAt: cut, into: &solution)
-    case .adaptive(let settings):
-        integrateAdaptive(field, stepper, method, initialState, f0, plan, settings, into: &solution)
+        // Stop at every requested output time, then at t1; the grid is refined to hit them.
+        if let steps = truncatedBackpropagation {
+            integrator.detachTime = t1 - plan.direction * Scalar(steps) * Swift.abs(dt)
+        }
+        let keepsStops = !saveTimes.isEmpty
+        var stops = Array(saveTimes)
+        if stops.last != t1 { stops.append(t1) }
+        for stop in stops {
+            try integrator.advance(to: stop, observingSteps: plan.saveSteps) { integrator in
+                if plan.saveSteps { solution.save(integrator.time, integrator.state) }
+            }
+            guard integrator.status == .success else { break }
+            if keepsStops && !plan.saveSteps && (stop != t1 || plan.saveTimes.last == t1) {
+                solution.save(stop, integrator.state)
+            }
+        }
+    case .adaptive:
+        // One run to t1; requested output times are filled in from the dense output of the step
+        // that contains them.
+        try integrator.advance(to: t1, observingSteps: plan.saveSteps || !saveTimes.isEmpty) { integrator in
+            while let time = saveTimes.first, plan.direction * (time - integrator.time) <= 0 {
+                solution.save(time, integrator.interpolate(at: time))
+                saveTimes.removeFirst()
+            }
+            if plan.saveSteps { solution.save(integrator.time, integrator.state) }
+        }
     }
+    if integrator.status == .success, !plan.saveSteps, plan.saveTimes.isEmpty {
+        solution.save(integrator.time, integrator.state)
+    }
+    solution.finish(at: integrator.time, integrator.state, integrator.status, integrator.statistics)
     return solution
 }
 
@@ -149,20 +177,7 @@ package struct IntegrationPlan<Scalar: TensorScalar> {
             scale = Swift.max(scale, Swift.abs(dt))
             self.maxSteps = maxSteps ?? Int.max
         case .adaptive(let settings):
-            guard method.isAdaptive else { throw .methodNotAdaptive(method: method.name) }
-            let (rtol, atol) = (settings.rtol, settings.atol)
-            guard rtol.isFinite, atol.isFinite, rtol >= 0, atol >= 0, rtol > 0 || atol > 0 else {
-                throw .invalidTolerance(rtol: Double(rtol), atol: Double(atol))
-            }
-            guard settings.minStep >= 0, settings.minStep.isFinite else {
-                throw .invalidStepBounds("minStep must be finite and ≥ 0, got \(settings.minStep)")
-            }
-            guard settings.maxStep > 0, settings.maxStep >= settings.minStep else {
-                throw .invalidStepBounds("maxStep (\(settings.maxStep)) must be > 0 and ≥ minStep (\(settings.minStep))")
-            }
-            if let initial = settings.initialStep, !(initial.isFinite && initial != 0) {
-                throw .invalidStepBounds("initialStep must be finite and nonzero, got \(initial)")
-            }
+            try settings.validate(for: method)
             self.maxSteps = maxSteps ?? 1_000_000
         }
         let snap = 64 * Scalar.ulpOfOne * Swift.max(scale, Scalar.leastNormalMagnitude)
@@ -202,237 +217,4 @@ package struct IntegrationPlan<Scalar: TensorScalar> {
         case .times: return saveTimes
         }
     }
-}
-
-// MARK: - Fixed grid
-
-/// Steps on the grid t₀ + nΔt from stop to stop (the requested output times, then t₁). Between two
-/// stops, the full grid steps are counted first and taken by a tight loop; a stop that is not a grid
-/// point is reached by one partial step, and the next step completes the grid step it split.
-@inlinable
-package func integrateFixed<Field: VectorField>(
-    _ field: Field, _ stepper: RungeKuttaStepper<Field.State>, _ y0: Field.State, _ f0: Field.State,
-    _ plan: IntegrationPlan<Field.State.Scalar>, dt: Field.State.Scalar, detachingAt cut: Field.State.Scalar?,
-    into solution: inout Solution<Field.State>
-) {
-    typealias Scalar = Field.State.Scalar
-    typealias State = Field.State
-    let (t0, t1, direction, snap) = (plan.t0, plan.t1, plan.direction, plan.snap)
-    let saveSteps = plan.saveSteps
-    var stops = plan.saveTimes
-    if stops.first == t0 {
-        solution.save(t0, y0)
-        stops.removeFirst()
-    } else if saveSteps {
-        solution.save(t0, y0)
-    }
-    let keepsStops = !stops.isEmpty
-    if stops.last != t1 { stops.append(t1) }
-
-    var t = t0
-    var y = y0
-    var slope: State? = f0  // f(t, y) when known (the first step, and after FSAL steps)
-    var gridIndex = 0  // the last grid point passed
-    var onGrid = true  // whether t is that grid point
-    var accepted = 0
-    var rejected = 0
-    var evaluations = 1  // f0
-    let newEvaluations = stepper.stageCount - 1
-    var status = SolveStatus<Scalar>.success
-    var detachPending = cut != nil
-
-    /// One step of size h to the time `next`; false when it produced a non-finite state.
-    @inline(__always)
-    func advance(_ h: Scalar, to next: Scalar) -> Bool {
-        if detachPending, let cut, direction * (t - cut) >= -snap {
-            // Truncated backpropagation: gradients stop here (the state and the carried slope).
-            y = y.withoutDerivative
-            slope = slope?.withoutDerivative
-            detachPending = false
-        }
-        let k0: State
-        if let slope {
-            k0 = slope
-        } else {
-            k0 = field(t, y)
-            evaluations += 1
-        }
-        let (y1, last) = stepper.step(field, t, y, h, k0)
-        evaluations += newEvaluations
-        guard y1.isFinite else {
-            status = .nonFiniteState(time: t, stepSize: h)
-            rejected += 1
-            return false
-        }
-        accepted += 1
-        t = next
-        y = y1
-        slope = stepper.isFSAL ? last : nil
-        if saveSteps { solution.save(t, y) }
-        return true
-    }
-
-    stopLoop: for stop in stops {
-        // Grid points strictly before the stop (beyond 64 ulps), and whether the stop is a grid point.
-        let estimate = Swift.min(((stop - t0) / dt).rounded(.down), 1e15)  // Int(_:) would trap beyond Int.max
-        var lastBefore = Swift.max(gridIndex, Int(estimate) - 1)
-        while direction * (stop - (t0 + Scalar(lastBefore + 1) * dt)) > snap { lastBefore += 1 }
-        while lastBefore > gridIndex && direction * (stop - (t0 + Scalar(lastBefore) * dt)) <= snap { lastBefore -= 1 }
-        let stopIsGridPoint = Swift.abs(t0 + Scalar(lastBefore + 1) * dt - stop) <= snap
-
-        if lastBefore > gridIndex && !onGrid {
-            // Complete the grid step that the previous stop split.
-            let next = t0 + Scalar(gridIndex + 1) * dt
-            guard advance(next - t, to: next) else { break stopLoop }
-            gridIndex += 1
-            onGrid = true
-        }
-        while gridIndex < lastBefore {
-            if accepted + rejected >= plan.maxSteps {
-                status = .maxStepsExceeded(time: t, steps: accepted + rejected)
-                break stopLoop
-            }
-            guard advance(dt, to: t0 + Scalar(gridIndex + 1) * dt) else { break stopLoop }
-            gridIndex += 1
-        }
-        if accepted + rejected >= plan.maxSteps {
-            status = .maxStepsExceeded(time: t, steps: accepted + rejected)
-            break stopLoop
-        }
-        // Onto the stop: a full step if it is the next grid point, otherwise a partial one.
-        let fullStep = stopIsGridPoint && onGrid
-        guard advance(fullStep ? dt : stop - t, to: stop) else { break stopLoop }
-        if stopIsGridPoint {
-            gridIndex += 1
-            onGrid = true
-        } else {
-            onGrid = false
-        }
-        if keepsStops && !saveSteps && (stop != t1 || plan.saveTimes.last == t1) { solution.save(t, y) }
-    }
-
-    var statistics = SolveStatistics()
-    statistics.acceptedSteps = accepted
-    statistics.rejectedSteps = rejected
-    statistics.evaluations = evaluations
-    if status == .success, !saveSteps, plan.saveTimes.isEmpty { solution.save(t, y) }
-    solution.finish(at: t, y, status, statistics)
-}
-
-// MARK: - Adaptive
-
-@inlinable
-package func integrateAdaptive<Field: VectorField>(
-    _ field: Field, _ stepper: RungeKuttaStepper<Field.State>, _ method: ButcherTableau, _ y0: Field.State,
-    _ f0: Field.State, _ plan: IntegrationPlan<Field.State.Scalar>, _ settings: AdaptiveStepping<Field.State.Scalar>,
-    into solution: inout Solution<Field.State>
-) {
-    typealias Scalar = Field.State.Scalar
-    let (t0, t1, direction, snap) = (plan.t0, plan.t1, plan.direction, plan.snap)
-    let (rtol, atol) = (settings.rtol, settings.atol)
-    let errorOrder = Swift.min(method.order, method.embeddedOrder) + 1
-    let controller = settings.controller
-    let saveTimes = plan.saveTimes
-    var saveIndex = 0
-    if plan.saveSteps {
-        solution.save(t0, y0)
-    } else if saveIndex < saveTimes.count && saveTimes[0] == t0 {
-        solution.save(t0, y0)
-        saveIndex = 1
-    }
-    var evaluations = 1  // f0
-    let magnitude =
-        settings.initialStep.map { Swift.abs($0) }
-        ?? settings.automaticInitialStep(
-            field, t0: t0, y0: y0, f0: f0, direction: direction, order: errorOrder - 1, evaluations: &evaluations)
-    var h = direction * Swift.min(Swift.max(magnitude, settings.minStep), settings.maxStep)
-    var t = t0
-    var y = y0
-    var slope = f0
-    var logPreviousError: Scalar = 0  // log(errₙ₋₁), starting from err = 1
-    var accepted = 0
-    var rejected = 0
-    var lastFailureWasNonFinite = false
-    var status = SolveStatus<Scalar>.success
-    let newEvaluations = stepper.stageCount - 1
-
-    while t != t1 {
-        if accepted + rejected >= plan.maxSteps {
-            status = .maxStepsExceeded(time: t, steps: accepted + rejected)
-            break
-        }
-        var isLast = false
-        if direction * (t + h - t1) >= -snap {
-            h = t1 - t
-            isLast = true
-        }
-        let (y1, last) = stepper.step(field, t, y, h, slope)
-        evaluations += newEvaluations
-        // err² (the squared scaled RMS norm): err ≤ 1 ⟺ err² ≤ 1, and log err = ½ log err².
-        let squaredError = y1.isFinite ? stepper.squaredErrorNorm(h, y, y1, rtol: rtol, atol: atol) : .nan
-        if squaredError.isFinite && squaredError <= 1 {
-            accepted += 1
-            lastFailureWasNonFinite = false
-            let tNew = isLast ? t1 : t + h
-            // Dense output for the requested times inside this step.
-            var endSlope: Field.State? = stepper.isFSAL ? last : nil
-            while saveIndex < saveTimes.count && direction * (saveTimes[saveIndex] - tNew) <= 0 {
-                let time = saveTimes[saveIndex]
-                if time == tNew {
-                    solution.save(time, y1)
-                } else {
-                    if endSlope == nil {
-                        endSlope = field(tNew, y1)
-                        evaluations += 1
-                    }
-                    solution.save(time, stepper.interpolate(y, h, (time - t) / h, endSlope: endSlope!))
-                }
-                saveIndex += 1
-            }
-            t = tNew
-            y = y1
-            if plan.saveSteps { solution.save(t, y) }
-            if t != t1 {
-                if let endSlope {
-                    slope = endSlope
-                } else {
-                    slope = field(t, y)
-                    evaluations += 1
-                }
-            }
-            // err = 0 (an exactly representable step) grows the step as much as allowed.
-            let logError = squaredError > 0 ? Scalar.log(squaredError) / 2 : -Scalar.infinity
-            h *= controller.factor(
-                logError: logError, logPreviousError: logPreviousError, errorOrder: errorOrder, accepted: true)
-            logPreviousError = Swift.max(logError, Scalar.log(1e-4))
-        } else {
-            rejected += 1
-            lastFailureWasNonFinite = !squaredError.isFinite
-            if settings.minStep > 0 && Swift.abs(h) <= settings.minStep {
-                // A step of the minimum size still failed: stop rather than go below it.
-                status =
-                    lastFailureWasNonFinite
-                    ? .nonFiniteState(time: t, stepSize: h) : .stepSizeUnderflow(time: t, stepSize: h)
-                break
-            }
-            h *=
-                squaredError.isFinite
-                ? controller.factor(
-                    logError: Scalar.log(squaredError) / 2, logPreviousError: logPreviousError,
-                    errorOrder: errorOrder, accepted: false)
-                : Scalar(controller.minFactor)
-        }
-        h = direction * Swift.min(Swift.max(Swift.abs(h), settings.minStep), settings.maxStep)
-        if Swift.abs(h) <= 16 * Scalar.ulpOfOne * Swift.max(Swift.abs(t), Scalar.leastNormalMagnitude) {
-            status =
-                lastFailureWasNonFinite ? .nonFiniteState(time: t, stepSize: h) : .stepSizeUnderflow(time: t, stepSize: h)
-            break
-        }
-    }
-    var statistics = SolveStatistics()
-    statistics.acceptedSteps = accepted
-    statistics.rejectedSteps = rejected
-    statistics.evaluations = evaluations
-    if status == .success, !plan.saveSteps, saveTimes.isEmpty { solution.save(t, y) }
-    solution.finish(at: t, y, status, statistics)
 }

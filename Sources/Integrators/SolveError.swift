@@ -34,6 +34,8 @@ public enum SolveError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidTruncation(String)
     /// A solve that did not reach the end of its span (from ``Solution/checked()``).
     case integrationFailed(String)
+    /// An ``Integrator`` asked to advance to a time that lies against its direction of integration.
+    case targetBehind(target: Double, time: Double)
 
     public var description: String {
         switch self {
@@ -70,6 +72,8 @@ public enum SolveError: Error, Equatable, Sendable, CustomStringConvertible {
             return "invalid truncated backpropagation: \(message)"
         case .integrationFailed(let reason):
             return "the solve did not reach the end of its span: \(reason)"
+        case .targetBehind(let target, let time):
+            return "cannot advance to t = \(target): it lies behind the integration, which has reached t = \(time)"
         }
     }
 }

@@ -17,6 +17,15 @@ public struct StepSizeControl<Scalar: TensorScalar>: Sendable, Equatable {
 
     public let mode: Mode
 
+    /// Stepping by `mode`.
+    public init(mode: Mode) { self.mode = mode }
+
+    /// Whether the steps are error-controlled.
+    @inlinable public var isAdaptive: Bool {
+        if case .adaptive = mode { return true }
+        return false
+    }
+
     /// Fixed steps of size `dt`; its sign must match the direction of integration.
     ///
     /// The grid is t₀ + nΔt (computed by multiplication, so it does not drift). Requested output

@@ -42,6 +42,80 @@ public func matmul<T>(_ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T> {
     }
 }
 
+/// x·W + b in one operation: the leading axes of `x` are flattened into the rows of one matrix
+/// product, whose result starts from the bias rows.
+///
+/// - Shapes: x `[..., k]`, W `[k, n]`, b `[n]` → `[..., n]`.
+/// - Derivatives: ∂/∂x = G Wᵀ, ∂/∂W = xᵀ G (one product over all rows), ∂/∂b = the column sums of G.
+///
+/// The same values as `matmul(x, weight) + bias` to rounding, without the intermediate product
+/// tensor or the per-slice products and reductions that a batched `matmul` of a `[time, batch, k]`
+/// input would run.
+///
+/// ```swift
+/// let projected = affine(x, w, b)    // x: [time, batch, in], w: [in, out], b: [out]
+/// ```
+@inlinable
+public func affine<T>(_ x: Tensor<T>, _ weight: Tensor<T>, _ bias: Tensor<T>) -> Tensor<T> {
+    precondition(
+        x.rank >= 1 && weight.rank == 2 && x.shape[x.rank - 1] == weight.shape[0],
+        "affine: x \(describeShape(x.shape)) and weight \(describeShape(weight.shape)) do not align")
+    let (k, n) = (weight.shape[0], weight.shape[1])
+    precondition(bias.shape == [n], "affine: the bias must be [\(n)], got \(describeShape(bias.shape))")
+    let rows = x.scalarCount / Swift.max(k, 1)
+    let shape = Array(x.shape.dropLast()) + [n]
+    let value = Tensor<T>.filled(shape) { c in
+        bias.withUnsafeBufferPointer { b in
+            for row in 0..<rows { (c + row * n).update(from: b.baseAddress!, count: n) }
+        }
+        x.withUnsafeBufferPointer { a in
+            weight.withUnsafeBufferPointer { w in
+                stridedGemm(
+                    m: rows, n: n, k: k, a: a.baseAddress!, lda: k, transposeA: false, b: w.baseAddress!, ldb: n,
+                    transposeB: false, c: c, ldc: n)
+            }
+        }
+    }
+    guard x.isRecorded || weight.isRecorded || bias.isRecorded else { return value }
+    let (cx, cw) = (x.detached, weight.detached)
+    let (needsX, needsW, needsB) = (x.isRecorded, weight.isRecorded, bias.isRecorded)
+    return Tensor.recording(value, operands: [x, weight, bias]) { g in
+        g.withUnsafeBufferPointer { gb in
+            let gp = gb.baseAddress!
+            let dx: Tensor<T>? =
+                needsX
+                ? Tensor.filled(cx.shape) { out in
+                    out.update(repeating: 0, count: rows * k)
+                    cw.withUnsafeBufferPointer { w in
+                        stridedGemm(
+                            m: rows, n: k, k: n, a: gp, lda: n, transposeA: false, b: w.baseAddress!, ldb: n,
+                            transposeB: true, c: out, ldc: k)
+                    }
+                } : nil
+            let dw: Tensor<T>? =
+                needsW
+                ? Tensor.filled([k, n]) { out in
+                    out.update(repeating: 0, count: k * n)
+                    cx.withUnsafeBufferPointer { a in
+                        stridedGemm(
+                            m: k, n: n, k: rows, a: a.baseAddress!, lda: k, transposeA: true, b: gp, ldb: n,
+                            transposeB: false, c: out, ldc: n)
+                    }
+                } : nil
+            let db: Tensor<T>? =
+                needsB
+                ? Tensor.filled([n]) { out in
+                    out.update(repeating: 0, count: n)
+                    for row in 0..<rows {
+                        let line = gp + row * n
+                        for j in 0..<n { out[j] += line[j] }
+                    }
+                } : nil
+            return [dx, dw, db]
+        }
+    }
+}
+
 /// op(A) · op(B) for rank ≥ 2 operands with broadcast batch axes, where op transposes the last two
 /// axes when asked (no recording).
 @inlinable

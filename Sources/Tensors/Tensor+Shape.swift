@@ -95,6 +95,23 @@ extension Tensor {
         let inner = outShape.last ?? 1
         let innerStride = inStrides.last ?? 0
         let n = scalarCount
+        if rank == 3 && permutation == [1, 0, 2] {
+            // Rows of the last axis swapped between the two leading axes (batch-major ⇄ time-major):
+            // one copy per row, no index arithmetic per element.
+            let (a, b, c) = (shape[0], shape[1], shape[2])
+            let out = TensorStorage<Scalar>(count: n) { buffer in
+                storage.withUnsafeBufferPointer { x in
+                    let (source, target) = (x.baseAddress!, buffer.baseAddress!)
+                    for i in 0..<b {
+                        for j in 0..<a {
+                            let (from, to) = (source + (j * b + i) * c, target + (i * a + j) * c)
+                            for e in 0..<c { to[e] = from[e] }
+                        }
+                    }
+                }
+            }
+            return Tensor(shape: outShape, storage: out, node: nil)
+        }
         let out = TensorStorage<Scalar>(count: n) { buffer in
             storage.withUnsafeBufferPointer { x in
                 forEachRow(of: outShape, aStrides: inStrides, bStrides: inStrides) { o, ao, _ in

@@ -126,7 +126,11 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// Whether every scalar is finite (no NaN or infinity).
     @inlinable
     public var isFinite: Bool {
-        storage.withUnsafeBufferPointer { buffer in !buffer.contains { !$0.isFinite } }
+        storage.withUnsafeBufferPointer { buffer in
+            var finite = true
+            for x in buffer { finite = finite && x.isFinite }
+            return finite
+        }
     }
 
     /// Reads one scalar by its full index, one entry per axis.

@@ -121,33 +121,41 @@ void rnnode_dgemm_packed(int path, int threads, int transA, ptrdiff_t m, ptrdiff
 // and benchmarks): σ(x) = 1/(1 + e⁻ˣ) and tanh(x), both within 2e-7 (absolute) of the exact values,
 // for any finite input (inputs beyond ±87 saturate); NaN stays NaN.
 
+/// σ(x) for each of x[0..<n], in place, on the current path (rnnode_gemm_path()).
+void rnnode_sigmoid_f32(float *x, ptrdiff_t n);
+
+/// tanh(x) for each of x[0..<n], in place, on the current path.
+void rnnode_tanh_f32(float *x, ptrdiff_t n);
+
 /// σ(x) for each of x[0..<n], in place, on `path` (a path this CPU does not support: portable).
 void rnnode_sigmoid_f32_on_path(int path, float *x, ptrdiff_t n);
 
 /// tanh(x) for each of x[0..<n], in place, on `path`.
 void rnnode_tanh_f32_on_path(int path, float *x, ptrdiff_t n);
 
-// Gate kernels of the fused recurrent layers (Float): one row of one discrete step, forward or
-// backward, for SimpleRNN (tanh, or relu when isTanh is 0), GRU (reset after) and LSTM, on the
-// current path. Layouts are described in gates_impl.h; p, u, dp and dr hold one block of h per gate.
-// The forward kernels return 1 if every entry of the next state is finite, else 0.
+// The standard cells' fields in derivative form (Float), over m rows at once, on the current path:
+// what the integrator's fused path evaluates at every stage. Layouts are described in gates_impl.h;
+// p and u hold one block of h per gate, and the rows of p and dp are ldp floats apart. The pullbacks add to dy and dp and write dr (the recurrent
+// product's gradient; the caller adds dr·Uᵀ to dy).
 
-/// next = σ(p + u), σ tanh or relu.
-int rnnode_simple_forward_f32(ptrdiff_t h, int isTanh, const float *p, const float *u, float *next);
-/// dp from the next state's gradient ds + dy; ds becomes 0 (the previous state's direct part).
-void rnnode_simple_backward_f32(ptrdiff_t h, int isTanh, const float *next, const float *dy, float *ds, float *dp);
-/// The GRU's next state and saved r, z, n, u_n (4h).
-int rnnode_gru_forward_f32(ptrdiff_t h, const float *p, const float *u, const float *previous, float *next,
-                           float *saved);
-/// The GRU's dp, dr and the previous state's direct gradient (into ds).
-void rnnode_gru_backward_f32(ptrdiff_t h, const float *saved, const float *previous, const float *dy, float *ds,
-                             float *dp, float *dr);
-/// The LSTM's next state [h, c] and saved i, f, g, o, tanh(c) (5h).
-int rnnode_lstm_forward_f32(ptrdiff_t h, const float *p, const float *u, const float *previous, float *next,
-                            float *saved);
-/// The LSTM's dp and the previous state's direct gradient [0, dc·f] (into ds).
-void rnnode_lstm_backward_f32(ptrdiff_t h, const float *saved, const float *previous, const float *dy, float *ds,
-                              float *dp);
+/// SimpleRNN: k = σ(p + u) − y, saved a = σ(p + u); σ tanh, or relu when isTanh is 0.
+void rnnode_simple_field_f32(ptrdiff_t m, ptrdiff_t h, int isTanh, const float *p, ptrdiff_t ldp, const float *u,
+                             const float *y, float *k, float *saved);
+/// SimpleRNN's pullback from dk.
+void rnnode_simple_field_vjp_f32(ptrdiff_t m, ptrdiff_t h, int isTanh, const float *saved, const float *dk, float *dy,
+                                 float *dp, ptrdiff_t ldp, float *dr);
+/// GRU (reset after): k = (1 − z) ⊙ (n − y), saved r, z, n, u_n (4h per row).
+void rnnode_gru_field_f32(ptrdiff_t m, ptrdiff_t h, const float *p, ptrdiff_t ldp, const float *u, const float *y,
+                          float *k, float *saved);
+/// The GRU's pullback from dk.
+void rnnode_gru_field_vjp_f32(ptrdiff_t m, ptrdiff_t h, const float *saved, const float *y, const float *dk, float *dy,
+                              float *dp, ptrdiff_t ldp, float *dr);
+/// LSTM over [h, c]: k = [o ⊙ tanh(c̃) − h, c̃ − c] with c̃ = f ⊙ c + i ⊙ g, saved i, f, g, o, tanh(c̃) (5h per row).
+void rnnode_lstm_field_f32(ptrdiff_t m, ptrdiff_t h, const float *p, ptrdiff_t ldp, const float *u, const float *y,
+                           float *k, float *saved);
+/// The LSTM's pullback from dk.
+void rnnode_lstm_field_vjp_f32(ptrdiff_t m, ptrdiff_t h, const float *saved, const float *y, const float *dk, float *dy,
+                               float *dp, ptrdiff_t ldp, float *dr);
 
 #ifdef __cplusplus
 }

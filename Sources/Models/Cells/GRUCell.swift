@@ -93,7 +93,7 @@ public struct GRUCell<Scalar: TensorScalar>: RecurrentCell {
 
     /// x·W + b for all three gates.
     @inlinable
-    public func projectInput(_ x: Tensor<Scalar>) -> Tensor<Scalar> { matmul(x, inputWeight) + bias }
+    public func projectInput(_ x: Tensor<Scalar>) -> Tensor<Scalar> { affine(x, inputWeight, bias) }
 
     /// (1 − z) ⊙ (n − h).
     @inlinable

@@ -88,7 +88,7 @@ public struct LSTMCell<Scalar: TensorScalar>: RecurrentCell {
 
     /// x·W + b for all four gates.
     @inlinable
-    public func projectInput(_ x: Tensor<Scalar>) -> Tensor<Scalar> { matmul(x, inputWeight) + bias }
+    public func projectInput(_ x: Tensor<Scalar>) -> Tensor<Scalar> { affine(x, inputWeight, bias) }
 
     /// (o ⊙ σ(c̃) − h, c̃ − c), concatenated.
     @inlinable

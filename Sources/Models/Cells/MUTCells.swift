@@ -75,7 +75,7 @@ public struct MUT1Cell<Scalar: TensorScalar>: RecurrentCell {
     /// [x·W_xz + b_z, x·W_xr + b_r, σ(x) + b_h].
     @inlinable
     public func projectInput(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-        Tensor(concatenating: [matmul(x, wxz) + bz, matmul(x, wxr) + br, activation(x) + bh], alongAxis: -1)
+        Tensor(concatenating: [affine(x, wxz, bz), affine(x, wxr, br), activation(x) + bh], alongAxis: -1)
     }
 
     /// z ⊙ (h̃ − h).
@@ -153,7 +153,7 @@ public struct MUT2Cell<Scalar: TensorScalar>: RecurrentCell {
     /// [x·W_xz + b_z, x + b_r, x·W_xh + b_h].
     @inlinable
     public func projectInput(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-        Tensor(concatenating: [matmul(x, wxz) + bz, x + br, matmul(x, wxh) + bh], alongAxis: -1)
+        Tensor(concatenating: [affine(x, wxz, bz), x + br, affine(x, wxh, bh)], alongAxis: -1)
     }
 
     /// z ⊙ (h̃ − h).
@@ -238,7 +238,7 @@ public struct MUT3Cell<Scalar: TensorScalar>: RecurrentCell {
     /// [x·W_xz + b_z, x·W_xr + b_r, x·W_xh + b_h].
     @inlinable
     public func projectInput(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-        Tensor(concatenating: [matmul(x, wxz) + bz, matmul(x, wxr) + br, matmul(x, wxh) + bh], alongAxis: -1)
+        Tensor(concatenating: [affine(x, wxz, bz), affine(x, wxr, br), affine(x, wxh, bh)], alongAxis: -1)
     }
 
     /// z ⊙ (h̃ − h).

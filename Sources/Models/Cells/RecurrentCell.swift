@@ -17,6 +17,12 @@ import RNNODETensors
 /// once, as one matrix product), and ``derivative(of:projectedInput:)`` evaluates f from the state
 /// and the projected input at every stage of every step.
 ///
+/// A cell whose field acts on each row of a batch separately can also conform to
+/// ``RowSeparableField``, stating the field row-wise with its vector–Jacobian product: a
+/// ``RecurrentLayer`` with fixed steps then runs it on the integrator's fused path (one recorded
+/// operation per sequence, no tape records per step). The library's SimpleRNN, GRU, LSTM and MUT1–3
+/// cells do.
+///
 /// - Shapes: inputs `[batch, inputSize]` (or `[batch, time, inputSize]` for ``projectInput(_:)``),
 ///   states `[batch, stateSize]`. The cell's output is the first `hiddenSize` columns of its state
 ///   (``output(of:)``); cells with more state than output (the LSTM's memory c, the delay line of
@@ -34,33 +40,10 @@ public protocol RecurrentCell<Scalar>: Trainable, Sendable {
     func projectInput(_ x: Tensor<Scalar>) -> Tensor<Scalar>
     /// dh/dt = f(h, x) for a state `[batch, stateSize]` and its projected input `[batch, projectedSize]`.
     func derivative(of state: Tensor<Scalar>, projectedInput: Tensor<Scalar>) -> Tensor<Scalar>
-    /// The discrete recurrence hₖ₊₁ = hₖ + f(hₖ, xₖ) (Euler, Δt = 1) over a whole sequence, computed
-    /// by a fused kernel with one tape record, or nil where the cell has none (then the layer takes
-    /// the integrator's Euler steps). Equal to the generic path to rounding. The default has no
-    /// fused kernel.
-    ///
-    /// - Parameters:
-    ///   - x: the inputs `[batch, time, inputSize]`, time ≥ 1.
-    ///   - initialState: `[batch, stateSize]`.
-    ///   - lengths: each row's number of valid steps (nil: all); a row's state stays as it was after
-    ///     its last valid step, and its outputs at later steps are zero.
-    ///   - cut: the step whose entering state is detached (truncated backpropagation), if any.
-    /// - Returns: the outputs `[batch, time, hiddenSize]` and the final state `[batch, stateSize]`.
-    /// - Throws: ``RecurrentError/nonFiniteParameter(name:)`` for a parameter with NaN or infinity
-    ///   (the layer leaves that check to the kernel), and
-    ///   ``RecurrentError/integrationFailed(inputStep:reason:outputs:lastState:)`` when the state
-    ///   becomes NaN or infinite.
-    func fusedDiscreteSequence(
-        _ x: Tensor<Scalar>, initialState: Tensor<Scalar>, lengths: [Int]?, detachedBefore cut: Int?
-    ) throws(RecurrentError<Scalar>) -> (sequence: Tensor<Scalar>, finalState: Tensor<Scalar>)?
 }
 
 extension RecurrentCell {
     public var stateSize: Int { hiddenSize }
-
-    public func fusedDiscreteSequence(
-        _ x: Tensor<Scalar>, initialState: Tensor<Scalar>, lengths: [Int]?, detachedBefore cut: Int?
-    ) -> (sequence: Tensor<Scalar>, finalState: Tensor<Scalar>)? { nil }
 
     /// The output h of a state `[..., stateSize]`: its first ``hiddenSize`` columns.
     @inlinable
@@ -90,22 +73,31 @@ extension RecurrentCell {
 }
 
 /// A cell's vector field with its (projected) input held fixed: f(·, x) as a ``VectorField``.
+///
+/// With a ``scale`` the field is s ⊙ f (time rescaled by s: a recurrent layer integrates an interval
+/// of length g as one unit of time with s = g, so that the interval's length can be a recorded
+/// tensor with a gradient).
 public struct CellField<Cell: RecurrentCell>: VectorField {
     public let cell: Cell
     /// The cell's ``RecurrentCell/projectInput(_:)`` of the held input.
     public let projectedInput: Tensor<Cell.Scalar>
+    /// The factor s of the rescaled field s ⊙ f (broadcast against the state), or nil for f itself.
+    public var scale: Tensor<Cell.Scalar>?
     /// Whether a solve checks the cell's parameters for NaN first (a layer checks them once per sequence).
     @usableFromInline package var checksParameters = true
 
     @inlinable
-    public init(cell: Cell, projectedInput: Tensor<Cell.Scalar>) {
+    public init(cell: Cell, projectedInput: Tensor<Cell.Scalar>, scale: Tensor<Cell.Scalar>? = nil) {
         self.cell = cell
         self.projectedInput = projectedInput
+        self.scale = scale
     }
 
     @inlinable
     public func callAsFunction(_ t: Cell.Scalar, _ state: Tensor<Cell.Scalar>) -> Tensor<Cell.Scalar> {
-        cell.derivative(of: state, projectedInput: projectedInput)
+        let f = cell.derivative(of: state, projectedInput: projectedInput)
+        guard let scale else { return f }
+        return scale * f
     }
 
     public func firstNonFiniteParameter() -> String? { checksParameters ? cell.nonFiniteParameterNames.first : nil }

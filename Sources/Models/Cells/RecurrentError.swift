@@ -17,6 +17,8 @@ public enum RecurrentError<Scalar: TensorScalar>: Error, Equatable, Sendable, Cu
     case batchSizeChanged(carried: Int, got: Int)
     /// The integration settings or the truncation are invalid.
     case invalidIntegration(String)
+    /// Time stamps or a time step that are misshapen, non-finite, not positive, or do not increase.
+    case invalidTimes(String)
     /// A parameter of the cell contains NaN or infinity.
     case nonFiniteParameter(name: String)
     /// The input or the initial state contains NaN or infinity.
@@ -43,6 +45,8 @@ public enum RecurrentError<Scalar: TensorScalar>: Error, Equatable, Sendable, Cu
             return "stateful layer carries a state for batch size \(carried) but got a batch of \(got); call resetState() first"
         case .invalidIntegration(let reason):
             return "invalid integration settings: \(reason)"
+        case .invalidTimes(let reason):
+            return "invalid times: \(reason)"
         case .nonFiniteParameter(let name):
             return "cell parameter '\(name)' contains NaN or infinity"
         case .nonFiniteInput(let what):

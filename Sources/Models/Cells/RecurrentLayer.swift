@@ -43,19 +43,42 @@ public protocol SequenceLayer<Scalar>: Trainable, Sendable {
     /// The zero initial states for a batch, one per recurrent layer and direction.
     func zeroStates(batchSize: Int) -> [Tensor<Scalar>]
     /// Runs the layer over `x` `[batch, time, inputSize]` from `initialStates` (zero states if nil),
-    /// with an optional right-padding mask `[batch, time]` of 0 and 1.
+    /// with an optional right-padding mask `[batch, time]` of 0 and 1, on the time axis `times`
+    /// (the layer's regular grid if nil; see ``SequenceTimes``).
     func run(
-        _ x: Tensor<Scalar>, initialStates: [Tensor<Scalar>]?, mask: Tensor<Scalar>?
+        _ x: Tensor<Scalar>, initialStates: [Tensor<Scalar>]?, mask: Tensor<Scalar>?, times: SequenceTimes<Scalar>?
     ) throws(RecurrentError<Scalar>)
         -> RecurrentOutput<Scalar>
+}
+
+extension SequenceLayer {
+    /// Runs the layer on its regular time grid (see ``run(_:initialStates:mask:times:)``).
+    @inlinable
+    public func run(
+        _ x: Tensor<Scalar>, initialStates: [Tensor<Scalar>]?, mask: Tensor<Scalar>?
+    ) throws(RecurrentError<Scalar>) -> RecurrentOutput<Scalar> {
+        try run(x, initialStates: initialStates, mask: mask, times: nil)
+    }
 }
 
 /// A recurrent layer: a ``RecurrentCell`` run over a sequence by the library's one integrator, one
 /// input interval at a time.
 ///
-/// For input xₖ (k = 0…T−1) the layer integrates dh/dt = f(h, xₖ) from tₖ = k·Δt to tₖ₊₁ with the
-/// ``integration`` settings, starting from the initial state (zeros by default). With the default
-/// ``CellIntegration/discrete`` (Euler, Δt = 1) this is exactly the classic recurrent network.
+/// For input xₖ (k = 0…T−1) the layer integrates dh/dt = f(h, xₖ) across the interval that ends at
+/// xₖ's time — from kΔt to (k + 1)Δt on the regular grid — with the ``integration`` settings,
+/// starting from the initial state (zeros by default), and reports the state at its end. With the
+/// default ``CellIntegration/discrete`` (Euler, Δt = 1) this is exactly the classic recurrent
+/// network. Per-row time stamps (``SequenceTimes/irregular(_:)``) integrate each row across its own
+/// gaps, and a recorded time step or recorded time stamps get gradients
+/// (``run(_:initialStates:mask:times:)``).
+///
+/// How it runs: with fixed steps, a cell that conforms to ``RowSeparableField`` (every cell of the
+/// library but SimpleDeepRNN) takes the integrator's fused path,
+/// ``integrateRows(_:input:initialState:intervals:method:maxStep:lengths:detachedBefore:outputWidth:)``:
+/// any tableau, any step, one recorded operation per sequence. Otherwise — adaptive steps, or a cell
+/// with only ``RecurrentCell/derivative(of:projectedInput:)`` — one ``Integrator`` on the tape is
+/// kept across the input intervals: its step-size controller carries over from one interval to the
+/// next, and every interval's end is hit exactly. Both give the same results, to rounding.
 ///
 /// - Inputs: `[batch, time, inputSize]`, batch first.
 /// - Masks: `[batch, time]` of 1 (valid) and 0 (padding), right-padded: each row's valid steps come
@@ -89,12 +112,6 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
     public var truncation: Int?
     /// The state carried between stateful calls (nil before the first and after ``resetState()``).
     public private(set) var carriedState: Tensor<Scalar>?
-    /// Whether the discrete cell (``CellIntegration/discrete``) runs the cell's fused kernel
-    /// (``RecurrentCell/fusedDiscreteSequence(_:initialState:lengths:detachedBefore:)``) when it has
-    /// one, instead of the integrator's generic Euler steps. Both agree to rounding; the fused kernel
-    /// is faster.
-    public var usesFusedKernels = true
-
     /// A layer running `cell` with `integration` (the discrete cell by default).
     public init(
         _ cell: Cell, integration: CellIntegration<Scalar> = .discrete, goBackwards: Bool = false,
@@ -129,9 +146,14 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
         try run(x, initialStates: initialState.map { [$0] }, mask: mask)
     }
 
+    /// Runs the layer over `x` `[batch, time, inputSize]` on the time axis `times` (see
+    /// ``SequenceTimes``; the regular grid of ``CellIntegration/timeStep`` if nil).
+    ///
+    /// - Throws: ``RecurrentError`` for bad shapes, masks, times or settings, non-finite inputs or
+    ///   parameters, and an integration that fails midway (with the outputs computed so far).
     @inlinable
     public func run(
-        _ x: Tensor<Scalar>, initialStates: [Tensor<Scalar>]?, mask: Tensor<Scalar>?
+        _ x: Tensor<Scalar>, initialStates: [Tensor<Scalar>]?, mask: Tensor<Scalar>?, times: SequenceTimes<Scalar>?
     ) throws(RecurrentError<Scalar>) -> RecurrentOutput<Scalar> {
         guard x.rank == 3, x.shape[2] == cell.inputSize else {
             throw .inputShape(expected: "[batch, time, \(cell.inputSize)]", got: x.shape)
@@ -151,76 +173,248 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
         }
         let lengths = try validatedSequenceLengths(mask, batch: batch, time: time, as: Scalar.self)
         try checkIntegration()
+        if case .irregular = times, case .adaptive(let settings) = integration.step.mode,
+            settings.minStep > 0 || settings.maxStep < .infinity
+        {
+            throw .invalidIntegration("adaptive step bounds (minStep, maxStep) do not apply to per-row time stamps")
+        }
+        let intervals =
+            try times?.intervals(
+                batch: batch, time: time, lengths: lengths, nominal: integration.timeStep, goBackwards: goBackwards)
+            ?? .constant(integration.timeStep)
         guard x.isFinite else { throw .nonFiniteInput("the input sequence") }
         guard h0.isFinite else { throw .nonFiniteInput("the initial state") }
+        if !cell.parametersAreFinite, let name = cell.nonFiniteParameterNames.first { throw .nonFiniteParameter(name: name) }
 
         let input = goBackwards ? reversingValidSteps(x, lengths: lengths) : x
         let cut = truncation.map { time - $0 }
-        if usesFusedKernels && integration.isDiscrete && time > 0,
-            let (fusedSequence, state) = try cell.fusedDiscreteSequence(
-                input, initialState: h0, lengths: lengths, detachedBefore: cut)
-        {
-            let sequence = goBackwards ? reversingValidSteps(fusedSequence, lengths: lengths) : fusedSequence
-            var statistics = SolveStatistics()
-            (statistics.acceptedSteps, statistics.evaluations) = (time, time)
-            return RecurrentOutput(
-                sequence: sequence, last: cell.output(of: state), finalStates: [state], statistics: statistics)
+        // Time-major, so that each interval's inputs are contiguous: [time, batch, projected].
+        let projected = cell.projectInput(input.permuted([1, 0, 2]))
+        var output: RecurrentOutput<Scalar>
+        if case .fixed(let step) = integration.step.mode, time > 0, let field = cell as? any RowSeparableField<Scalar> {
+            output = try integrateFused(field, projected, h0, intervals, step: step, lengths: lengths, cut: cut)
+        } else if case .lengths(let gaps) = intervals, case .irregular = times {
+            output = try integrateRowByRow(projected, h0, gaps: gaps, lengths: lengths, cut: cut)
+        } else {
+            output = try integrateBatch(projected, h0, intervals, lengths: lengths, cut: cut)
         }
-        if let name = cell.nonFiniteParameterNames.first { throw .nonFiniteParameter(name: name) }
-        // Time-major, so that each step's slice is contiguous: [time, batch, projected].
-        let projected = cell.projectInput(input.permuted([1, 0, 2])).unstacked(alongAxis: 0)
-        var state = h0
+        if goBackwards { output.sequence = reversingValidSteps(output.sequence, lengths: lengths) }
+        return output
+    }
+
+    // MARK: - The fused path
+
+    /// The whole sequence on the integrator's fused path (fixed steps, a row-separable cell).
+    @inlinable
+    func integrateFused(
+        _ field: any RowSeparableField<Scalar>, _ projected: Tensor<Scalar>, _ h0: Tensor<Scalar>,
+        _ intervals: RowIntervals<Scalar>,
+        step: Scalar, lengths: [Int]?, cut: Int?
+    ) throws(RecurrentError<Scalar>) -> RecurrentOutput<Scalar> {
+        let result: RowSequenceResult<Scalar>
+        do {
+            result = try integrateRows(
+                field, input: projected, initialState: h0, intervals: intervals, method: integration.method, maxStep: step,
+                lengths: lengths, detachedBefore: cut, outputWidth: cell.hiddenSize)
+        } catch {
+            throw .invalidIntegration(error.description)
+        }
+        if let k = result.failedInterval {
+            throw .integrationFailed(
+                inputStep: k, reason: "the state became NaN or infinity", outputs: result.outputs,
+                lastState: result.finalState)
+        }
+        return RecurrentOutput(
+            sequence: result.outputs, last: cell.output(of: result.finalState), finalStates: [result.finalState],
+            statistics: result.statistics)
+    }
+
+    // MARK: - The tape path
+
+    /// The whole batch through one ``Integrator`` on the tape, kept across the intervals. Constant
+    /// intervals are integrated in the layer's time; recorded ones (a trainable Δt) in units of one
+    /// interval, with the field rescaled by its length.
+    @inlinable
+    func integrateBatch(
+        _ projected: Tensor<Scalar>, _ h0: Tensor<Scalar>, _ intervals: RowIntervals<Scalar>, lengths: [Int]?, cut: Int?
+    ) throws(RecurrentError<Scalar>) -> RecurrentOutput<Scalar> {
+        let (time, batch) = (projected.shape[0], h0.shape[0])
+        let inputs = time > 0 ? projected.unstacked(alongAxis: 0) : []
+        let (unit, scale, length): (Scalar, Tensor<Scalar>?, Scalar)
+        switch intervals {
+        case .constant(let g): (unit, scale, length) = (g, nil, g)
+        case .lengths(let gaps):
+            // A regular grid: every entry is the same (recorded) step.
+            let step = gaps.slice(alongAxis: 0, 0..<1).slice(alongAxis: 1, 0..<1).reshaped(to: [])
+            (unit, scale, length) = (1, step, step.scalar)
+        }
         var outputs: [Tensor<Scalar>] = []
         outputs.reserveCapacity(time)
-        var statistics = SolveStatistics()
+        guard time > 0 else {
+            return RecurrentOutput(
+                sequence: stackedOutputs(outputs, batch: batch, features: cell.hiddenSize), last: cell.output(of: h0),
+                finalStates: [h0])
+        }
+        let integrator: Integrator<CellField<Cell>>
+        do {
+            integrator = try makeIntegrator(
+                CellField(cell: cell, projectedInput: inputs[0], scale: scale, checksParameters: false), h0,
+                fixedStep: unit / Scalar(fixedStepCount(length)), unitsPerTime: unit / length, intervals: time)
+        } catch {
+            throw .integrationFailed(
+                inputStep: 0, reason: error.description, outputs: Tensor.zeros([batch, 0, cell.hiddenSize]), lastState: h0)
+        }
         for k in 0..<time {
-            if k == cut { state = state.detached }
-            var next = try integrateInterval(
-                projected[k], from: state, inputStep: k, outputs: outputs, statistics: &statistics)
+            var state = integrator.state
+            if k == cut {
+                state = state.detached
+                integrator.reset(state: state)
+            }
+            if k > 0 {
+                integrator.field = CellField(cell: cell, projectedInput: inputs[k], scale: scale, checksParameters: false)
+            }
+            let status = advance(integrator, to: Scalar(k + 1) * unit)
+            guard status == .success else {
+                throw .integrationFailed(
+                    inputStep: k, reason: status.description,
+                    outputs: stackedOutputs(outputs, batch: batch, features: cell.hiddenSize), lastState: state)
+            }
+            var next = integrator.state
             var output: Tensor<Scalar>
             if let lengths, lengths.contains(where: { $0 <= k }) {
                 let valid = Tensor<Scalar>(shape: [batch, 1], scalars: lengths.map { $0 > k ? 1 : 0 })
                 next = state + valid * (next - state)
+                integrator.reset(state: next)
                 output = cell.output(of: next) * valid
             } else {
                 output = cell.output(of: next)
             }
-            state = next
             outputs.append(output)
         }
-        var sequence = stackedOutputs(outputs, batch: batch, features: cell.hiddenSize)
-        if goBackwards { sequence = reversingValidSteps(sequence, lengths: lengths) }
+        let final = integrator.state
         return RecurrentOutput(
-            sequence: sequence, last: cell.output(of: state), finalStates: [state], statistics: statistics)
+            sequence: stackedOutputs(outputs, batch: batch, features: cell.hiddenSize), last: cell.output(of: final),
+            finalStates: [final], statistics: integrator.statistics)
     }
 
-    /// The state after integrating across input interval `k` from `state` with the input held.
+    /// Each row through its own ``Integrator`` on the tape (per-row time stamps), in units of one
+    /// interval with the field rescaled by the row's gap: with fixed steps the interval's ⌈g / h⌉
+    /// steps are unit steps of the field scaled by g/n; with adaptive steps the controller's step
+    /// is carried over in time, rescaled from one gap to the next. Rows advance interval by
+    /// interval together, so a failure leaves every row's outputs before it.
     @inlinable
-    package func integrateInterval(
-        _ input: Tensor<Scalar>, from state: Tensor<Scalar>, inputStep k: Int, outputs: [Tensor<Scalar>],
-        statistics: inout SolveStatistics
-    ) throws(RecurrentError<Scalar>) -> Tensor<Scalar> {
-        let dt = integration.timeStep
-        let field = CellField(cell: cell, projectedInput: input, checksParameters: false)
-        let solution: Solution<Tensor<Scalar>>
+    func integrateRowByRow(
+        _ projected: Tensor<Scalar>, _ h0: Tensor<Scalar>, gaps: Tensor<Scalar>, lengths: [Int]?, cut: Int?
+    ) throws(RecurrentError<Scalar>) -> RecurrentOutput<Scalar> {
+        let (time, batch, h) = (projected.shape[0], h0.shape[0], cell.hiddenSize)
+        let rows = (0..<batch).map { b in h0.slice(alongAxis: 0, b..<(b + 1)) }
+        let gapValues = gaps.scalars
+        // inputs[k][b]: row b's projected input of interval k, [1, projected].
+        let inputs = projected.unstacked(alongAxis: 0).map { $0.split(sizes: Array(repeating: 1, count: batch), alongAxis: 0) }
+        let gapTensors = gaps.reshaped(to: [time * batch]).split(sizes: Array(repeating: 1, count: time * batch))
+        let adaptive = integration.step.isAdaptive
+        /// The number of unit steps and the field's scale for row b's interval k.
+        func plan(_ k: Int, _ b: Int) -> (steps: Int, scale: Tensor<Scalar>) {
+            let g = gapTensors[k * batch + b].reshaped(to: [])
+            if adaptive { return (1, g) }
+            let n = fixedStepCount(gapValues[k * batch + b])
+            return (n, g / Scalar(n))
+        }
+        var integrators: [Integrator<CellField<Cell>>?] = Array(repeating: nil, count: batch)
+        var positions = [Scalar](repeating: 0, count: batch)
+        var outputs: [[Tensor<Scalar>]] = Array(repeating: [], count: batch)
+        var states = rows
+        for k in 0..<time {
+            let entering = states
+            for b in 0..<batch where k < (lengths?[b] ?? time) {
+                let (steps, scale) = plan(k, b)
+                let field = CellField(cell: cell, projectedInput: inputs[k][b], scale: scale, checksParameters: false)
+                let integrator: Integrator<CellField<Cell>>
+                if let existing = integrators[b] {
+                    integrator = existing
+                    if k == cut { integrator.reset(state: integrator.state.detached) }
+                    integrator.field = field
+                    if adaptive, let proposed = integrator.proposedStep, k > 0 {
+                        // The same step in time, in units of the new gap.
+                        integrator.proposedStep = proposed * gapValues[(k - 1) * batch + b] / gapValues[k * batch + b]
+                    }
+                } else {
+                    do {
+                        integrator = try makeIntegrator(
+                            field, k == cut ? states[b].detached : states[b], fixedStep: 1,
+                            unitsPerTime: 1 / gapValues[k * batch + b], intervals: time)
+                    } catch {
+                        throw .integrationFailed(
+                            inputStep: k, reason: error.description,
+                            outputs: rowOutputs(outputs, through: k, batch: batch, features: h),
+                            lastState: stackedRowStates(entering))
+                    }
+                    integrators[b] = integrator
+                }
+                let target = positions[b] + Scalar(steps)
+                let status = advance(integrator, to: target)
+                guard status == .success else {
+                    throw .integrationFailed(
+                        inputStep: k, reason: status.description,
+                        outputs: rowOutputs(outputs, through: k, batch: batch, features: h),
+                        lastState: stackedRowStates(entering))
+                }
+                positions[b] = adaptive ? Scalar(k + 1) : target
+                states[b] = integrator.state
+                outputs[b].append(cell.output(of: integrator.state))
+            }
+            for b in 0..<batch where k >= (lengths?[b] ?? time) { outputs[b].append(Tensor.zeros([1, h])) }
+        }
+        let sequence = rowOutputs(outputs, through: time, batch: batch, features: h)
+        let final = stackedRowStates(states)
+        var statistics = SolveStatistics()
+        for integrator in integrators.compactMap({ $0 }) {
+            statistics.acceptedSteps += integrator.statistics.acceptedSteps
+            statistics.rejectedSteps += integrator.statistics.rejectedSteps
+            statistics.evaluations += integrator.statistics.evaluations
+        }
+        return RecurrentOutput(sequence: sequence, last: cell.output(of: final), finalStates: [final], statistics: statistics)
+    }
+
+    /// An integrator for the layer's method: fixed steps of `fixedStep`, or the adaptive settings
+    /// with their step bounds converted to the integrator's time units (`unitsPerTime` of them per
+    /// unit of the layer's time), and a budget of a million adaptive steps per interval.
+    @inlinable
+    func makeIntegrator(
+        _ field: CellField<Cell>, _ state: Tensor<Scalar>, fixedStep: Scalar, unitsPerTime: Scalar, intervals: Int
+    ) throws(SolveError) -> Integrator<CellField<Cell>> {
+        let control: StepSizeControl<Scalar>
+        switch integration.step.mode {
+        case .fixed: control = .fixed(fixedStep)
+        case .adaptive(var settings):
+            settings.initialStep = settings.initialStep.map { $0 * unitsPerTime }
+            settings.minStep *= unitsPerTime
+            settings.maxStep *= unitsPerTime
+            control = StepSizeControl(mode: .adaptive(settings))
+        }
+        let budget = intervals.multipliedReportingOverflow(by: 1_000_000)
+        return try Integrator(
+            field, initialState: state, time: 0, method: integration.method, step: control,
+            maxSteps: integration.step.isAdaptive && !budget.overflow ? Swift.max(budget.partialValue, 1) : nil)
+    }
+
+    /// The number of equal fixed steps that cross an interval of length `length` (⌈length / h⌉, 1 for
+    /// adaptive steps).
+    @inlinable
+    func fixedStepCount(_ length: Scalar) -> Int {
+        guard case .fixed(let h) = integration.step.mode else { return 1 }
+        return Swift.max(1, Int(((length / h) * (1 - 64 * Scalar.ulpOfOne)).rounded(.up)))
+    }
+
+    /// Advances `integrator` to `target` (an interval's end): its status, with a bad target (which
+    /// the layer's own times never give) as a failure.
+    @inlinable
+    func advance(_ integrator: Integrator<CellField<Cell>>, to target: Scalar) -> SolveStatus<Scalar> {
         do {
-            solution = try solve(
-                field, initialState: state, from: Scalar(k) * dt, to: Scalar(k + 1) * dt, method: integration.method,
-                step: integration.step, saveAt: .final)
+            return try integrator.advance(to: target)
         } catch {
-            throw .integrationFailed(
-                inputStep: k, reason: error.description,
-                outputs: stackedOutputs(outputs, batch: state.shape[0], features: cell.hiddenSize), lastState: state)
+            return .nonFiniteState(time: integrator.time, stepSize: 0)
         }
-        statistics.acceptedSteps += solution.statistics.acceptedSteps
-        statistics.rejectedSteps += solution.statistics.rejectedSteps
-        statistics.evaluations += solution.statistics.evaluations
-        guard solution.succeeded else {
-            throw .integrationFailed(
-                inputStep: k, reason: solution.status.description,
-                outputs: stackedOutputs(outputs, batch: state.shape[0], features: cell.hiddenSize), lastState: state)
-        }
-        return solution.finalState
     }
 
     /// Runs the layer from the state the previous stateful call ended in (zeros at first), and
@@ -260,10 +454,24 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
 extension CellField {
     /// A field for a layer that has checked the cell's parameters once for the whole sequence.
     @inlinable
-    package init(cell: Cell, projectedInput: Tensor<Cell.Scalar>, checksParameters: Bool) {
-        self.init(cell: cell, projectedInput: projectedInput)
+    package init(cell: Cell, projectedInput: Tensor<Cell.Scalar>, scale: Tensor<Cell.Scalar>?, checksParameters: Bool) {
+        self.init(cell: cell, projectedInput: projectedInput, scale: scale)
         self.checksParameters = checksParameters
     }
+}
+
+/// Per-row outputs (`[1, features]` each, the first `steps` of each row) as `[batch, steps, features]`.
+@inlinable
+package func rowOutputs<Scalar>(_ outputs: [[Tensor<Scalar>]], through steps: Int, batch: Int, features: Int) -> Tensor<Scalar> {
+    guard batch > 0 else { return Tensor.zeros([0, steps, features]) }
+    return Tensor(
+        concatenating: outputs.map { stackedOutputs(Array($0.prefix(steps)), batch: 1, features: features) }, alongAxis: 0)
+}
+
+/// Per-row states `[1, stateSize]` as `[batch, stateSize]`.
+@inlinable
+package func stackedRowStates<Scalar>(_ states: [Tensor<Scalar>]) -> Tensor<Scalar> {
+    Tensor(concatenating: states, alongAxis: 0)
 }
 
 // MARK: - Masks and ordering

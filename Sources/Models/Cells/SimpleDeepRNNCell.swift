@@ -97,7 +97,7 @@ public struct SimpleDeepRNNCell<Scalar: TensorScalar>: RecurrentCell {
 
     /// x·W + b.
     @inlinable
-    public func projectInput(_ x: Tensor<Scalar>) -> Tensor<Scalar> { matmul(x, inputWeight) + bias }
+    public func projectInput(_ x: Tensor<Scalar>) -> Tensor<Scalar> { affine(x, inputWeight, bias) }
 
     /// (σ(x·W + b + Σⱼ σ_in(sⱼ·Uⱼ)) − s₁, s₁ − s₂, …, sₖ₋₁ − sₖ).
     @inlinable

@@ -70,7 +70,7 @@ public struct SimpleRNNCell<Scalar: TensorScalar>: RecurrentCell {
 
     /// x·W + b.
     @inlinable
-    public func projectInput(_ x: Tensor<Scalar>) -> Tensor<Scalar> { matmul(x, inputWeight) + bias }
+    public func projectInput(_ x: Tensor<Scalar>) -> Tensor<Scalar> { affine(x, inputWeight, bias) }
 
     /// −h + σ(x·W + b + h·U).
     @inlinable

@@ -42,8 +42,8 @@ public struct AnySequenceLayer<Scalar: TensorScalar>: SequenceLayer {
 
     @inlinable
     public func run(
-        _ x: Tensor<Scalar>, initialStates: [Tensor<Scalar>]?, mask: Tensor<Scalar>?
+        _ x: Tensor<Scalar>, initialStates: [Tensor<Scalar>]?, mask: Tensor<Scalar>?, times: SequenceTimes<Scalar>?
     ) throws(RecurrentError<Scalar>) -> RecurrentOutput<Scalar> {
-        try base.run(x, initialStates: initialStates, mask: mask)
+        try base.run(x, initialStates: initialStates, mask: mask, times: times)
     }
 }

@@ -60,23 +60,25 @@ public struct Bidirectional<Cell: RecurrentCell>: SequenceLayer {
     }
 
     /// Runs both directions over `x` `[batch, time, inputSize]` from `initialStates` `[forward,
-    /// backward]` (zeros if nil), with an optional right-padding mask `[batch, time]`.
+    /// backward]` (zeros if nil), with an optional right-padding mask `[batch, time]`, on the time
+    /// axis `times` (both directions read the same stamps; the backward one in reverse).
     @inlinable
     public func callAsFunction(
-        _ x: Tensor<Scalar>, initialStates: [Tensor<Scalar>]? = nil, mask: Tensor<Scalar>? = nil
+        _ x: Tensor<Scalar>, initialStates: [Tensor<Scalar>]? = nil, mask: Tensor<Scalar>? = nil,
+        times: SequenceTimes<Scalar>? = nil
     ) throws(RecurrentError<Scalar>) -> RecurrentOutput<Scalar> {
-        try run(x, initialStates: initialStates, mask: mask)
+        try run(x, initialStates: initialStates, mask: mask, times: times)
     }
 
     @inlinable
     public func run(
-        _ x: Tensor<Scalar>, initialStates: [Tensor<Scalar>]?, mask: Tensor<Scalar>?
+        _ x: Tensor<Scalar>, initialStates: [Tensor<Scalar>]?, mask: Tensor<Scalar>?, times: SequenceTimes<Scalar>?
     ) throws(RecurrentError<Scalar>) -> RecurrentOutput<Scalar> {
         if let initialStates, initialStates.count != 2 {
             throw .initialStateShape(expected: "two states [forward, backward]", got: "\(initialStates.count) states")
         }
-        let f = try forward.run(x, initialStates: initialStates.map { [$0[0]] }, mask: mask)
-        let b = try backward.run(x, initialStates: initialStates.map { [$0[1]] }, mask: mask)
+        let f = try forward.run(x, initialStates: initialStates.map { [$0[0]] }, mask: mask, times: times)
+        let b = try backward.run(x, initialStates: initialStates.map { [$0[1]] }, mask: mask, times: times)
         var statistics = f.statistics
         statistics.acceptedSteps += b.statistics.acceptedSteps
         statistics.rejectedSteps += b.statistics.rejectedSteps

@@ -52,7 +52,7 @@ public struct Dense<Scalar: TensorScalar>: Trainable, Sendable {
         precondition(
             x.shape.last == inputSize,
             "Dense expects inputs [..., \(inputSize)], got \(describeShape(x.shape))")
-        return activation(matmul(x, weight) + bias)
+        return activation(affine(x, weight, bias))
     }
 }
 

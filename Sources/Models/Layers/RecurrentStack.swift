@@ -59,29 +59,30 @@ public struct RecurrentStack<Layer: SequenceLayer>: SequenceLayer {
 
     public func zeroStates(batchSize: Int) -> [Tensor<Scalar>] { layers.flatMap { $0.zeroStates(batchSize: batchSize) } }
 
-    /// Runs every layer without dropout (inference).
+    /// Runs every layer without dropout (inference), every layer on the time axis `times`.
     @inlinable
     public func callAsFunction(
-        _ x: Tensor<Scalar>, initialStates: [Tensor<Scalar>]? = nil, mask: Tensor<Scalar>? = nil
+        _ x: Tensor<Scalar>, initialStates: [Tensor<Scalar>]? = nil, mask: Tensor<Scalar>? = nil,
+        times: SequenceTimes<Scalar>? = nil
     ) throws(RecurrentError<Scalar>) -> RecurrentOutput<Scalar> {
         var unused = SeededGenerator(seed: 0)
-        return try run(x, initialStates: initialStates, mask: mask, dropoutRate: 0, generator: &unused)
+        return try run(x, initialStates: initialStates, mask: mask, times: times, dropoutRate: 0, generator: &unused)
     }
 
     /// Runs every layer with dropout between layers drawn from `generator` (training).
     @inlinable
     public func callAsFunction(
         _ x: Tensor<Scalar>, initialStates: [Tensor<Scalar>]? = nil, mask: Tensor<Scalar>? = nil,
-        dropoutUsing generator: inout some RandomNumberGenerator
+        times: SequenceTimes<Scalar>? = nil, dropoutUsing generator: inout some RandomNumberGenerator
     ) throws(RecurrentError<Scalar>) -> RecurrentOutput<Scalar> {
-        try run(x, initialStates: initialStates, mask: mask, dropoutRate: dropout, generator: &generator)
+        try run(x, initialStates: initialStates, mask: mask, times: times, dropoutRate: dropout, generator: &generator)
     }
 
     @inlinable
     public func run(
-        _ x: Tensor<Scalar>, initialStates: [Tensor<Scalar>]?, mask: Tensor<Scalar>?
+        _ x: Tensor<Scalar>, initialStates: [Tensor<Scalar>]?, mask: Tensor<Scalar>?, times: SequenceTimes<Scalar>?
     ) throws(RecurrentError<Scalar>) -> RecurrentOutput<Scalar> {
-        try self(x, initialStates: initialStates, mask: mask)
+        try self(x, initialStates: initialStates, mask: mask, times: times)
     }
 
     /// Runs the stack from the states the previous stateful call ended in (zeros at first) and
@@ -93,7 +94,8 @@ public struct RecurrentStack<Layer: SequenceLayer>: SequenceLayer {
         if let carriedStates, x.rank == 3, carriedStates[0].shape[0] != x.shape[0] {
             throw .batchSizeChanged(carried: carriedStates[0].shape[0], got: x.shape[0])
         }
-        let output = try run(x, initialStates: carriedStates, mask: mask, dropoutRate: dropout, generator: &generator)
+        let output = try run(
+            x, initialStates: carriedStates, mask: mask, times: nil, dropoutRate: dropout, generator: &generator)
         carriedStates = output.finalStates.map(\.detached)
         return output
     }
@@ -103,8 +105,8 @@ public struct RecurrentStack<Layer: SequenceLayer>: SequenceLayer {
 
     @inlinable
     package func run(
-        _ x: Tensor<Scalar>, initialStates: [Tensor<Scalar>]?, mask: Tensor<Scalar>?, dropoutRate: Double,
-        generator: inout some RandomNumberGenerator
+        _ x: Tensor<Scalar>, initialStates: [Tensor<Scalar>]?, mask: Tensor<Scalar>?, times: SequenceTimes<Scalar>?,
+        dropoutRate: Double, generator: inout some RandomNumberGenerator
     ) throws(RecurrentError<Scalar>) -> RecurrentOutput<Scalar> {
         let batch = x.rank == 3 ? x.shape[0] : 0
         let counts = layers.map { $0.zeroStates(batchSize: 0).count }
@@ -120,7 +122,7 @@ public struct RecurrentStack<Layer: SequenceLayer>: SequenceLayer {
         for (i, layer) in layers.enumerated() {
             let states = initialStates.map { Array($0[offset..<(offset + counts[i])]) }
             offset += counts[i]
-            let output = try layer.run(input, initialStates: states, mask: mask)
+            let output = try layer.run(input, initialStates: states, mask: mask, times: times)
             finalStates += output.finalStates
             statistics.acceptedSteps += output.statistics.acceptedSteps
             statistics.rejectedSteps += output.statistics.rejectedSteps

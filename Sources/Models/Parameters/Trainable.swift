@@ -125,6 +125,11 @@ extension Trainable {
     /// The number of trainable scalars.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.scalarCount } }
 
+    /// Whether every parameter is finite: a check of the tensors alone (the names of the bad ones
+    /// are in ``nonFiniteParameterNames``).
+    @inlinable
+    public var parametersAreFinite: Bool { parameters.allSatisfy { $0.isFinite } }
+
     /// The names of the parameters that contain NaN or infinity.
     public var nonFiniteParameterNames: [String] {
         resolvedParameterPaths.filter { !self[keyPath: $0.keyPath].isFinite }.map(\.name)

@@ -370,14 +370,4 @@ struct VectorMathTests {
         nans.withUnsafeMutableBufferPointer { rnnode_tanh_f32_on_path(path.code, $0.baseAddress, $0.count) }
         #expect(nans[0].isNaN && nans[2].isNaN && !nans[1].isNaN)
     }
-
-    /// The generic entry points (the fused kernels' path for scalars other than Float): libm.
-    @Test func genericEntryPoints() {
-        var floats: [Float] = [-3, 0, 0.5, 7]
-        var doubles: [Double] = [-3, 0, 0.5, 7]
-        floats.withUnsafeMutableBufferPointer { applyTanh($0) }
-        doubles.withUnsafeMutableBufferPointer { applySigmoid($0) }
-        #expect(zip(floats, [-3.0, 0, 0.5, 7]).allSatisfy { Swift.abs(Double($0) - Foundation.tanh($1)) < 3e-7 })
-        #expect(zip(doubles, [-3.0, 0, 0.5, 7]).allSatisfy { Swift.abs($0 - 1 / (1 + Foundation.exp(-$1))) < 1e-15 })
-    }
 }

@@ -31,12 +31,7 @@ struct CellFixtureTests {
                 try weights.gruCell(layer: k, reverse: r)
             }
             try check(stack, fixture)
-            var generic = stack
-            for i in generic.layers.indices {
-                generic.layers[i].forward.usesFusedKernels = false
-                generic.layers[i].backward.usesFusedKernels = false
-            }
-            try check(generic, fixture)
+            try check(RecurrentStack(stack.layers.map(\.onTape)), fixture)
         case ("lstm", false):
             try checkBothPaths(weights.lstmStack(layers: fixture.layers), fixture)
         default:
@@ -44,14 +39,13 @@ struct CellFixtureTests {
         }
     }
 
-    /// The fused discrete kernels and the integrator's generic Euler step both match the fixture.
+    /// The integrator's fused path (the cells are row-separable) and its tape path both match the
+    /// fixture.
     func checkBothPaths<Cell: RecurrentCell>(_ stack: RecurrentStack<RecurrentLayer<Cell>>, _ fixture: CellFixture) throws
     where Cell.Scalar == Double {
-        #expect(stack.layers.allSatisfy { $0.usesFusedKernels })
+        #expect(stack.layers.allSatisfy { $0.cell is any RowSeparableField })
         try check(stack, fixture)
-        var generic = stack
-        for i in generic.layers.indices { generic.layers[i].usesFusedKernels = false }
-        try check(generic, fixture)
+        try check(RecurrentStack(stack.layers.map(\.onTape)), fixture)
     }
 
     /// Runs `model` on the fixture's input and initial states; compares outputs, final states and the
@@ -126,6 +120,7 @@ struct CellFixtureTests {
             recurrentWeights: (1...depth).map { fixture.tensor("weight_hh_\($0)", in: w).transposed() })
         let output = try RecurrentLayer(cell)(fixture.tensor("x"))
         #expect(maxAbsDifference(output.sequence, fixture.tensor("output")) < Self.tolerance)
+        #expect(!(cell is any RowSeparableField))
     }
 
     @Test(arguments: ["mut1", "mut2", "mut3"])
@@ -136,24 +131,29 @@ struct CellFixtureTests {
         func bias(_ key: String) -> Tensor<Double> { fixture.tensor(key, in: w) }
         let x: Tensor<Double> = fixture.tensor("x")
         let sequence: Tensor<Double>
+        let tapeSequence: Tensor<Double>
         switch name {
         case "mut1":
             let cell = MUT1Cell(
                 wxz: weight("W_xz"), bz: bias("b_z"), wxr: weight("W_xr"), whr: weight("W_hr"), br: bias("b_r"),
                 whh: weight("W_hh"), bh: bias("b_h"))
             sequence = try RecurrentLayer(cell)(x).sequence
+            tapeSequence = try RecurrentLayer(TapeOnly(cell))(x).sequence
         case "mut2":
             let cell = MUT2Cell(
                 wxz: weight("W_xz"), whz: weight("W_hz"), bz: bias("b_z"), whr: weight("W_hr"), br: bias("b_r"),
                 whh: weight("W_hh"), wxh: weight("W_xh"), bh: bias("b_h"))
             sequence = try RecurrentLayer(cell)(x).sequence
+            tapeSequence = try RecurrentLayer(TapeOnly(cell))(x).sequence
         default:
             let cell = MUT3Cell(
                 wxz: weight("W_xz"), whz: weight("W_hz"), bz: bias("b_z"), wxr: weight("W_xr"), whr: weight("W_hr"),
                 br: bias("b_r"), whh: weight("W_hh"), wxh: weight("W_xh"), bh: bias("b_h"))
             sequence = try RecurrentLayer(cell)(x).sequence
+            tapeSequence = try RecurrentLayer(TapeOnly(cell))(x).sequence
         }
         #expect(maxAbsDifference(sequence, fixture.tensor("output")) < Self.tolerance)
+        #expect(maxAbsDifference(tapeSequence, fixture.tensor("output")) < Self.tolerance)
     }
 
     /// The same PyTorch LSTM in Float: outputs agree to single precision.

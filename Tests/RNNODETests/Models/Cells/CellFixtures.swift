@@ -65,3 +65,42 @@ func maxAbsDifference<T>(_ a: Tensor<T>, _ b: Tensor<T>) -> Double {
     precondition(a.shape == b.shape, "shapes \(a.shape) and \(b.shape) differ")
     return zip(a.doubles, b.doubles).map { Swift.abs($0 - $1) }.max() ?? 0
 }
+
+/// `Cell` without its ``RowSeparableField`` conformance: a layer of it runs on the tape path (one
+/// ``Integrator`` recording every stage), which is what the fused path is compared against.
+struct TapeOnly<Cell: RecurrentCell>: RecurrentCell {
+    typealias Scalar = Cell.Scalar
+    var cell: Cell
+
+    init(_ cell: Cell) { self.cell = cell }
+
+    var inputSize: Int { cell.inputSize }
+    var hiddenSize: Int { cell.hiddenSize }
+    var stateSize: Int { cell.stateSize }
+    var parameterPaths: [ParameterPath<Self>] { ParameterPath.nested("cell", \.cell, in: self) }
+    func projectInput(_ x: Tensor<Scalar>) -> Tensor<Scalar> { cell.projectInput(x) }
+    func derivative(of state: Tensor<Scalar>, projectedInput: Tensor<Scalar>) -> Tensor<Scalar> {
+        cell.derivative(of: state, projectedInput: projectedInput)
+    }
+}
+
+extension RecurrentLayer {
+    /// The same layer with its cell on the tape path.
+    var onTape: RecurrentLayer<TapeOnly<Cell>> {
+        var layer = RecurrentLayer<TapeOnly<Cell>>(
+            TapeOnly(cell), integration: integration, goBackwards: goBackwards, truncation: truncation)
+        layer.integration = integration
+        return layer
+    }
+}
+
+extension Bidirectional {
+    /// The same layer with its cells on the tape path.
+    var onTape: Bidirectional<TapeOnly<Cell>> {
+        var layer = Bidirectional<TapeOnly<Cell>>(
+            forward: TapeOnly(forward.cell), backward: TapeOnly(backward.cell), integration: forward.integration,
+            merge: merge == .sum ? .sum : .concatenate)
+        layer.backward.integration = backward.integration
+        return layer
+    }
+}

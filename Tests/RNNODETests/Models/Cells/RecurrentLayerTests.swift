@@ -113,9 +113,8 @@ struct RecurrentLayerTests {
         #expect(throws: RecurrentError<Double>.nonFiniteParameter(name: "recurrentBias")) {
             try broken(Self.input([2, 4, 3]))
         }
-        broken.usesFusedKernels = false
-        #expect(throws: RecurrentError<Double>.nonFiniteParameter(name: "recurrentBias")) {
-            try broken(Self.input([2, 4, 3]))
+        #expect(throws: RecurrentError<Double>.nonFiniteParameter(name: "cell.recurrentBias")) {
+            try broken.onTape(Self.input([2, 4, 3]))
         }
         var nanInput = Self.input([2, 4, 3])
         nanInput.setScalar(.infinity, at: [1, 1, 1])
@@ -123,16 +122,15 @@ struct RecurrentLayerTests {
     }
 
     /// A state that overflows midway ends the run with the outputs computed before the failure.
-    /// On the fused kernel and on the integrator's path alike.
+    /// On the integrator's fused path and on its tape path alike.
     @Test(arguments: [true, false])
     func failedIntegrationKeepsThePartialSequence(fused: Bool) throws {
         let cell = SimpleRNNCell<Double>(
             inputWeight: Tensor([[1e200]]), recurrentWeight: Tensor([[1e200]]), bias: Tensor([0]), activation: .relu)
         let x = Tensor<Double>(shape: [1, 5, 1], scalars: [1, 1, 1, 1, 1])
-        var layer = RecurrentLayer(cell)
-        layer.usesFusedKernels = fused
+        let layer = RecurrentLayer(cell)
         do {
-            _ = try layer(x)
+            _ = try fused ? layer(x) : layer.onTape(x)
             Issue.record("expected the state to overflow")
         } catch {
             guard case .integrationFailed(let step, let reason, let outputs, let lastState) = error else {

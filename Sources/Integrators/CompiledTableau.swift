@@ -1,0 +1,132 @@
+import RNNODETensors
+import Synchronization
+
+/// A ``ButcherTableau`` converted once for one scalar type: the form the integrator's loops read.
+///
+/// Structural zeros are dropped here, once, instead of being tested at every step: row i (1…s−1:
+/// stage i; s: the update) combines the older stages `rowIndices[rowStart[i]..<rowStart[i+1]]` with
+/// the nonzero weights `rowWeights[…]`, and the newest stage i − 1 (s − 1 for the update) with
+/// `newestWeight[i]`. The dense `a` and `b` serve the fused sequence integrator, whose backward pass
+/// runs the tableau's transpose.
+///
+/// A compiled tableau is immutable and shared: ``shared(_:)`` builds it on first use and returns the
+/// same object for every later solve, integrator or recurrent layer with that tableau and scalar type.
+@usableFromInline
+package final class CompiledTableau<Scalar: TensorScalar>: @unchecked Sendable {
+    // Sendable: immutable after init; the pointers are never written again.
+    @usableFromInline package let stageCount: Int
+    @usableFromInline package let isFSAL: Bool
+    /// The order of the error estimate's method plus one (k of the step-size controller), 0 without one.
+    @usableFromInline package let errorOrder: Int
+    @usableFromInline package let c: UnsafeMutablePointer<Scalar>
+    @usableFromInline package let rowStart: UnsafeMutablePointer<Int>
+    @usableFromInline package let rowIndices: UnsafeMutablePointer<Int>
+    @usableFromInline package let rowWeights: UnsafeMutablePointer<Scalar>
+    @usableFromInline package let newestWeight: UnsafeMutablePointer<Scalar>
+    /// The nonzero error weights bᵢ − b̂ᵢ and their stages (count 0 without an embedded method).
+    @usableFromInline package let errorCount: Int
+    @usableFromInline package let errorIndices: UnsafeMutablePointer<Int>
+    @usableFromInline package let errorWeights: UnsafeMutablePointer<Scalar>
+    /// The weights b.
+    @usableFromInline package let b: UnsafeMutablePointer<Scalar>
+    /// aᵢⱼ, row-major s×s (zero on and above the diagonal).
+    @usableFromInline package let a: UnsafeMutablePointer<Scalar>
+    /// Dense-output coefficients Pᵢₚ, row-major s×degree, or nil (then cubic Hermite is used).
+    @usableFromInline package let interpolant: UnsafeMutablePointer<Scalar>?
+    @usableFromInline package let interpolantDegree: Int
+    /// 0, 1, …, s − 1: the indices of a dense combination.
+    @usableFromInline package let allStages: UnsafeMutablePointer<Int>
+
+    init(_ tableau: ButcherTableau) {
+        let s = tableau.stages
+        stageCount = s
+        isFSAL = tableau.isFSAL
+        errorOrder = tableau.isAdaptive ? Swift.min(tableau.order, tableau.embeddedOrder) + 1 : 0
+        c = .allocate(capacity: s)
+        b = .allocate(capacity: s)
+        a = .allocate(capacity: s * s)
+        for i in 0..<s {
+            c[i] = Scalar(tableau.c[i])
+            b[i] = Scalar(tableau.b[i])
+            for j in 0..<s { a[i * s + j] = Scalar(tableau.a[i][j]) }
+        }
+        var starts = [0, 0]
+        var indices: [Int] = []
+        var rowValues: [Scalar] = []
+        var newest = [Scalar](repeating: 0, count: s + 1)
+        for i in 1...s {
+            let row = i < s ? tableau.a[i] : tableau.b
+            for j in 0..<(i - 1) where row[j] != 0 {
+                indices.append(j)
+                rowValues.append(Scalar(row[j]))
+            }
+            newest[i] = Scalar(row[i - 1])
+            starts.append(indices.count)
+        }
+        rowStart = .allocate(capacity: starts.count)
+        rowStart.initialize(from: starts, count: starts.count)
+        rowIndices = .allocate(capacity: Swift.max(indices.count, 1))
+        rowIndices.initialize(from: indices, count: indices.count)
+        rowWeights = .allocate(capacity: Swift.max(rowValues.count, 1))
+        rowWeights.initialize(from: rowValues, count: rowValues.count)
+        newestWeight = .allocate(capacity: s + 1)
+        newestWeight.initialize(from: newest, count: s + 1)
+        let error = (tableau.errorWeights ?? []).enumerated().filter { $0.element != 0 }
+        errorCount = error.count
+        errorIndices = .allocate(capacity: Swift.max(error.count, 1))
+        errorIndices.initialize(from: error.map(\.offset), count: error.count)
+        errorWeights = .allocate(capacity: Swift.max(error.count, 1))
+        errorWeights.initialize(from: error.map { Scalar($0.element) }, count: error.count)
+        if let p = tableau.interpolant {
+            let degree = p[0].count
+            let pointer = UnsafeMutablePointer<Scalar>.allocate(capacity: s * degree)
+            for i in 0..<s { for q in 0..<degree { pointer[i * degree + q] = Scalar(p[i][q]) } }
+            interpolant = pointer
+            interpolantDegree = degree
+        } else {
+            interpolant = nil
+            interpolantDegree = 0
+        }
+        allStages = .allocate(capacity: s)
+        allStages.initialize(from: Array(0..<s), count: s)
+    }
+
+    deinit {
+        c.deallocate()
+        b.deallocate()
+        a.deallocate()
+        rowStart.deallocate()
+        rowIndices.deallocate()
+        rowWeights.deallocate()
+        newestWeight.deallocate()
+        errorIndices.deallocate()
+        errorWeights.deallocate()
+        interpolant?.deallocate()
+        allStages.deallocate()
+    }
+
+    /// The compiled form of `tableau` for `Scalar`, built on first use and then shared.
+    @usableFromInline
+    package static func shared(_ tableau: ButcherTableau) -> CompiledTableau {
+        let key = CompiledTableauKey(scalar: ObjectIdentifier(Scalar.self), tableau: tableau)
+        if let cached = compiledTableaus.withLock({ $0[key] }) {
+            return unsafeDowncast(cached, to: CompiledTableau.self)
+        }
+        let compiled = CompiledTableau(tableau)
+        compiledTableaus.withLock { cache in
+            // Bounded: a program that makes tableaus on the fly gets fresh ones past the limit.
+            if cache.count < maximumCachedTableaus { cache[key] = compiled }
+        }
+        return compiled
+    }
+}
+
+/// How many compiled tableaus are kept (the library has eight methods, times two scalar types).
+let maximumCachedTableaus = 64
+
+struct CompiledTableauKey: Hashable {
+    let scalar: ObjectIdentifier
+    let tableau: ButcherTableau
+}
+
+let compiledTableaus = Mutex<[CompiledTableauKey: AnyObject]>([:])

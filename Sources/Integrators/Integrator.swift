@@ -1,0 +1,477 @@
+import RNNODETensors
+
+/// An integration in progress: the library's one explicit Runge–Kutta integrator, kept alive between
+/// calls. Every ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:)``
+/// runs one, and a recurrent layer keeps one across its input intervals.
+///
+/// Make it at a time and state, then advance it to later times; it lands on each target exactly.
+/// With adaptive steps the step-size controller carries over from one ``advance(to:)`` to the next
+/// (the initial-step probe runs once, at the first step), and a step shortened to land on a target
+/// does not shrink the steps after it. With fixed steps the grid t₀ + nΔt is kept across targets: a
+/// target between grid points is reached by a partial step, and the next step completes the grid
+/// step it split (see ``StepSizeControl/fixed(_:)``).
+///
+/// ```swift
+/// let decay = FieldClosure<Double> { _, y in -y }
+/// let integrator = try Integrator(decay, initialState: 1, time: 0, method: .dopri5,
+///                                 step: .adaptive(rtol: 1e-8, atol: 1e-10))
+/// for t in [0.5, 1.0, 2.0] {
+///     try integrator.advance(to: t)
+///     print(integrator.time, integrator.state)     // e^(−t)
+/// }
+/// ```
+///
+/// The ``field`` can be replaced between advances (a new input held over the next interval, say);
+/// the integrator then evaluates the new field at the current state before its next step. Failures
+/// of the integration itself — a non-finite state, an underflowing step, an exhausted budget — end
+/// it: ``status`` says why, ``state`` and ``time`` hold the last finite state, and later advances
+/// return the same status without stepping.
+public final class Integrator<Field: VectorField> {
+    public typealias State = Field.State
+    public typealias Scalar = Field.State.Scalar
+
+    /// The vector field. Replacing it discards the derivative cached at the current state.
+    public var field: Field {
+        didSet { slope = nil }
+    }
+    /// The Runge–Kutta method.
+    public let method: ButcherTableau
+    /// Fixed or adaptive steps.
+    public let stepControl: StepSizeControl<Scalar>
+    /// The step budget (accepted plus rejected steps) over the integrator's life.
+    public let maxSteps: Int
+    /// The time the integration has reached.
+    @inlinable public var time: Scalar { currentTime }
+    /// The state at ``time``: always finite.
+    @inlinable public var state: State { currentState }
+    /// Steps and evaluations so far.
+    @inlinable public var statistics: SolveStatistics { counts }
+    /// ``SolveStatus/success`` while the integration can go on; otherwise why it stopped.
+    @inlinable public var status: SolveStatus<Scalar> { currentStatus }
+
+    @usableFromInline package var currentTime: Scalar
+    @usableFromInline package var currentState: State
+    @usableFromInline package var counts = SolveStatistics()
+    @usableFromInline package var currentStatus: SolveStatus<Scalar> = .success
+
+    @usableFromInline package let stepper: RungeKuttaStepper<State>
+    /// f(time, state) when known: after init, after FSAL steps, after dense output needed it.
+    @usableFromInline package var slope: State?
+    /// +1 or −1 once the direction is known (fixed steps: from the step's sign; adaptive: from the
+    /// first target), 0 before.
+    @usableFromInline package var direction: Scalar
+    // Fixed steps: the grid t₀ + nΔt.
+    @usableFromInline package let gridOrigin: Scalar
+    @usableFromInline package var gridIndex = 0
+    /// Whether ``time`` is grid point ``gridIndex``.
+    @usableFromInline package var onGrid = true
+    // Adaptive steps.
+    /// The signed size of the next step (nil before the first step: the initial step is chosen then).
+    @usableFromInline package var proposedStep: Scalar?
+    /// log(errₙ₋₁) for the PI controller, starting from err = 1.
+    @usableFromInline package var logPreviousError: Scalar = 0
+    // The last step, for dense output.
+    @usableFromInline package var previousTime: Scalar
+    @usableFromInline package var previousState: State
+    /// Times within this distance are the same point (64 ulps at the scale of the times involved, by
+    /// default); solve sets it from its whole span.
+    @usableFromInline package var timeTolerance: Scalar?
+    /// With fixed steps, the time at which the state is detached from the tape (truncated
+    /// backpropagation); nil for none.
+    @usableFromInline package var detachTime: Scalar?
+
+    /// An integrator of `field` starting from `initialState` at `time`.
+    ///
+    /// Evaluates the field once, at the initial state, to check it.
+    ///
+    /// - Parameters:
+    ///   - step: fixed or adaptive steps (adaptive needs a method with an error estimate).
+    ///   - maxSteps: the step budget; by default unlimited for fixed steps and 1,000,000 for adaptive ones.
+    /// - Throws: ``SolveError`` for a non-finite time, state or parameter, invalid step settings, a
+    ///   derivative of the wrong shape, or a non-finite derivative at the initial state.
+    @inlinable
+    public init(
+        _ field: Field, initialState: State, time: Scalar, method: ButcherTableau = .dopri5,
+        step: StepSizeControl<Scalar> = .adaptive(), maxSteps: Int? = nil
+    ) throws(SolveError) {
+        guard time.isFinite else { throw .nonFiniteTime("the start time t0") }
+        if let maxSteps, maxSteps < 1 { throw .invalidMaxSteps(maxSteps) }
+        switch step.mode {
+        case .fixed(let dt):
+            guard dt.isFinite else { throw .nonFiniteTime("the step size") }
+            guard dt != 0 else { throw .zeroStepSize }
+            direction = dt > 0 ? 1 : -1
+            self.maxSteps = maxSteps ?? Int.max
+        case .adaptive(let settings):
+            try settings.validate(for: method)
+            direction = 0
+            proposedStep = settings.initialStep.map { Swift.min(Swift.max(Swift.abs($0), settings.minStep), settings.maxStep) }
+            self.maxSteps = maxSteps ?? 1_000_000
+        }
+        guard initialState.isFinite else { throw .nonFiniteInitialState }
+        if let name = field.firstNonFiniteParameter() { throw .nonFiniteParameter(name: name) }
+        let f0 = field(time, initialState)
+        guard f0.hasSameShape(as: initialState) else {
+            throw .shapeMismatch(state: initialState.shapeDescription, derivative: f0.shapeDescription)
+        }
+        guard f0.isFinite else { throw .nonFiniteInitialDerivative(time: Double(time)) }
+        self.field = field
+        self.method = method
+        self.stepControl = step
+        self.currentTime = time
+        self.currentState = initialState
+        gridOrigin = time
+        previousTime = time
+        previousState = initialState
+        slope = f0
+        counts.evaluations = 1
+        stepper = RungeKuttaStepper(method, filler: initialState)
+    }
+
+    /// Integrates to `target`, landing on it exactly, and returns ``status``.
+    ///
+    /// A target equal to ``time`` does nothing. Once the integration has failed, returns the failure
+    /// without stepping.
+    ///
+    /// - Throws: ``SolveError/nonFiniteTime(_:)`` for a non-finite target and
+    ///   ``SolveError/targetBehind(target:time:)`` for one that lies against the direction of
+    ///   integration (behind the current time, or against the fixed step's sign).
+    @inlinable @discardableResult
+    public func advance(to target: Scalar) throws(SolveError) -> SolveStatus<Scalar> {
+        try advance(to: target, observingSteps: false) { _ in }
+    }
+
+    /// ``advance(to:)``, calling `onStep` after every accepted step when `observingSteps` (``time``,
+    /// ``state`` and ``interpolate(at:)`` then describe that step), else only after the last one.
+    @inlinable @discardableResult
+    package func advance(
+        to target: Scalar, observingSteps: Bool, onStep: (Integrator) -> Void
+    ) throws(SolveError) -> SolveStatus<Scalar> {
+        guard target.isFinite else { throw .nonFiniteTime("the target time") }
+        guard status == .success, target != time else { return status }
+        if direction == 0 { direction = target > time ? 1 : -1 }
+        guard direction * (target - time) > 0 else {
+            throw .targetBehind(target: Double(target), time: Double(time))
+        }
+        switch stepControl.mode {
+        case .fixed(let dt): advanceFixed(to: target, dt: dt, observingSteps: observingSteps, onStep: onStep)
+        case .adaptive(let settings):
+            advanceAdaptive(to: target, settings, observingSteps: observingSteps, onStep: onStep)
+        }
+        return status
+    }
+
+    /// Replaces the state without stepping: a state changed from outside (a masked update, a
+    /// detached copy). The step-size controller and the fixed grid are kept; the cached derivative is
+    /// discarded.
+    ///
+    /// - Precondition: `state` has the current state's shape and is finite.
+    @inlinable
+    public func reset(state: State) {
+        precondition(state.hasSameShape(as: self.state), "Integrator.reset: the state's shape changed")
+        precondition(state.isFinite, "Integrator.reset: the new state is not finite")
+        self.currentState = state
+        previousTime = time
+        previousState = state
+        slope = nil
+    }
+
+    /// The dense output within the last step: the state at `t` between the step's start and
+    /// ``time``, from the method's interpolant (cubic Hermite for methods without one). May evaluate
+    /// the field once at the current state (that derivative is then reused by the next step).
+    ///
+    /// - Precondition: `t` lies within the last step.
+    @inlinable
+    public func interpolate(at t: Scalar) -> State {
+        let h = time - previousTime
+        if t == time || h == 0 { return state }
+        precondition(
+            (t - previousTime) * (t - time) <= 0,
+            "Integrator.interpolate: \(t) lies outside the last step [\(previousTime), \(time)]")
+        return stepper.interpolate(previousState, h, (t - previousTime) / h, endSlope: currentSlope())
+    }
+
+    /// f(time, state), evaluated (and counted) if not known.
+    @inlinable
+    package func currentSlope() -> State {
+        if let slope { return slope }
+        let value = field(time, state)
+        counts.evaluations += 1
+        slope = value
+        return value
+    }
+
+    /// Times closer than this are the same point.
+    @inlinable
+    package func tolerance(near target: Scalar, _ dt: Scalar = 0) -> Scalar {
+        if let timeTolerance { return timeTolerance }
+        let scale = Swift.max(
+            Swift.max(Swift.abs(gridOrigin), Swift.abs(target)), Swift.max(Swift.abs(time), Swift.abs(dt)))
+        return 64 * Scalar.ulpOfOne * Swift.max(scale, Scalar.leastNormalMagnitude)
+    }
+
+    // MARK: - Fixed grid
+
+    /// Steps on the grid t₀ + nΔt to `stop`: the full grid steps before it are counted first and
+    /// taken by a tight loop (on locals, written back once); a stop that is not a grid point is
+    /// reached by one partial step, and the next step completes the grid step it split.
+    @inlinable
+    package func advanceFixed(to stop: Scalar, dt: Scalar, observingSteps: Bool, onStep: (Integrator) -> Void) {
+        let (t0, direction, snap) = (gridOrigin, direction, tolerance(near: stop, dt))
+        let newEvaluations = stepper.stageCount - 1
+        var counted = counts.steps  // the steps already in the statistics
+        var t = time
+        var y = state
+        var slope = self.slope
+        var gridIndex = self.gridIndex
+        var onGrid = self.onGrid
+        var (previous, previousY) = (previousTime, previousState)
+        var accepted = 0
+        var rejected = 0
+        var evaluations = 0
+        var status = SolveStatus<Scalar>.success
+        let cut = detachTime
+        var detachPending = cut != nil
+
+        /// One step of size h to the time `next`; false when it produced a non-finite state.
+        @inline(__always)
+        func step(_ h: Scalar, to next: Scalar) -> Bool {
+            if detachPending, let cut, direction * (t - cut) >= -snap {
+                // Truncated backpropagation: gradients stop here (the state and the carried slope).
+                y = y.withoutDerivative
+                slope = slope?.withoutDerivative
+                detachPending = false
+            }
+            let k0: State
+            if let slope {
+                k0 = slope
+            } else {
+                k0 = field(t, y)
+                evaluations += 1
+            }
+            let (y1, last) = stepper.step(field, t, y, h, k0)
+            evaluations += newEvaluations
+            guard y1.isFinite else {
+                status = .nonFiniteState(time: t, stepSize: h)
+                rejected += 1
+                return false
+            }
+            accepted += 1
+            (previous, previousY) = (t, y)
+            t = next
+            y = y1
+            slope = stepper.isFSAL ? last : nil
+            return true
+        }
+
+        /// Writes the locals back (before `onStep` reads them, and at the end).
+        @inline(__always)
+        func commit() {
+            (currentTime, currentState, self.slope) = (t, y, slope)
+            (self.gridIndex, self.onGrid) = (gridIndex, onGrid)
+            (previousTime, previousState) = (previous, previousY)
+            counts.acceptedSteps += accepted
+            counts.rejectedSteps += rejected
+            counts.evaluations += evaluations
+            counted += accepted + rejected
+            (accepted, rejected, evaluations) = (0, 0, 0)
+        }
+
+        stopLoop: do {
+            // Grid points strictly before the stop (beyond `snap`), and whether the stop is a grid point.
+            let estimate = Swift.min(((stop - t0) / dt).rounded(.down), 1e15)  // Int(_:) would trap beyond Int.max
+            var lastBefore = Swift.max(gridIndex, Int(estimate) - 1)
+            while direction * (stop - (t0 + Scalar(lastBefore + 1) * dt)) > snap { lastBefore += 1 }
+            while lastBefore > gridIndex && direction * (stop - (t0 + Scalar(lastBefore) * dt)) <= snap { lastBefore -= 1 }
+            let stopIsGridPoint = Swift.abs(t0 + Scalar(lastBefore + 1) * dt - stop) <= snap
+
+            if lastBefore > gridIndex && !onGrid {
+                // Complete the grid step that the previous stop split.
+                let next = t0 + Scalar(gridIndex + 1) * dt
+                guard step(next - t, to: next) else { break stopLoop }
+                gridIndex += 1
+                onGrid = true
+                if observingSteps {
+                    commit()
+                    onStep(self)
+                }
+            }
+            while gridIndex < lastBefore {
+                if counted + accepted + rejected >= maxSteps {
+                    status = .maxStepsExceeded(time: t, steps: counted + accepted + rejected)
+                    break stopLoop
+                }
+                guard step(dt, to: t0 + Scalar(gridIndex + 1) * dt) else { break stopLoop }
+                gridIndex += 1
+                if observingSteps {
+                    commit()
+                    onStep(self)
+                }
+            }
+            if counted + accepted + rejected >= maxSteps {
+                status = .maxStepsExceeded(time: t, steps: counted + accepted + rejected)
+                break stopLoop
+            }
+            // Onto the stop: a full step if it is the next grid point, otherwise a partial one.
+            let fullStep = stopIsGridPoint && onGrid
+            guard step(fullStep ? dt : stop - t, to: stop) else { break stopLoop }
+            if stopIsGridPoint {
+                gridIndex += 1
+                onGrid = true
+            } else {
+                onGrid = false
+            }
+            commit()
+            onStep(self)
+        }
+        if status != .success { commit() }
+        if !detachPending { detachTime = nil }
+        self.currentStatus = status
+    }
+
+    // MARK: - Adaptive steps
+
+    /// Error-controlled steps to `stop`, the last one shortened to land on it (on locals, written
+    /// back once).
+    @inlinable
+    package func advanceAdaptive(
+        to stop: Scalar, _ settings: AdaptiveStepping<Scalar>, observingSteps: Bool, onStep: (Integrator) -> Void
+    ) {
+        let (rtol, atol) = (settings.rtol, settings.atol)
+        let errorOrder = stepper.compiled.errorOrder
+        let controller = settings.controller
+        let direction = self.direction
+        let snap = tolerance(near: stop)
+        let newEvaluations = stepper.stageCount - 1
+        var h: Scalar
+        if let proposedStep {
+            h = direction * proposedStep
+        } else {
+            let magnitude = settings.automaticInitialStep(
+                field, t0: time, y0: state, f0: currentSlope(), direction: direction, order: errorOrder - 1,
+                evaluations: &counts.evaluations)
+            h = direction * Swift.min(Swift.max(magnitude, settings.minStep), settings.maxStep)
+        }
+        var t = time
+        var y = state
+        var slope = currentSlope()
+        var logPreviousError = self.logPreviousError
+        var accepted = 0
+        var rejected = 0
+        var evaluations = 0
+        var counted = counts.steps  // the steps already in the statistics
+        var lastFailureWasNonFinite = false
+        var status = SolveStatus<Scalar>.success
+
+        while t != stop {
+            if counted + accepted + rejected >= maxSteps {
+                status = .maxStepsExceeded(time: t, steps: counted + accepted + rejected)
+                break
+            }
+            // A step shortened to land on the stop leaves the controller as it was before it.
+            var unshortened: (step: Scalar, logError: Scalar)? = nil
+            if direction * (t + h - stop) >= -snap {
+                unshortened = (h, logPreviousError)
+                h = stop - t
+            }
+            let (y1, last) = stepper.step(field, t, y, h, slope)
+            evaluations += newEvaluations
+            // err² (the squared scaled RMS norm): err ≤ 1 ⟺ err² ≤ 1, and log err = ½ log err².
+            let squaredError = y1.isFinite ? stepper.squaredErrorNorm(h, y, y1, rtol: rtol, atol: atol) : .nan
+            if squaredError.isFinite && squaredError <= 1 {
+                accepted += 1
+                lastFailureWasNonFinite = false
+                let tNew = unshortened == nil ? t + h : stop
+                let fsal: State? = stepper.isFSAL ? last : nil
+                if observingSteps || tNew == stop {
+                    (previousTime, previousState) = (t, y)
+                    (currentTime, currentState, self.slope) = (tNew, y1, fsal)
+                    counts.acceptedSteps += accepted
+                    counts.rejectedSteps += rejected
+                    counts.evaluations += evaluations
+                    counted += accepted + rejected
+                    (accepted, rejected, evaluations) = (0, 0, 0)
+                    onStep(self)
+                }
+                t = tNew
+                y = y1
+                if t != stop {
+                    if let fsal {
+                        slope = fsal
+                    } else if observingSteps {
+                        slope = currentSlope()  // perhaps evaluated already by the dense output
+                    } else {
+                        slope = field(t, y)
+                        evaluations += 1
+                    }
+                }
+                // err = 0 (an exactly representable step) grows the step as much as allowed.
+                let logError = squaredError > 0 ? Scalar.log(squaredError) / 2 : -Scalar.infinity
+                let grown =
+                    h
+                    * controller.factor(
+                        logError: logError, logPreviousError: logPreviousError, errorOrder: errorOrder, accepted: true)
+                if let unshortened {
+                    h = direction * Swift.max(Swift.abs(grown), Swift.abs(unshortened.step))
+                    logPreviousError = unshortened.logError
+                } else {
+                    h = grown
+                    logPreviousError = Swift.max(logError, Scalar.log(1e-4))
+                }
+            } else {
+                rejected += 1
+                lastFailureWasNonFinite = !squaredError.isFinite
+                if settings.minStep > 0 && Swift.abs(h) <= settings.minStep {
+                    // A step of the minimum size still failed: stop rather than go below it.
+                    status =
+                        lastFailureWasNonFinite
+                        ? .nonFiniteState(time: t, stepSize: h) : .stepSizeUnderflow(time: t, stepSize: h)
+                    break
+                }
+                h *=
+                    squaredError.isFinite
+                    ? controller.factor(
+                        logError: Scalar.log(squaredError) / 2, logPreviousError: logPreviousError,
+                        errorOrder: errorOrder, accepted: false)
+                    : Scalar(controller.minFactor)
+            }
+            h = direction * Swift.min(Swift.max(Swift.abs(h), settings.minStep), settings.maxStep)
+            if Swift.abs(h) <= 16 * Scalar.ulpOfOne * Swift.max(Swift.abs(t), Scalar.leastNormalMagnitude) {
+                status =
+                    lastFailureWasNonFinite ? .nonFiniteState(time: t, stepSize: h) : .stepSizeUnderflow(time: t, stepSize: h)
+                break
+            }
+        }
+        if t != time {
+            // Stopped early: the last accepted state (there is no step to interpolate in).
+            (previousTime, previousState) = (t, y)
+            (currentTime, currentState, self.slope) = (t, y, slope)
+        }
+        counts.acceptedSteps += accepted
+        counts.rejectedSteps += rejected
+        counts.evaluations += evaluations
+        proposedStep = Swift.abs(h)
+        self.logPreviousError = logPreviousError
+        self.currentStatus = status
+    }
+}
+
+extension AdaptiveStepping {
+    /// Checks the tolerances and step bounds, and that `method` can adapt.
+    @inlinable
+    package func validate(for method: ButcherTableau) throws(SolveError) {
+        guard method.isAdaptive else { throw .methodNotAdaptive(method: method.name) }
+        guard rtol.isFinite, atol.isFinite, rtol >= 0, atol >= 0, rtol > 0 || atol > 0 else {
+            throw .invalidTolerance(rtol: Double(rtol), atol: Double(atol))
+        }
+        guard minStep >= 0, minStep.isFinite else {
+            throw .invalidStepBounds("minStep must be finite and ≥ 0, got \(minStep)")
+        }
+        guard maxStep > 0, maxStep >= minStep else {
+            throw .invalidStepBounds("maxStep (\(maxStep)) must be > 0 and ≥ minStep (\(minStep))")
+        }
+        if let initialStep, !(initialStep.isFinite && initialStep != 0) {
+            throw .invalidStepBounds("initialStep must be finite and nonzero, got \(initialStep)")
+        }
+    }
+}
