@@ -2,8 +2,8 @@ import ExampleSupport
 import Foundation
 import RNNODE
 
-/// One training-step configuration: a recurrent layer (Euler, Δt = 1: the classic cell), a Dense
-/// head from the last output to one value, mean squared error, Adam 1e-3, Float32, batch first.
+/// One training-step configuration: a recurrent layer (by default Euler, Δt = 1: the classic cell), a
+/// Dense head from the last output to one value, mean squared error, Adam 1e-3, Float32, batch first.
 struct RecurrentTrainingConfiguration {
     let name: String
     let cell: String
@@ -13,6 +13,29 @@ struct RecurrentTrainingConfiguration {
     let inputs: Int
     /// Timed batches per measurement.
     let batches: Int
+    /// How the layer integrates the cell between inputs.
+    var integration: CellIntegration<Float> = .discrete
+    /// Per-row random gaps between the inputs (seeded, uniform in this range), given to the layer as
+    /// constant `.irregular` time stamps; nil: the layer's regular grid.
+    var gaps: Range<Float>? = nil
+
+    /// The integration and time axis, for the summary.
+    var integrationSummary: String {
+        let m = integration.method.name
+        let perInput: String
+        if case .fixed(let h) = integration.step.mode {
+            let n = (integration.timeStep / h).rounded()
+            perInput = n == 1 ? "one step per input" : "\(Int(n)) steps per input"
+        } else {
+            perInput = "adaptive steps"
+        }
+        guard let gaps else {
+            return integration.isDiscrete ? "" : ", \(m) (Δt \(integration.timeStep), \(perInput))"
+        }
+        return
+            ", \(m) with steps ≤ \(integration.timeStep) over per-row time stamps (seeded gaps uniform in "
+            + "[\(gaps.lowerBound), \(gaps.upperBound)) ⊂ (0.5, 1]: one step each, the regular grid's work)"
+    }
 }
 
 /// A layer and head under training, for any cell.
@@ -20,6 +43,8 @@ struct RecurrentRegression<Cell: RecurrentCell>: Trainable where Cell.Scalar == 
     typealias Scalar = Float
     var layer: RecurrentLayer<Cell>
     var head: Dense<Float>
+    /// The inputs' time axis (constant, not trained; nil: the layer's regular grid).
+    var times: SequenceTimes<Float>? = nil
     var parameterPaths: [ParameterPath<Self>] {
         ParameterPath.nested("layer", \.layer, in: self) + ParameterPath.nested("head", \.head, in: self)
     }
@@ -27,7 +52,7 @@ struct RecurrentRegression<Cell: RecurrentCell>: Trainable where Cell.Scalar == 
     static var hasFixedParameterPaths: Bool { RecurrentLayer<Cell>.hasFixedParameterPaths }
 
     func loss(_ x: Tensor<Float>, _ y: Tensor<Float>) throws -> Tensor<Float> {
-        squaredError(head(try layer(x).last), y)
+        squaredError(head(try layer.run(x, initialStates: nil, mask: nil, times: times).last), y)
     }
 }
 
@@ -38,9 +63,13 @@ func measureTraining<Cell: RecurrentCell>(
     var generator = SeededGenerator(seed: 0)
     let c = configuration
     var model = RecurrentRegression(
-        layer: RecurrentLayer(cell), head: Dense(inputSize: c.hidden, outputSize: 1, using: &generator))
+        layer: RecurrentLayer(cell, integration: c.integration),
+        head: Dense(inputSize: c.hidden, outputSize: 1, using: &generator))
     let x = Tensor<Float>.normal([c.batch, c.steps, c.inputs], mean: 0, standardDeviation: 1, using: &generator)
     let y = Tensor<Float>.normal([c.batch, 1], mean: 0, standardDeviation: 1, using: &generator)
+    if let gaps = c.gaps {
+        model.times = .irregular(try timeStamps(c, gaps: gaps))
+    }
     var optimizer = Adam<Float>(learningRate: 1e-3)
     func trainStep() throws {
         let tape = Tape<Float>()
@@ -71,6 +100,27 @@ func measureTraining<Cell: RecurrentCell>(
     ]
 }
 
+/// Time stamps `[batch, steps]` for `c`: each row starts at 0 and advances by seeded gaps uniform in
+/// `gaps`. Throws if a gap, as the layer computes it (a difference of Float stamps), would need more
+/// than one step of the integration: the benchmark is meant to do the regular grid's work.
+func timeStamps(_ c: RecurrentTrainingConfiguration, gaps: Range<Float>) throws -> Tensor<Float> {
+    var generator = SeededGenerator(seed: 2)
+    let draws = Tensor<Float>.uniform(
+        [c.batch, c.steps], lower: gaps.lowerBound, upper: gaps.upperBound, using: &generator
+    ).scalars
+    var stamps = [Float](repeating: 0, count: c.batch * c.steps)
+    for row in 0..<c.batch {
+        for k in 1..<c.steps { stamps[row * c.steps + k] = stamps[row * c.steps + k - 1] + draws[row * c.steps + k] }
+    }
+    guard case .fixed(let h) = c.integration.step.mode else { throw BenchmarkError("\(c.name): needs fixed steps") }
+    for row in 0..<c.batch {
+        for k in 1..<c.steps where stamps[row * c.steps + k] - stamps[row * c.steps + k - 1] > h {
+            throw BenchmarkError("\(c.name): the gap before step \(k) of row \(row) needs more than one step")
+        }
+    }
+    return Tensor(shape: [c.batch, c.steps], scalars: stamps)
+}
+
 let recurrentTrainingConfigurations = [
     RecurrentTrainingConfiguration(
         name: "lstm-train-h256", cell: "lstm", hidden: 256, batch: 64, steps: 100, inputs: 64, batches: 3),
@@ -84,13 +134,22 @@ let recurrentTrainingConfigurations = [
         name: "lstm-train-h64", cell: "lstm", hidden: 64, batch: 32, steps: 100, inputs: 32, batches: 20),
     RecurrentTrainingConfiguration(
         name: "lstm-train-h16", cell: "lstm", hidden: 16, batch: 8, steps: 50, inputs: 4, batches: 100),
+    RecurrentTrainingConfiguration(
+        name: "gru-train-h64-rk4", cell: "gru", hidden: 64, batch: 32, steps: 100, inputs: 32, batches: 20,
+        integration: .fixed(.rk4)),
+    RecurrentTrainingConfiguration(
+        name: "lstm-train-h64-midpoint", cell: "lstm", hidden: 64, batch: 32, steps: 100, inputs: 32, batches: 20,
+        integration: .fixed(.midpoint)),
+    RecurrentTrainingConfiguration(
+        name: "gru-train-h64-irregular", cell: "gru", hidden: 64, batch: 32, steps: 100, inputs: 32, batches: 20,
+        gaps: 0.51..<0.99),
 ]
 
 let recurrentBenchmarks: [Benchmark] = recurrentTrainingConfigurations.map { c in
     Benchmark(
         name: c.name,
         summary:
-            "train step of a \(c.cell.uppercased()) layer (hidden \(c.hidden), batch \(c.batch), \(c.steps) steps, \(c.inputs) inputs) + Dense → 1, MSE, Adam; Float32"
+            "train step of a \(c.cell.uppercased()) layer (hidden \(c.hidden), batch \(c.batch), \(c.steps) steps, \(c.inputs) inputs)\(c.integrationSummary) + Dense → 1, MSE, Adam; Float32"
     ) {
         var generator = SeededGenerator(seed: 1)
         switch c.cell {

@@ -1,9 +1,26 @@
 """PyTorch peer of rnnode-bench's recurrent training benchmarks (not run by CI).
 
-Each configuration trains nn.RNN/GRU/LSTM (batch_first, one layer) followed by nn.Linear(hidden, 1)
+Each configuration trains a recurrent layer (batch first, one layer) followed by nn.Linear(hidden, 1)
 on the last output, MSE loss, Adam 1e-3, float32, on random data, with torch.set_num_threads(2)
 (the machine's cores). Prints one JSON line per configuration with the same fields as rnnode-bench:
 train_ms_per_batch (best of 3 means), seq_per_s and forward_ms_per_batch.
+
+The layer is nn.RNN/GRU/LSTM (the classic cell: rnnode-bench's Euler at Δt = 1), except for the
+configurations with a scheme, which step the same cells' vector field f(x, y) = cell(x, y) − y
+(nn.GRUCell; nn.LSTMCell over the pair (h, c)) in a Python loop over time, x held across each
+interval, as rnnode-bench's RecurrentLayer does:
+
+- rk4 (gru-train-h64-rk4): one RK4 step of Δt = 1 per input: k1 = f(h), k2 = f(h + k1/2),
+  k3 = f(h + k2/2), k4 = f(h + k3), h += (k1 + 2k2 + 2k3 + k4)/6;
+- midpoint (lstm-train-h64-midpoint): one midpoint step per input over y = (h, c):
+  Y = y + f(y)/2, y += f(Y);
+- irregular (gru-train-h64-irregular): Euler with per-row step sizes, h += dt[:, k] ⊙ f(h), where
+  dt[:, 0] = 1 (the layer's nominal Δt) and the other gaps are seeded, uniform in [0.51, 0.99) (the
+  same distribution as rnnode-bench's stamps, not the same draws), each one step.
+
+Every stage calls the cell on (x_k, state), so the input product x_k·W_ih is recomputed per stage
+(four times per input for RK4, twice for midpoint); rnnode-bench projects the inputs once per
+sequence. That is the cost of using the stock cells as the field.
 
     python3 Examples/Benchmark/peers/recurrent_torch.py [NAME ...]
 """
@@ -15,14 +32,82 @@ import time
 import torch
 
 CONFIGURATIONS = [
-    # name, cell, hidden, batch, steps, inputs, timed batches
+    # name, cell, hidden, batch, steps, inputs, timed batches[, scheme]
     ("lstm-train-h256", "lstm", 256, 64, 100, 64, 3),
     ("gru-train-h256", "gru", 256, 64, 100, 64, 3),
     ("rnn-train-h64", "rnn", 64, 32, 100, 32, 20),
     ("gru-train-h64", "gru", 64, 32, 100, 32, 20),
     ("lstm-train-h64", "lstm", 64, 32, 100, 32, 20),
     ("lstm-train-h16", "lstm", 16, 8, 50, 4, 100),
+    ("gru-train-h64-rk4", "gru", 64, 32, 100, 32, 20, "rk4"),
+    ("lstm-train-h64-midpoint", "lstm", 64, 32, 100, 32, 20, "midpoint"),
+    ("gru-train-h64-irregular", "gru", 64, 32, 100, 32, 20, "irregular"),
 ]
+
+# The gaps of the irregular configuration (one Euler step of at most 1 each).
+IRREGULAR_GAPS = (0.51, 0.99)
+
+
+class SchemeLayer(torch.nn.Module):
+    """A GRU or LSTM cell's field f(x, y) = cell(x, y) − y stepped by `scheme` along the sequence
+    (batch first); returns the hidden state after every input, [batch, steps, hidden]."""
+
+    def __init__(self, cell, inputs, hidden, scheme, dt=None):
+        super().__init__()
+        self.kind = cell
+        self.cell = {"gru": torch.nn.GRUCell, "lstm": torch.nn.LSTMCell}[cell](inputs, hidden)
+        self.hidden = hidden
+        self.scheme = scheme
+        self.dt = dt  # [batch, steps] step sizes (irregular), constant
+
+    def field(self, x, y):
+        if self.kind == "lstm":
+            h, c = y
+            h1, c1 = self.cell(x, (h, c))
+            return (h1 - h, c1 - c)
+        return self.cell(x, y) - y
+
+    @staticmethod
+    def axpy(y, a, k):  # y + a·k, for a state or an (h, c) pair
+        if isinstance(y, tuple):
+            return tuple(yi + a * ki for yi, ki in zip(y, k))
+        return y + a * k
+
+    def forward(self, x):
+        batch, steps, _ = x.shape
+        zeros = x.new_zeros(batch, self.hidden)
+        y = (zeros, zeros) if self.kind == "lstm" else zeros
+        outputs = []
+        for k in range(steps):
+            xk = x[:, k]
+            if self.scheme == "rk4":
+                k1 = self.field(xk, y)
+                k2 = self.field(xk, self.axpy(y, 0.5, k1))
+                k3 = self.field(xk, self.axpy(y, 0.5, k2))
+                k4 = self.field(xk, self.axpy(y, 1.0, k3))
+                y = self.axpy(y, 1 / 6, self.axpy(self.axpy(self.axpy(k1, 2, k2), 2, k3), 1, k4))
+            elif self.scheme == "midpoint":
+                y = self.axpy(y, 1.0, self.field(xk, self.axpy(y, 0.5, self.field(xk, y))))
+            elif self.scheme == "irregular":
+                y = self.axpy(y, self.dt[:, k : k + 1], self.field(xk, y))
+            else:
+                raise ValueError(f"unknown scheme {self.scheme}")
+            outputs.append(y[0] if self.kind == "lstm" else y)
+        return torch.stack(outputs, dim=1), y
+
+
+def make_layer(cell, hidden, batch, steps, inputs, scheme):
+    if scheme is None:
+        return {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell](
+            inputs, hidden, batch_first=True
+        )
+    dt = None
+    if scheme == "irregular":
+        generator = torch.Generator().manual_seed(2)
+        lower, upper = IRREGULAR_GAPS
+        dt = lower + (upper - lower) * torch.rand(batch, steps, generator=generator)
+        dt[:, 0] = 1  # the first interval: the nominal Δt
+    return SchemeLayer(cell, inputs, hidden, scheme, dt)
 
 
 def best_mean(function, batches, repeats=3):
@@ -35,11 +120,9 @@ def best_mean(function, batches, repeats=3):
     return best
 
 
-def run(name, cell, hidden, batch, steps, inputs, batches):
+def run(name, cell, hidden, batch, steps, inputs, batches, scheme=None):
     torch.manual_seed(0)
-    layer = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell](
-        inputs, hidden, batch_first=True
-    )
+    layer = make_layer(cell, hidden, batch, steps, inputs, scheme)
     head = torch.nn.Linear(hidden, 1)
     parameters = list(layer.parameters()) + list(head.parameters())
     optimizer = torch.optim.Adam(parameters, lr=1e-3)
