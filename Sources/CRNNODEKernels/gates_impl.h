@@ -11,9 +11,8 @@
 // which are ldp floats apart): p and the recurrent products u hold one block of h per gate; states are [h] (SimpleRNN, GRU) or [h, c] (LSTM); k is the
 // derivative row (the state's width). `saved` keeps what the pullback needs: SimpleRNN's a = σ(·);
 // the GRU's r, z, n and n's recurrent part u_n; the LSTM's i, f, g, o and tanh(c̃). The pullbacks
-// read dk and add to the state's gradient dy and the input's gradient dp, and write the recurrent
-// product's gradient dr (for the LSTM and SimpleRNN it equals dp's contribution, which is added to
-// dp as well); the caller adds dr·Uᵀ to dy.
+// read dk, add to the state's gradient dy, and write the input's gradient dp and the recurrent
+// product's gradient dr (for the LSTM and SimpleRNN the two are equal); the caller adds dr·Uᵀ to dy.
 
 // The loops touch several arrays that never overlap (restrict parameters), so the vectorizer may
 // skip its runtime overlap checks, which cost more than the loop body at small hidden sizes.
@@ -57,7 +56,7 @@ static inline void GATES_FN(simple_field_vjp_row)(ptrdiff_t h, int isTanh, const
         float a = saved[j];
         float d = dk[j] * (isTanh ? 1 - a * a : (a > 0 ? 1.0f : 0.0f));
         dr[j] = d;
-        dp[j] += d;
+        dp[j] = d;
         dy[j] -= dk[j];
     }
 }
@@ -99,9 +98,9 @@ static inline void GATES_FN(gru_field_vjp_row)(ptrdiff_t h, const float *restric
         float dz = -d * (n - y[j]) * (z * (1 - z));
         float drPre = dn * un * (reset * (1 - reset));
         dy[j] -= d * (1 - z);
-        dp[j] += drPre;
-        dp[h + j] += dz;
-        dp[2 * h + j] += dn;
+        dp[j] = drPre;
+        dp[h + j] = dz;
+        dp[2 * h + j] = dn;
         dr[j] = drPre;
         dr[h + j] = dz;
         dr[2 * h + j] = dn * reset;
@@ -152,10 +151,10 @@ static inline void GATES_FN(lstm_field_vjp_row)(ptrdiff_t h, const float *restri
         dr[h + j] = df;
         dr[2 * h + j] = dg;
         dr[3 * h + j] = dout;
-        dp[j] += di;
-        dp[h + j] += df;
-        dp[2 * h + j] += dg;
-        dp[3 * h + j] += dout;
+        dp[j] = di;
+        dp[h + j] = df;
+        dp[2 * h + j] = dg;
+        dp[3 * h + j] = dout;
         dy[j] -= dh;
         dy[h + j] += dc * f - dk[h + j];
     }

@@ -128,16 +128,14 @@ struct RowGrid<Scalar: TensorScalar> {
         var sizes = [Scalar](repeating: 0, count: time * batch)
         var maxCounts = [Int](repeating: 0, count: time)
         var uniform = [Scalar?](repeating: nil, count: time)
-        /// n = ⌈g/h⌉, not counting a last step shorter than 64 ulps of the ratio (rounding in g = n·h).
         func steps(_ g: Scalar, row: Int, interval k: Int) throws(SolveError) -> Int {
             guard g.isFinite && g > 0 else {
                 throw .invalidStepBounds("interval \(k) of row \(row) has length \(g); intervals must be finite and positive")
             }
-            let ratio = (g / maxStep) * (1 - 64 * Scalar.ulpOfOne)
-            guard ratio < 1e9 else {
+            guard let n = equalStepCount(g, maxStep: maxStep) else {
                 throw .invalidStepBounds("interval \(k) of row \(row) (length \(g)) would need more than 10⁹ steps of \(maxStep)")
             }
-            return Swift.max(1, Int(ratio.rounded(.up)))
+            return n
         }
         switch intervals {
         case .constant(let g):
@@ -462,6 +460,10 @@ struct RowSequencePass<Scalar: TensorScalar> {
         parameterBase.update(repeating: 0, count: blocks.count * Swift.max(parameterTotal, 1))
         let tables = pointerTables.pointer(UnsafeMutablePointer<Scalar>.self)
         let weightTables = Workspace(count: blocks.count * stages, of: Scalar.self)  // aₗᵢ for l > i, per block
+        // One stage's input gradient, for intervals of several evaluations.
+        let several = stages * (grid.maxCounts.max() ?? 0) > 1
+        let inputScratchSpace = Workspace(count: several ? batch * g : 1, of: Scalar.self)
+        let inputScratch = inputScratchSpace.pointer(Scalar.self)
 
         let dP = Tensor<Scalar>.filled([time, batch, g]) { dp in
             gradient.withUnsafeBufferPointer { gradientBuffer in
@@ -477,7 +479,12 @@ struct RowSequencePass<Scalar: TensorScalar> {
                     }
                     for row in rows { (ds + row * s).update(from: dOut + row * width + time * h, count: s) }
                     for k in stride(from: time - 1, through: 0, by: -1) {
-                        (dp + (k * batch + r0) * g).update(repeating: 0, count: m * g)
+                        // The field writes its input gradient: straight into dP when the interval is
+                        // one evaluation, else into a scratch row block summed into dP.
+                        let inputGradient = dp + (k * batch + r0) * g
+                        let direct = stages == 1 && grid.maxCounts[k] == 1
+                        if grid.maxCounts[k] == 0 { inputGradient.update(repeating: 0, count: m * g) }
+                        var firstContribution = true
                         for row in rows where grid.stepCounts[k * batch + row] > 0 {
                             let (target, source) = (ds + row * s, dOut + row * width + k * h)
                             for c in 0..<h { target[c] += source[c] }
@@ -528,14 +535,23 @@ struct RowSequencePass<Scalar: TensorScalar> {
                                         productGradients[j].pointer(Scalar.self)
                                         + (aliased[j] ? r0 : slot(q, i, r0, 1)) * n
                                 }
+                                let stageInputGradient = direct ? inputGradient : inputScratch + r0 * g
                                 var rowsView = RowFieldPullback(
                                     count: m, state: UnsafePointer(ys + slot(q, i, r0, s)),
                                     saved: UnsafePointer(kept + slot(q, i, r0, savedWidth)),
                                     derivativeGradient: UnsafePointer(dk + r0 * s), stateGradient: stage,
-                                    inputGradient: dp + (k * batch + r0) * g, inputStride: g, context: context, firstRow: r0,
+                                    inputGradient: stageInputGradient, inputStride: g, context: context, firstRow: r0,
                                     productGradients: UnsafePointer(table),
                                     parameterGradients: UnsafePointer(table + products.count))
                                 field.pullback(&rowsView)
+                                if !direct {
+                                    if firstContribution {
+                                        inputGradient.update(from: stageInputGradient, count: m * g)
+                                    } else {
+                                        for c in 0..<(m * g) { inputGradient[c] += stageInputGradient[c] }
+                                    }
+                                }
+                                firstContribution = false
                             }
                             // The state entering the step: ḡ + Σᵢ dYᵢ.
                             for i in 1..<Swift.max(stages, 1) {
@@ -704,24 +720,13 @@ func stageGradientInput<Scalar: TensorScalar>(
     }
 }
 
-/// Whether `count` scalars are all finite. For Float and Double an integer OR over the exponent
-/// bits (all ones exactly for NaN and ±∞: adding one exponent unit then carries into the sign bit),
-/// which vectorizes where a floating-point test with an early exit would not.
+/// The number of equal steps of at most `maxStep` that cross an interval of length `length`:
+/// ⌈length / maxStep⌉, not counting a last step shorter than 64 ulps of the ratio (rounding in
+/// length = n · step), at least 1; nil beyond 10⁹ steps. The fused path and the tape path of a
+/// recurrent layer both take their fixed steps from here.
 @inlinable
-func allFinite<Scalar: TensorScalar>(_ values: UnsafePointer<Scalar>, count: Int) -> Bool {
-    if Scalar.self == Float.self {
-        let bits = UnsafeRawPointer(values).assumingMemoryBound(to: UInt32.self)
-        var any: UInt32 = 0
-        for e in 0..<count { any |= (bits[e] & 0x7F80_0000) &+ 0x0080_0000 }
-        return any & 0x8000_0000 == 0
-    }
-    if Scalar.self == Double.self {
-        let bits = UnsafeRawPointer(values).assumingMemoryBound(to: UInt64.self)
-        var any: UInt64 = 0
-        for e in 0..<count { any |= (bits[e] & 0x7FF0_0000_0000_0000) &+ 0x0010_0000_0000_0000 }
-        return any & 0x8000_0000_0000_0000 == 0
-    }
-    var finite = true
-    for e in 0..<count { finite = finite && values[e].isFinite }
-    return finite
+package func equalStepCount<Scalar: TensorScalar>(_ length: Scalar, maxStep: Scalar) -> Int? {
+    let ratio = (length / maxStep) * (1 - 64 * Scalar.ulpOfOne)
+    guard ratio < 1e9 else { return nil }
+    return Swift.max(1, Int(ratio.rounded(.up)))
 }

@@ -127,9 +127,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     @inlinable
     public var isFinite: Bool {
         storage.withUnsafeBufferPointer { buffer in
-            var finite = true
-            for x in buffer { finite = finite && x.isFinite }
-            return finite
+            buffer.isEmpty || allFinite(buffer.baseAddress!, count: buffer.count)
         }
     }
 

@@ -6,9 +6,17 @@ on the last output, MSE loss, Adam 1e-3, float32, on random data, with torch.set
 train_ms_per_batch (best of 3 means), seq_per_s and forward_ms_per_batch.
 
 The layer is nn.RNN/GRU/LSTM (the classic cell: rnnode-bench's Euler at Δt = 1), except for the
-configurations with a scheme, which step the same cells' vector field f(x, y) = cell(x, y) − y
-(nn.GRUCell; nn.LSTMCell over the pair (h, c)) in a Python loop over time, x held across each
-interval, as rnnode-bench's RecurrentLayer does:
+configurations with a scheme, which step the same cells' vector field in a Python loop over time,
+x held across each interval, as rnnode-bench's RecurrentLayer does. The field is the cell's own
+equations on its own parameters (an nn.GRUCell's or nn.LSTMCell's weight_ih, weight_hh, bias_ih,
+bias_hh), with the input part x·W_ihᵀ + b_ih computed once for the whole sequence, as nn.GRU/LSTM
+and rnnode-bench do; per stage only the recurrent product and the gates are evaluated:
+
+- GRU: r, z = σ(x̂_rz + h·W_hrzᵀ + b_hrz), n = tanh(x̂_n + r ⊙ (h·W_hnᵀ + b_hn)), f = (1 − z) ⊙ (n − h);
+- LSTM over y = (h, c): gates = x̂ + h·W_hhᵀ + b_hh, c̃ = f ⊙ c + i ⊙ g,
+  f = (o ⊙ tanh(c̃) − h, c̃ − c).
+
+The schemes:
 
 - rk4 (gru-train-h64-rk4): one RK4 step of Δt = 1 per input: k1 = f(h), k2 = f(h + k1/2),
   k3 = f(h + k2/2), k4 = f(h + k3), h += (k1 + 2k2 + 2k3 + k4)/6;
@@ -17,10 +25,6 @@ interval, as rnnode-bench's RecurrentLayer does:
 - irregular (gru-train-h64-irregular): Euler with per-row step sizes, h += dt[:, k] ⊙ f(h), where
   dt[:, 0] = 1 (the layer's nominal Δt) and the other gaps are seeded, uniform in [0.51, 0.99) (the
   same distribution as rnnode-bench's stamps, not the same draws), each one step.
-
-Every stage calls the cell on (x_k, state), so the input product x_k·W_ih is recomputed per stage
-(four times per input for RK4, twice for midpoint); rnnode-bench projects the inputs once per
-sequence. That is the cost of using the stock cells as the field.
 
     python3 Examples/Benchmark/peers/recurrent_torch.py [NAME ...]
 """
@@ -49,8 +53,8 @@ IRREGULAR_GAPS = (0.51, 0.99)
 
 
 class SchemeLayer(torch.nn.Module):
-    """A GRU or LSTM cell's field f(x, y) = cell(x, y) − y stepped by `scheme` along the sequence
-    (batch first); returns the hidden state after every input, [batch, steps, hidden]."""
+    """A GRU or LSTM cell's field stepped by `scheme` along the sequence (batch first); returns the
+    hidden state after every input, [batch, steps, hidden]."""
 
     def __init__(self, cell, inputs, hidden, scheme, dt=None):
         super().__init__()
@@ -60,12 +64,20 @@ class SchemeLayer(torch.nn.Module):
         self.scheme = scheme
         self.dt = dt  # [batch, steps] step sizes (irregular), constant
 
-    def field(self, x, y):
+    def field(self, xk, y):
+        """f(y) with the input part xk = x_k·W_ihᵀ + b_ih held."""
+        hh = torch.nn.functional.linear(y[0] if self.kind == "lstm" else y, self.cell.weight_hh, self.cell.bias_hh)
         if self.kind == "lstm":
             h, c = y
-            h1, c1 = self.cell(x, (h, c))
-            return (h1 - h, c1 - c)
-        return self.cell(x, y) - y
+            i, f, g, o = (xk + hh).chunk(4, dim=1)
+            c1 = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            return (torch.sigmoid(o) * torch.tanh(c1) - h, c1 - c)
+        xr, xz, xn = xk.chunk(3, dim=1)
+        hr, hz, hn = hh.chunk(3, dim=1)
+        r = torch.sigmoid(xr + hr)
+        z = torch.sigmoid(xz + hz)
+        n = torch.tanh(xn + r * hn)
+        return (1 - z) * (n - y)
 
     @staticmethod
     def axpy(y, a, k):  # y + a·k, for a state or an (h, c) pair
@@ -77,9 +89,10 @@ class SchemeLayer(torch.nn.Module):
         batch, steps, _ = x.shape
         zeros = x.new_zeros(batch, self.hidden)
         y = (zeros, zeros) if self.kind == "lstm" else zeros
+        projected = torch.nn.functional.linear(x, self.cell.weight_ih, self.cell.bias_ih)  # once per sequence
         outputs = []
         for k in range(steps):
-            xk = x[:, k]
+            xk = projected[:, k]
             if self.scheme == "rk4":
                 k1 = self.field(xk, y)
                 k2 = self.field(xk, self.axpy(y, 0.5, k1))

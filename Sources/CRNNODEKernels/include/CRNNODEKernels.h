@@ -135,8 +135,9 @@ void rnnode_tanh_f32_on_path(int path, float *x, ptrdiff_t n);
 
 // The standard cells' fields in derivative form (Float), over m rows at once, on the current path:
 // what the integrator's fused path evaluates at every stage. Layouts are described in gates_impl.h;
-// p and u hold one block of h per gate, and the rows of p and dp are ldp floats apart. The pullbacks add to dy and dp and write dr (the recurrent
-// product's gradient; the caller adds dr·Uᵀ to dy).
+// p and u hold one block of h per gate, and the rows of p and dp are ldp floats apart. The
+// pullbacks add to dy and write dp and dr (the recurrent product's gradient; the caller adds dr·Uᵀ
+// to dy).
 
 /// SimpleRNN: k = σ(p + u) − y, saved a = σ(p + u); σ tanh, or relu when isTanh is 0.
 void rnnode_simple_field_f32(ptrdiff_t m, ptrdiff_t h, int isTanh, const float *p, ptrdiff_t ldp, const float *u,

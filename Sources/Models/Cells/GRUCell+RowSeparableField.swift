@@ -103,9 +103,9 @@ extension GRUCell: RowSeparableField {
                         let dz = -dk[j] * (n - y[j]) * recurrentActivation.derivative(fromOutput: z)
                         let drPre = dn * un * recurrentActivation.derivative(fromOutput: reset)
                         dy[j] -= dk[j] * (1 - z)
-                        dp[j] += drPre
-                        dp[h + j] += dz
-                        dp[2 * h + j] += dn
+                        dp[j] = drPre
+                        dp[h + j] = dz
+                        dp[2 * h + j] = dn
                         dr[j] = drPre
                         dr[h + j] = dz
                         dr[2 * h + j] = dn * reset
@@ -124,7 +124,7 @@ extension GRUCell: RowSeparableField {
                 let (z, n) = (saved[h + j], saved[2 * h + j])
                 let dn = dk[j] * (1 - z) * activation.derivative(fromOutput: n)
                 dy[j] -= dk[j] * (1 - z)
-                dp[2 * h + j] += dn
+                dp[2 * h + j] = dn
                 dc[j] = dn
                 // dẑ, kept in the gates' gradient until the reset gate's is known.
                 dGates[r * 2 * h + h + j] = -dk[j] * (n - y[j]) * recurrentActivation.derivative(fromOutput: z)
@@ -140,8 +140,8 @@ extension GRUCell: RowSeparableField {
                 let drPre = da[j] * y[j] * recurrentActivation.derivative(fromOutput: reset)
                 dy[j] += da[j] * reset
                 dg[j] = drPre
-                dp[j] += drPre
-                dp[h + j] += dg[h + j]
+                dp[j] = drPre
+                dp[h + j] = dg[h + j]
             }
         }
         rows.accumulateProductPullback(0, into: rows.stateGradient, stride: h)

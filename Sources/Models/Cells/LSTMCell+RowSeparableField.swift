@@ -77,10 +77,10 @@ extension LSTMCell: RowSeparableField {
                     let dg = dc * i * activation.derivative(fromOutput: g)
                     let dout = dh * tc * recurrentActivation.derivative(fromOutput: o)
                     (dr[j], dr[h + j], dr[2 * h + j], dr[3 * h + j]) = (di, df, dg, dout)
-                    dp[j] += di
-                    dp[h + j] += df
-                    dp[2 * h + j] += dg
-                    dp[3 * h + j] += dout
+                    dp[j] = di
+                    dp[h + j] = df
+                    dp[2 * h + j] = dg
+                    dp[3 * h + j] = dout
                     dy[j] -= dh
                     dy[h + j] += dc * f - dk[h + j]
                 }

@@ -201,7 +201,7 @@ func mutCandidatePullback<T>(
             let (z, candidate) = (saved[j], saved[2 * h + j])
             let d = dk[j] * z * activation.derivative(fromOutput: candidate)
             dc[j] = d
-            dp[2 * h + j] += d
+            dp[2 * h + j] = d
             dy[j] -= dk[j] * z
         }
         (rows.scratch + r * scratchWidth).update(repeating: 0, count: h)
@@ -218,8 +218,8 @@ func mutCandidatePullback<T>(
             dy[j] += gated * reset
             let dr = gated * y[j] * gateActivation.derivative(fromOutput: reset)
             let dz = dk[j] * (candidate - y[j]) * gateActivation.derivative(fromOutput: z)
-            dp[j] += dz
-            dp[h + j] += dr
+            dp[j] = dz
+            dp[h + j] = dr
             scratch[j] = dr
             scratch[h + j] = dz
         }

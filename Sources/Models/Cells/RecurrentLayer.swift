@@ -256,10 +256,11 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
                 finalStates: [h0])
         }
         let integrator: Integrator<CellField<Cell>>
+        let steps = try fixedStepCount(length)
         do {
             integrator = try makeIntegrator(
                 CellField(cell: cell, projectedInput: inputs[0], scale: scale, checksParameters: false), h0,
-                fixedStep: unit / Scalar(fixedStepCount(length)), unitsPerTime: unit / length, intervals: time)
+                fixedStep: unit / Scalar(steps), unitsPerTime: unit / length, intervals: time)
         } catch {
             throw .integrationFailed(
                 inputStep: 0, reason: error.description, outputs: Tensor.zeros([batch, 0, cell.hiddenSize]), lastState: h0)
@@ -314,10 +315,10 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
         let gapTensors = gaps.reshaped(to: [time * batch]).split(sizes: Array(repeating: 1, count: time * batch))
         let adaptive = integration.step.isAdaptive
         /// The number of unit steps and the field's scale for row b's interval k.
-        func plan(_ k: Int, _ b: Int) -> (steps: Int, scale: Tensor<Scalar>) {
+        func plan(_ k: Int, _ b: Int) throws(RecurrentError<Scalar>) -> (steps: Int, scale: Tensor<Scalar>) {
             let g = gapTensors[k * batch + b].reshaped(to: [])
             if adaptive { return (1, g) }
-            let n = fixedStepCount(gapValues[k * batch + b])
+            let n = try fixedStepCount(gapValues[k * batch + b])
             return (n, g / Scalar(n))
         }
         var integrators: [Integrator<CellField<Cell>>?] = Array(repeating: nil, count: batch)
@@ -327,7 +328,7 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
         for k in 0..<time {
             let entering = states
             for b in 0..<batch where k < (lengths?[b] ?? time) {
-                let (steps, scale) = plan(k, b)
+                let (steps, scale) = try plan(k, b)
                 let field = CellField(cell: cell, projectedInput: inputs[k][b], scale: scale, checksParameters: false)
                 let integrator: Integrator<CellField<Cell>>
                 if let existing = integrators[b] {
@@ -398,12 +399,17 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
             maxSteps: integration.step.isAdaptive && !budget.overflow ? Swift.max(budget.partialValue, 1) : nil)
     }
 
-    /// The number of equal fixed steps that cross an interval of length `length` (⌈length / h⌉, 1 for
-    /// adaptive steps).
+    /// The number of equal fixed steps that cross an interval of length `length` (the fused path's
+    /// rule, ``equalStepCount(_:maxStep:)``; 1 for adaptive steps).
+    ///
+    /// - Throws: ``RecurrentError/invalidIntegration(_:)`` beyond 10⁹ steps.
     @inlinable
-    func fixedStepCount(_ length: Scalar) -> Int {
+    func fixedStepCount(_ length: Scalar) throws(RecurrentError<Scalar>) -> Int {
         guard case .fixed(let h) = integration.step.mode else { return 1 }
-        return Swift.max(1, Int(((length / h) * (1 - 64 * Scalar.ulpOfOne)).rounded(.up)))
+        guard let n = equalStepCount(length, maxStep: h) else {
+            throw .invalidIntegration("an interval of length \(length) would need more than 10⁹ steps of \(h)")
+        }
+        return n
     }
 
     /// Advances `integrator` to `target` (an interval's end): its status, with a bad target (which

@@ -53,7 +53,7 @@ extension SimpleRNNCell: RowSeparableField {
                 for j in 0..<h {
                     let d = dk[j] * activation.derivative(fromOutput: saved[j])
                     dr[j] = d
-                    dp[j] += d
+                    dp[j] = d
                     dy[j] -= dk[j]
                 }
             }

@@ -422,7 +422,7 @@ struct DecayingField: RowSeparableField {
                 let (a, dk) = (rows.saved[row * n + j], rows.derivativeGradient[row * n + j])
                 let d = dk * (1 - a * a)
                 dR[row * n + j] = d
-                rows.inputGradient[row * rows.inputStride + j] += d
+                rows.inputGradient[row * rows.inputStride + j] = d
                 rows.stateGradient[row * n + j] -= dk * tau[j]
                 dTau[j] -= dk * rows.state[row * n + j]
                 rows.scratch[row * n + j] = 0
