@@ -167,3 +167,64 @@ let recurrentBenchmarks: [Benchmark] = recurrentTrainingConfigurations.map { c i
         }
     }
 }
+
+// MARK: - Memory of the fused path
+
+/// The hidden option that runs one ``fusedTrainingMemory(scheme:steps:)`` measurement.
+let fusedMemoryProbeOption = "--fused-memory-probe"
+
+/// One training step (forward, backward, Adam) of an LSTM layer (hidden 64, batch 32, 32 inputs) +
+/// Dense on the fused path with `scheme` over `steps` inputs, in this process: the peak memory above
+/// the resident size before it (MiB). Run in a fresh process by ``measureFusedMemory(scheme:steps:)``.
+func fusedTrainingMemory(scheme: String, steps: Int) throws -> Double {
+    guard let method = ButcherTableau.builtIn[scheme] else { throw BenchmarkError("unknown scheme \(scheme)") }
+    var generator = SeededGenerator(seed: 0)
+    var model = RecurrentRegression(
+        layer: RecurrentLayer(
+            LSTMCell<Float>(inputSize: 32, hiddenSize: 64, initialization: .pytorch, using: &generator),
+            integration: .fixed(method)),
+        head: Dense(inputSize: 64, outputSize: 1, using: &generator))
+    let x = Tensor<Float>.normal([32, steps, 32], mean: 0, standardDeviation: 1, using: &generator)
+    let y = Tensor<Float>.normal([32, 1], mean: 0, standardDeviation: 1, using: &generator)
+    var optimizer = Adam<Float>(learningRate: 1e-3)
+    let before = residentMemoryMiB() ?? 0
+    resetPeakMemory()
+    let tape = Tape<Float>()
+    let (recorded, variables) = model.recorded(on: tape)
+    let loss = try recorded.loss(x, y)
+    var parameters = model.parameters
+    optimizer.update(&parameters, gradients: tape.gradients(of: loss, withRespectTo: variables))
+    model.parameters = parameters
+    return (peakMemoryMiB() ?? .nan) - before
+}
+
+/// Runs `rnnode-bench --fused-memory-probe SCHEME STEPS` as a child process and reads its result.
+func measureFusedMemory(scheme: String, steps: Int) throws -> Double {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+    process.arguments = [fusedMemoryProbeOption, scheme, String(steps)]
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    guard process.terminationStatus == 0, let value = Double(text) else {
+        throw BenchmarkError("the memory probe failed (status \(process.terminationStatus)): \(text)")
+    }
+    return value
+}
+
+let fusedMemoryBenchmark = Benchmark(
+    name: "fused-memory",
+    summary:
+        "peak memory of one LSTM training step on the fused path (hidden 64, batch 32): Euler, midpoint, RK4 × 100, 200 steps (MiB above the resident size)"
+) {
+    var fields: [(String, JSONValue)] = []
+    for scheme in ["euler", "midpoint", "rk4"] {
+        for steps in [100, 200] {
+            fields.append(("\(scheme)_\(steps)_mib", .number(try measureFusedMemory(scheme: scheme, steps: steps))))
+        }
+    }
+    return fields
+}

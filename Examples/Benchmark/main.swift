@@ -2,7 +2,7 @@ import ExampleSupport
 import Foundation
 import RNNODE
 
-let benchmarks = integratorBenchmarks + trainingBenchmarks + kernelBenchmarks + recurrentBenchmarks
+let benchmarks = integratorBenchmarks + trainingBenchmarks + kernelBenchmarks + recurrentBenchmarks + [fusedMemoryBenchmark]
 
 // A child process measuring one gradient's peak memory (see measureGradientMemory).
 if CommandLine.arguments.count == 4 && CommandLine.arguments[1] == memoryProbeOption,
@@ -11,6 +11,19 @@ if CommandLine.arguments.count == 4 && CommandLine.arguments[1] == memoryProbeOp
     do {
         let (peak, seconds) = try gradientMemory(steps: steps, adjoint: CommandLine.arguments[3] == "adjoint")
         print(peak, seconds)
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        exit(1)
+    }
+}
+
+// A child process measuring one fused training step's peak memory (see measureFusedMemory).
+if CommandLine.arguments.count == 4 && CommandLine.arguments[1] == fusedMemoryProbeOption,
+    let steps = Int(CommandLine.arguments[3])
+{
+    do {
+        print(try fusedTrainingMemory(scheme: CommandLine.arguments[2], steps: steps))
         exit(0)
     } catch {
         FileHandle.standardError.write(Data("\(error)\n".utf8))

@@ -41,6 +41,14 @@ struct DocumentationExamplesTests {
         print(rnn.sequence.shape, rk4.last, ode.statistics)
         let report = try compareDiscreteAndContinuous(gru, inputs: x)  // how far the RNN and the ODE drift apart
         print(report)
+        // Irregularly sampled rows: each integrates across its own gaps (gradients reach the stamps too).
+        let clock = (0..<10).map { Double($0) }
+        let stamps = Tensor<Double>([clock, clock.map { 2 * $0 }])  // row 0 every 1, row 1 every 2
+        let irregular = try RecurrentLayer(gru, integration: .fixed(.rk4, timeStep: 0.5, substeps: 2))
+            .run(x, initialStates: nil, mask: nil, times: .irregular(stamps))
+        print(irregular.last)
+        #expect(irregular.sequence.shape == [2, 10, 8] && irregular.sequence.isFinite)
+        #expect(stamps.scalars[10..<20] == [0, 2, 4, 6, 8, 10, 12, 14, 16, 18])
 
         #expect(rnn.sequence.shape == [2, 10, 8])
         #expect(report.runs.count == 3)

@@ -3,12 +3,16 @@ import RNNODETensors
 
 /// How a ``RecurrentLayer`` integrates its cell across the time between two inputs.
 ///
-/// Input xₖ arrives at tₖ = k·Δt and is held fixed on [tₖ, tₖ₊₁] (zero-order hold). The state at
-/// tₖ₊₁ is the solution of dh/dt = f(h, xₖ) over that interval, computed by the library's one
-/// Runge–Kutta integrator with ``method`` and ``step``.
+/// Input xₖ is held fixed (a zero-order hold) across the interval of length Δt that ends at its time
+/// — on the regular grid, from k·Δt to (k + 1)·Δt — and the layer reports the state at the
+/// interval's end: the solution of dh/dt = f(h, xₖ) over it, computed by the library's one
+/// Runge–Kutta integrator with ``method`` and ``step``. (Per-row time stamps replace the regular
+/// grid: see ``SequenceTimes``.)
 ///
 /// - ``discrete``: Euler with Δt = 1, one step per input — the classic recurrent cell.
-/// - ``fixed(_:timeStep:substeps:)``: any tableau, `substeps` equal steps per input interval.
+/// - ``fixed(_:timeStep:substeps:)``: any tableau, `substeps` equal steps per input interval (an
+///   interval of another length g, from time stamps or a trainable Δt, takes ⌈g / h⌉ equal steps
+///   with h = Δt / substeps).
 /// - ``adaptive(_:timeStep:rtol:atol:)``: error-controlled steps within each interval (the
 ///   continuous-time cell, accurate to the tolerance).
 ///

@@ -13,7 +13,7 @@ import RNNODETensors
 /// - ``regular(timeStep:)``: every gap is Δt, a rank-0 tensor; a recorded one (a trainable step
 ///   size) gets a gradient.
 /// - ``irregular(_:)``: time stamps `[batch, time]`, strictly increasing along each row's valid
-///   (unmasked) steps and different in every row; a recorded tensor gets gradients. Padded steps'
+///   (unmasked) steps; every row has its own clock. A recorded tensor gets gradients. Padded steps'
 ///   stamps are ignored (but must be finite).
 ///
 /// With fixed steps, a gap of length g is crossed by ⌈g / h⌉ equal steps, h the integration's step
