@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "spiral", targets: ["Spiral"]),
         .executable(name: "char-rnn", targets: ["CharRNN"]),
         .executable(name: "rnnode-bench", targets: ["Benchmark"]),
+        .executable(name: "rnnode-allocations", targets: ["AllocationCheck"]),
     ],
     targets: [
         // The layers of the library, each a module whose dependencies point one way (down this list):
@@ -45,6 +46,12 @@ let package = Package(
             name: "RNNODETests",
             dependencies: ["RNNODE", "RNNODETensors", "RNNODEIntegrators", "RNNODEModels", "RNNODEIO", "RNNODEPlot"],
             path: "Tests/RNNODETests", resources: [.copy("Fixtures")]),
+        // The allocation check, a process of its own: a counting malloc family (C, forwarding to
+        // glibc) that replaces the allocator for every thread and library of the executable linking
+        // it, and the executable that counts the allocations of solves and training batches at two
+        // sequence lengths (CI runs it; a test in `swift test` would count the parallel tests too).
+        .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
+        .executableTarget(name: "AllocationCheck", dependencies: ["RNNODE", "AllocationCounter"], path: "Tests/AllocationCheck"),
     ],
     swiftLanguageModes: [.v6]
 )
