@@ -436,9 +436,8 @@ struct RowSequencePass<Scalar: TensorScalar> {
         let (a, b, stageCount) = (compiled.a, compiled.b, compiled.stageCount)
         // The products' result gradients: kept per slot for the weight gradients, or (when every
         // interval is one evaluation and the field says dR is a block of dP) read from dP.
-        let aliased = products.map {
-            $0.inputGradientColumn != nil && stages == 1 && grid.totalSteps == time && !grid.maxCounts.contains(0)
-        }
+        let oneStepPerInterval = stages == 1 && grid.maxCounts.allSatisfy { $0 == 1 }
+        let aliased = products.map { $0.inputGradientColumn != nil && oneStepPerInterval }
         let productGradients = products.indices.map { j in
             Workspace(count: (aliased[j] ? batch : slotCount) * products[j].outputWidth, of: Scalar.self)
         }

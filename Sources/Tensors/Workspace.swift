@@ -56,7 +56,12 @@ package final class WorkspacePool: Sendable {
 
     func take(byteCount: Int) -> UnsafeMutableRawPointer {
         let cached: UInt? = cache.withLock { cache in
-            guard let block = cache.blocks[byteCount]?.popLast() else { return nil }
+            // Take the list out, change it, put it back: a mutation through the dictionary's nested
+            // accessors (`blocks[size]?.popLast()`) allocates their frames on every call.
+            guard var blocks = cache.blocks.removeValue(forKey: byteCount) else { return nil }
+            let block = blocks.popLast()
+            cache.blocks[byteCount] = blocks
+            guard let block else { return nil }
             cache.bytes -= byteCount
             return block
         }
@@ -67,10 +72,10 @@ package final class WorkspacePool: Sendable {
     func give(_ block: UnsafeMutableRawPointer, byteCount: Int) {
         let address = UInt(bitPattern: block)
         let kept = cache.withLock { cache in
-            guard cache.blocks[byteCount, default: []].count < Self.blocksPerSize,
-                cache.bytes + byteCount <= Self.maximumCachedBytes
-            else { return false }
-            cache.blocks[byteCount, default: []].append(address)
+            var blocks = cache.blocks.removeValue(forKey: byteCount) ?? []  // out and back, as in take
+            defer { cache.blocks[byteCount] = blocks }
+            guard blocks.count < Self.blocksPerSize, cache.bytes + byteCount <= Self.maximumCachedBytes else { return false }
+            blocks.append(address)
             cache.bytes += byteCount
             return true
         }
