@@ -18,8 +18,9 @@ import RNNODETensors
 /// aᵀ∂f/∂θ come from a fresh tape per evaluation. The backward integration uses the same `method`;
 /// fixed steps use −Δt, adaptive steps the same tolerances on all components of the augmented state.
 ///
-/// Compared with backpropagating through the solver's steps (``solve(_:initialState:from:to:method:step:saveAt:maxSteps:)``
-/// on recorded tensors), the adjoint needs memory independent of the number of steps but re-solves
+/// Compared with backpropagating through the solver's steps
+/// (``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:)`` on
+/// recorded tensors), the adjoint needs memory independent of the number of steps but re-solves
 /// the state backward and computes gradients of the continuous problem: they agree with the exact
 /// gradient of the discrete computation only up to the discretization error (see Docs/Training.md).
 ///

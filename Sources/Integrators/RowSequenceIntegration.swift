@@ -274,10 +274,7 @@ struct RowSequencePass<Scalar: TensorScalar> {
                 }
                 forEachRowBlock(blocks) { block, rows in
                     let (r0, m) = (rows.lowerBound, rows.count)
-                    for row in rows {
-                        stateRow(0, row).update(from: h0 + row * s, count: s)
-                        (out + row * width).update(repeating: 0, count: time * h)
-                    }
+                    for row in rows { stateRow(0, row).update(from: h0 + row * s, count: s) }
                     let stageStride = buffers.derivativeStageStride(batch: batch)
                     for k in 0..<time {
                         let first = grid.firstStep[k]
@@ -346,8 +343,14 @@ struct RowSequencePass<Scalar: TensorScalar> {
                             }
                         }
                         let after = grid.firstStep[k + 1]
-                        for row in rows where grid.stepCounts[k * batch + row] > 0 {
-                            (out + row * width + k * h).update(from: stateRow(after, row), count: h)
+                        for row in rows {
+                            // Intervals after a row's length output zeros.
+                            let output = out + row * width + k * h
+                            if grid.stepCounts[k * batch + row] > 0 {
+                                output.update(from: stateRow(after, row), count: h)
+                            } else {
+                                output.update(repeating: 0, count: h)
+                            }
                         }
                     }
                 }

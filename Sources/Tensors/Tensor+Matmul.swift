@@ -427,7 +427,7 @@ package func packedOperandCount<T>(_: T.Type, path: CInt, k: Int, n: Int) -> Int
     T.self == Float.self ? rnnode_sgemm_packed_b_count(path, k, n) : rnnode_dgemm_packed_b_count(path, k, n)
 }
 
-/// Packs op(B) (Float or Double) for ``packedGemm``.
+/// Packs op(B) (Float or Double) for ``packedGemm(m:n:k:a:lda:transposeA:packed:path:c:ldc:threaded:)``.
 @usableFromInline
 package func packOperand<T>(
     _ b: UnsafePointer<T>, ldb: Int, transposeB: Bool, k: Int, n: Int, path: CInt, into packed: UnsafeMutablePointer<T>
@@ -444,7 +444,7 @@ package func packOperand<T>(
     }
 }
 
-/// C[m×n] += op(A)·op(B) (Float or Double) with op(B) packed by ``packOperand``.
+/// C[m×n] += op(A)·op(B) (Float or Double) with op(B) packed by ``packOperand(_:ldb:transposeB:k:n:path:into:)``.
 @usableFromInline
 package func packedGemm<T>(
     m: Int, n: Int, k: Int, a: UnsafePointer<T>, lda: Int, transposeA: Bool, packed: UnsafePointer<T>, path: CInt,

@@ -10,7 +10,7 @@ import RNNODETensors
 /// leaky — hₜ = (1 − Δt)hₜ₋₁ + Δt σ(…) at Euler.
 ///
 /// - Shapes: W `[inputSize, hiddenSize]`, U `[hiddenSize, hiddenSize]`, b `[hiddenSize]` (PyTorch
-///   stores Wᵀ and Uᵀ and two biases whose sum is b; see ``init(pytorchWeights:prefix:nonlinearity:)``).
+///   stores Wᵀ and Uᵀ and two biases whose sum is b; `PyTorchRecurrentWeights` in RNNODEIO converts them).
 ///
 /// ```swift
 /// var generator = SeededGenerator(seed: 0)

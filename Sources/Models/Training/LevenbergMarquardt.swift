@@ -96,8 +96,8 @@ import RNNODETensors
 ///
 /// ## Errors
 ///
-/// If the residual function throws, the error propagates out of ``minimize(from:progress:residuals:)``
-/// immediately and the optimization ends (`rethrows`). To reject a trial point instead — an ODE solve
+/// If the residual function throws, the error propagates out of `minimize` immediately and the
+/// optimization ends (`rethrows`). To reject a trial point instead — an ODE solve
 /// that fails at unreasonable parameters, say — return non-finite residuals from it.
 public struct LevenbergMarquardt<Scalar: TensorScalar>: Sendable {
     /// The maximum number of trial steps (accepted or rejected; each costs one residual evaluation).
@@ -488,7 +488,7 @@ public enum LeastSquaresError: Error, Equatable, Sendable, CustomStringConvertib
     }
 }
 
-/// The outcome of ``LevenbergMarquardt/minimize(from:progress:residuals:)``.
+/// The outcome of ``LevenbergMarquardt/minimize(from:progress:residuals:)->LeastSquaresResult<Scalar>``.
 public struct LeastSquaresResult<Scalar: TensorScalar>: Sendable {
     /// The best parameters found (the initial ones if the run could not start), in the shape of the
     /// initial parameters.

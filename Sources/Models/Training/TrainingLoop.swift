@@ -1,7 +1,7 @@
 import Dispatch
 import RNNODETensors
 
-/// When ``train(_:optimizer:until:clipping:seed:progress:label:loss:)`` stops.
+/// When ``train(_:optimizer:until:clipping:averaging:seed:progress:label:loss:)`` stops.
 public struct StoppingCriteria<Scalar: TensorScalar>: Sendable, Equatable {
     /// The budget of optimizer steps.
     public var maxSteps: Int
