@@ -7,7 +7,7 @@ extension Tensor {
     /// A new constant tensor of `shape` whose scalars `body` writes (all of them).
     @inlinable
     package static func filled(_ shape: [Int], _ body: (UnsafeMutablePointer<Scalar>) -> Void) -> Tensor {
-        Tensor(shape: shape, storage: TensorStorage(count: shape.reduce(1, *)) { body($0.baseAddress!) }, node: nil)
+        Tensor(shape: shape, storage: TensorStorage(count: checkedElementCount(shape)) { body($0.baseAddress!) }, node: nil)
     }
 }
 

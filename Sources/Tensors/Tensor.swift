@@ -36,10 +36,9 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// - Precondition: `scalars.count` is the product of `shape`, and no axis is negative.
     @inlinable
     public init(shape: [Int], scalars: [Scalar]) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor shape \(shape) has a negative axis")
-        precondition(
-            shape.reduce(1, *) == scalars.count,
-            "Tensor shape \(shape) needs \(shape.reduce(1, *)) scalars, got \(scalars.count)")
+        let count = checkedElementCount(shape)
+        require(
+            count == scalars.count, "tensor shape \(describeShape(shape)) needs \(count) scalars, got \(scalars.count)")
         self.init(shape: shape, storage: TensorStorage(scalars), node: nil)
     }
 
@@ -69,8 +68,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// A tensor of the given shape with every scalar equal to `value`.
     @inlinable
     public init(repeating value: Scalar, shape: [Int]) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor shape \(shape) has a negative axis")
-        self.init(shape: shape, storage: TensorStorage(repeating: value, count: shape.reduce(1, *)), node: nil)
+        self.init(shape: shape, storage: TensorStorage(repeating: value, count: checkedElementCount(shape)), node: nil)
     }
 
     /// A tensor of zeros.

@@ -371,3 +371,35 @@ struct VectorMathTests {
         #expect(nans[0].isNaN && nans[2].isNaN && !nans[1].isNaN)
     }
 }
+
+// MARK: - Shape arithmetic
+
+@Suite("Tensors: shapes are checked with a message")
+struct TensorShapePreconditionTests {
+    @Test func elementCountsThatOverflowNameTheShape() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor<Float>.zeros([1 << 40, 1 << 40])
+        }
+        expectPreconditionMessage(
+            result, contains: "tensor shape [1099511627776, 1099511627776] has more elements than an Int can count")
+        let wrapped = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            // The product wraps to a small positive number without the check.
+            _ = Tensor<Double>(shape: [1 << 62, 4, 0], scalars: [])
+        }
+        expectPreconditionMessage(wrapped, contains: "tensor shape [4611686018427387904, 4, 0] has more elements")
+    }
+
+    @Test func negativeAxesAreNamed() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor<Float>(repeating: 1, shape: [2, -3])
+        }
+        expectPreconditionMessage(result, contains: "tensor shape [2, -3] has a negative axis")
+    }
+
+    @Test func checkedCountsOfValidShapes() {
+        #expect(checkedElementCount([]) == 1)
+        #expect(checkedElementCount([2, 3, 4]) == 24)
+        #expect(checkedElementCount([0, Int.max]) == 0)
+        #expect(checkedElementCount([Int.max]) == Int.max)
+    }
+}
