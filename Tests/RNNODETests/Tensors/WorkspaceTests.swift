@@ -23,6 +23,41 @@ struct WorkspaceTests {
         #expect(pool.cachedBytes == 12288 + 64 * WorkspacePool.blocksPerSize)
     }
 
+    @Test func sizesRoundUpToClassesWithLittleWaste() {
+        #expect(WorkspacePool.sizeClass(1) == 64 && WorkspacePool.sizeClass(64) == 64 && WorkspacePool.sizeClass(65) == 128)
+        #expect(WorkspacePool.sizeClass(4096) == 4096 && WorkspacePool.sizeClass(4097) == 4608)
+        for byteCount in [5000, 65_537, 1_000_000, 1_040_000, 123_456_789, 1 << 30] {
+            let size = WorkspacePool.sizeClass(byteCount)
+            #expect(size >= byteCount && Double(size) <= Double(byteCount) * 1.125, "\(byteCount) → \(size)")
+            #expect(WorkspacePool.sizeClass(size) == size)
+        }
+        // Requests of a little different sizes share blocks.
+        let pool = WorkspacePool()
+        let block = pool.take(byteCount: 1_000_000)
+        pool.give(block, byteCount: 1_000_000)
+        #expect(pool.take(byteCount: 1_040_000) == block)
+    }
+
+    /// A loop whose sizes keep changing (batches of every length) keeps at most its high-water
+    /// mark of memory idle, not a block of every size it ever used.
+    @Test func idleMemoryStaysBelowTheHighWaterMark() {
+        let pool = WorkspacePool()
+        let step = 3 << 20
+        for round in 0..<200 {
+            // Two blocks live at once, of sizes no earlier round used.
+            let sizes = [step + round * 70_001, 2 * step + round * 90_001]
+            let blocks = sizes.map { pool.take(byteCount: $0) }
+            for (block, size) in zip(blocks, sizes) { pool.give(block, byteCount: size) }
+            let limit = max(WorkspacePool.minimumCachedBytes, pool.highWaterBytes)
+            #expect(pool.cachedBytes <= limit, "round \(round): \(pool.cachedBytes) idle bytes")
+        }
+        #expect(pool.highWaterBytes < 48 << 20)
+        #expect(pool.cachedBytes <= WorkspacePool.minimumCachedBytes)
+        // Without the classes and the eviction, this loop kept every block: 200 × 2 sizes, 2.7 GiB
+        // capped at 512 MiB.
+        #expect(pool.cachedBytes > 0)
+    }
+
     /// Tensors of 128 KiB and more keep their scalars in recycled blocks, with the same value
     /// semantics as small ones.
     @Test func largeTensorsUseRecycledBlocks() {
