@@ -73,8 +73,8 @@ public final class Integrator<Field: VectorField> {
     // The last step, for dense output.
     @usableFromInline package var previousTime: Scalar
     @usableFromInline package var previousState: State
-    /// Times within this distance are the same point (64 ulps at the scale of the times involved, by
-    /// default); solve sets it from its whole span.
+    /// Times within this distance are the same point (64 ulps at the scale of the times involved, at
+    /// most an eighth of a fixed step, by default); solve sets it from its whole span.
     @usableFromInline package var timeTolerance: Scalar?
     /// With fixed steps, the time at which the state is detached from the tape (truncated
     /// backpropagation); nil for none.
@@ -133,9 +133,13 @@ public final class Integrator<Field: VectorField> {
     /// A target equal to ``time`` does nothing. Once the integration has failed, returns the failure
     /// without stepping.
     ///
-    /// - Throws: ``SolveError/nonFiniteTime(_:)`` for a non-finite target and
-    ///   ``SolveError/targetBehind(target:time:)`` for one that lies against the direction of
-    ///   integration (behind the current time, or against the fixed step's sign).
+    /// - Throws: ``SolveError/nonFiniteTime(_:)`` for a non-finite target (or span to it, or a NaN
+    ///   adaptive step: the automatic initial step is NaN when the tolerances are too small for the
+    ///   state's magnitude), ``SolveError/targetBehind(target:time:)`` for one that lies against the
+    ///   direction of integration (behind the current time, or against the fixed step's sign), and
+    ///   ``SolveError/stepBelowTimeResolution(stepSize:time:)`` for a fixed step below 16 ulps of the
+    ///   times it steps between (checked before stepping, so the number of grid points to the target
+    ///   is bounded).
     @inlinable @discardableResult
     public func advance(to target: Scalar) throws(SolveError) -> SolveStatus<Scalar> {
         try advance(to: target, observingSteps: false) { _ in }
@@ -154,9 +158,17 @@ public final class Integrator<Field: VectorField> {
             throw .targetBehind(target: Double(target), time: Double(time))
         }
         switch stepControl.mode {
-        case .fixed(let dt): advanceFixed(to: target, dt: dt, observingSteps: observingSteps, onStep: onStep)
+        case .fixed(let dt):
+            // Before any grid scan: the step must be resolved by the times it steps between, which
+            // bounds the number of grid points to the target.
+            guard (target - gridOrigin).isFinite else { throw .nonFiniteTime("the span from the start to the target") }
+            let scale = Swift.max(Swift.max(Swift.abs(gridOrigin), Swift.abs(target)), Swift.abs(time))
+            guard Swift.abs(dt) >= minimumFixedStep(near: scale) else {
+                throw .stepBelowTimeResolution(stepSize: Double(dt), time: Double(scale))
+            }
+            advanceFixed(to: target, dt: dt, observingSteps: observingSteps, onStep: onStep)
         case .adaptive(let settings):
-            advanceAdaptive(to: target, settings, observingSteps: observingSteps, onStep: onStep)
+            try advanceAdaptive(to: target, settings, observingSteps: observingSteps, onStep: onStep)
         }
         return status
     }
@@ -207,7 +219,7 @@ public final class Integrator<Field: VectorField> {
         if let timeTolerance { return timeTolerance }
         let scale = Swift.max(
             Swift.max(Swift.abs(gridOrigin), Swift.abs(target)), Swift.max(Swift.abs(time), Swift.abs(dt)))
-        return 64 * Scalar.ulpOfOne * Swift.max(scale, Scalar.leastNormalMagnitude)
+        return timeSnap(near: scale, fixedStep: dt == 0 ? nil : dt)
     }
 
     // MARK: - Fixed grid
@@ -336,7 +348,7 @@ public final class Integrator<Field: VectorField> {
     @inlinable
     package func advanceAdaptive(
         to stop: Scalar, _ settings: AdaptiveStepping<Scalar>, observingSteps: Bool, onStep: (Integrator) -> Void
-    ) {
+    ) throws(SolveError) {
         let (rtol, atol) = (settings.rtol, settings.atol)
         let errorOrder = stepper.compiled.errorOrder
         let controller = settings.controller
@@ -350,6 +362,10 @@ public final class Integrator<Field: VectorField> {
             let magnitude = settings.automaticInitialStep(
                 field, t0: time, y0: state, f0: currentSlope(), direction: direction, order: errorOrder - 1,
                 evaluations: &counts.evaluations)
+            guard magnitude.isFinite else {
+                throw .nonFiniteTime(
+                    "the automatic initial step at t = \(time) (rtol = \(rtol), atol = \(atol): too small for the state)")
+            }
             h = direction * Swift.min(Swift.max(magnitude, settings.minStep), settings.maxStep)
         }
         var t = time
@@ -362,6 +378,7 @@ public final class Integrator<Field: VectorField> {
         var counted = counts.steps  // the steps already in the statistics
         var lastFailureWasNonFinite = false
         var status = SolveStatus<Scalar>.success
+        var failure: SolveError? = nil
 
         while t != stop {
             if counted + accepted + rejected >= maxSteps {
@@ -436,6 +453,10 @@ public final class Integrator<Field: VectorField> {
                     : Scalar(controller.minFactor)
             }
             h = direction * Swift.min(Swift.max(Swift.abs(h), settings.minStep), settings.maxStep)
+            if h.isNaN {
+                failure = .nonFiniteTime("the proposed step at t = \(t)")
+                break
+            }
             if Swift.abs(h) <= 16 * Scalar.ulpOfOne * Swift.max(Swift.abs(t), Scalar.leastNormalMagnitude) {
                 status =
                     lastFailureWasNonFinite ? .nonFiniteState(time: t, stepSize: h) : .stepSizeUnderflow(time: t, stepSize: h)
@@ -453,17 +474,22 @@ public final class Integrator<Field: VectorField> {
         proposedStep = Swift.abs(h)
         self.logPreviousError = logPreviousError
         self.currentStatus = status
+        if let failure { throw failure }
     }
 }
 
 extension AdaptiveStepping {
-    /// Checks the tolerances and step bounds, and that `method` can adapt.
+    /// Checks the tolerances, the step bounds and the controller, and that `method` can adapt.
     @inlinable
     package func validate(for method: ButcherTableau) throws(SolveError) {
         guard method.isAdaptive else { throw .methodNotAdaptive(method: method.name) }
-        guard rtol.isFinite, atol.isFinite, rtol >= 0, atol >= 0, rtol > 0 || atol > 0 else {
+        // Below √(least normal) the squared scaled error overflows for errors of order 1.
+        guard rtol.isFinite, atol.isFinite, rtol >= 0, atol >= 0,
+            Swift.max(rtol, atol) >= Scalar.leastNormalMagnitude.squareRoot()
+        else {
             throw .invalidTolerance(rtol: Double(rtol), atol: Double(atol))
         }
+        try controller.validate()
         guard minStep >= 0, minStep.isFinite else {
             throw .invalidStepBounds("minStep must be finite and ≥ 0, got \(minStep)")
         }

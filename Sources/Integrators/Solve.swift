@@ -150,7 +150,8 @@ package struct IntegrationPlan<Scalar: TensorScalar> {
     @usableFromInline package let t1: Scalar
     /// +1 forward, −1 backward (+1 when t0 == t1).
     @usableFromInline package let direction: Scalar
-    /// Times closer than this are the same grid point: 64 ulps at the scale of the span.
+    /// Times closer than this are the same grid point: 64 ulps at the scale of the span, at most an
+    /// eighth of a fixed step.
     @usableFromInline package let snap: Scalar
     /// Requested output times (for `.times`), snapped onto t0/t1 when within `snap` of them.
     @usableFromInline package let saveTimes: [Scalar]
@@ -164,9 +165,11 @@ package struct IntegrationPlan<Scalar: TensorScalar> {
     ) throws(SolveError) {
         guard t0.isFinite else { throw .nonFiniteTime("the start time t0") }
         guard t1.isFinite else { throw .nonFiniteTime("the end time t1") }
+        guard (t1 - t0).isFinite else { throw .nonFiniteTime("the span t1 − t0") }
         if let maxSteps, maxSteps < 1 { throw .invalidMaxSteps(maxSteps) }
         let direction: Scalar = t1 < t0 ? -1 : 1
-        var scale = Swift.max(Swift.abs(t0), Swift.abs(t1))
+        let scale = Swift.max(Swift.abs(t0), Swift.abs(t1))
+        let snap: Scalar
         switch step.mode {
         case .fixed(let dt):
             guard dt.isFinite else { throw .nonFiniteTime("the step size") }
@@ -174,13 +177,18 @@ package struct IntegrationPlan<Scalar: TensorScalar> {
             if t0 != t1 && (dt > 0) != (t1 > t0) {
                 throw .stepSizeWrongDirection(stepSize: Double(dt), from: Double(t0), to: Double(t1))
             }
-            scale = Swift.max(scale, Swift.abs(dt))
+            // Checked before any step or grid scan: a step the times resolve bounds the step count
+            // |t1 − t0| / |Δt| by 1/(8ε) (about 5.6·10¹⁴ for Double, 10⁶ for Float).
+            guard Swift.abs(dt) >= minimumFixedStep(near: scale) else {
+                throw .stepBelowTimeResolution(stepSize: Double(dt), time: Double(scale))
+            }
+            snap = timeSnap(near: Swift.max(scale, Swift.abs(dt)), fixedStep: dt)
             self.maxSteps = maxSteps ?? Int.max
         case .adaptive(let settings):
             try settings.validate(for: method)
+            snap = timeSnap(near: scale, fixedStep: nil)
             self.maxSteps = maxSteps ?? 1_000_000
         }
-        let snap = 64 * Scalar.ulpOfOne * Swift.max(scale, Scalar.leastNormalMagnitude)
         var saveTimes: [Scalar] = []
         if case .times(let requested) = saveAt {
             saveTimes.reserveCapacity(requested.count)
@@ -217,4 +225,20 @@ package struct IntegrationPlan<Scalar: TensorScalar> {
         case .times: return saveTimes
         }
     }
+}
+
+/// The smallest fixed step that times near `scale` resolve: 16 ulps, 16 · ε · |t| (the smallest
+/// normal number stands in for a `scale` below it).
+@inlinable
+package func minimumFixedStep<Scalar: TensorScalar>(near scale: Scalar) -> Scalar {
+    16 * Scalar.ulpOfOne * Swift.max(Swift.abs(scale), Scalar.leastNormalMagnitude)
+}
+
+/// Times closer than this are the same point: 64 ulps at `scale`, and with fixed steps at most an
+/// eighth of the step, so that distinct grid points are never merged.
+@inlinable
+package func timeSnap<Scalar: TensorScalar>(near scale: Scalar, fixedStep: Scalar?) -> Scalar {
+    let snap = 64 * Scalar.ulpOfOne * Swift.max(Swift.abs(scale), Scalar.leastNormalMagnitude)
+    guard let fixedStep else { return snap }
+    return Swift.min(snap, Swift.abs(fixedStep) / 8)
 }

@@ -21,8 +21,15 @@ public enum SolveError: Error, Equatable, Sendable, CustomStringConvertible {
     case outputTimeOutsideSpan(index: Int, time: Double, from: Double, to: Double)
     /// The field returned a derivative whose shape differs from the state's.
     case shapeMismatch(state: String, derivative: String)
-    /// A relative or absolute tolerance that is negative, non-finite, or both zero.
+    /// A fixed step too small for the times it steps between: below 16 ulps of `time`, the largest
+    /// time of the span in magnitude (16 · ε · |t|; see ``StepSizeControl/fixed(_:)``).
+    case stepBelowTimeResolution(stepSize: Double, time: Double)
+    /// A relative or absolute tolerance that is negative or non-finite, both zero, or so small that
+    /// the squared error norm overflows (the larger of the two is below the square root of the
+    /// smallest normal number of the scalar type).
     case invalidTolerance(rtol: Double, atol: Double)
+    /// A ``PIController`` setting that is NaN, infinite or out of its range (named in the message).
+    case invalidController(String)
     /// A minimum/maximum step or an initial step that is negative, zero where it must not be, or
     /// inconsistent.
     case invalidStepBounds(String)
@@ -60,8 +67,14 @@ public enum SolveError: Error, Equatable, Sendable, CustomStringConvertible {
             return "output time \(index) (\(time)) lies outside the span from \(from) to \(to)"
         case .shapeMismatch(let state, let derivative):
             return "the vector field returned a derivative of shape \(derivative) for a state of shape \(state)"
+        case .stepBelowTimeResolution(let stepSize, let time):
+            return
+                "fixed step \(stepSize) is below the resolution of the times near \(time): it must be at least 16 ulps of |t| (16 · ε · \(Swift.abs(time)))"
         case .invalidTolerance(let rtol, let atol):
-            return "invalid tolerances rtol = \(rtol), atol = \(atol): both must be finite and ≥ 0, not both 0"
+            return
+                "invalid tolerances rtol = \(rtol), atol = \(atol): both must be finite and ≥ 0, and the larger at least the square root of the smallest normal number (1.5e-154 for Double, 1.1e-19 for Float)"
+        case .invalidController(let message):
+            return "invalid step-size controller: \(message)"
         case .invalidStepBounds(let message):
             return "invalid step bounds: \(message)"
         case .methodNotAdaptive(let method):

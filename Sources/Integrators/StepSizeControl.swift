@@ -31,11 +31,23 @@ public struct StepSizeControl<Scalar: TensorScalar>: Sendable, Equatable {
     /// The grid is t₀ + nΔt (computed by multiplication, so it does not drift). Requested output
     /// times that fall between grid points are stepped onto exactly — the grid is refined by
     /// splitting that step in two — and the last step is shortened to end exactly at t₁. An output
-    /// time within 64 ulps of a grid point replaces that grid point.
+    /// time within 64 ulps (at most Δt/8) of a grid point replaces that grid point.
+    ///
+    /// |Δt| must be at least 16 ulps of the largest time of the span in magnitude (16 · ε · |t|):
+    /// a smaller step cannot be told apart from its neighbours, and a solve rejects it before any
+    /// step with ``SolveError/stepBelowTimeResolution(stepSize:time:)``. This also bounds the number
+    /// of steps, |t₁ − t₀| / |Δt|, by 1/(8ε): about 5.6 · 10¹⁴ for `Double`, 10⁶ for `Float`.
     public static func fixed(_ dt: Scalar) -> StepSizeControl { StepSizeControl(mode: .fixed(dt)) }
 
     /// Adaptive steps keeping the estimated local error within `atol + rtol · |y|` (RMS over the
     /// components).
+    ///
+    /// A solve checks the settings before stepping: the tolerances must be finite and ≥ 0, and the
+    /// larger of them at least the square root of the smallest normal number (about 1.5e-154 for
+    /// `Double`, 1.1e-19 for `Float`; below it the squared error norm overflows), else
+    /// ``SolveError/invalidTolerance(rtol:atol:)``; the controller must pass
+    /// ``PIController/validate()``. An automatic initial step that still comes out NaN (tolerances
+    /// far too small for the state's magnitude) is ``SolveError/nonFiniteTime(_:)``.
     ///
     /// - Parameters:
     ///   - rtol: relative tolerance.
@@ -94,6 +106,29 @@ public struct PIController: Sendable, Equatable {
         self.safety = safety
         self.minFactor = minFactor
         self.maxFactor = maxFactor
+    }
+
+    /// Checks the settings: finite gains with kI > 0 and kP ≥ 0, a safety factor in (0, 1], and
+    /// 0 < minFactor ≤ 1 ≤ maxFactor < ∞.
+    ///
+    /// - Throws: ``SolveError/invalidController(_:)`` naming the first bad setting.
+    @inlinable
+    public func validate() throws(SolveError) {
+        guard integralGain.isFinite, integralGain > 0 else {
+            throw .invalidController("integralGain must be finite and > 0, got \(integralGain)")
+        }
+        guard proportionalGain.isFinite, proportionalGain >= 0 else {
+            throw .invalidController("proportionalGain must be finite and ≥ 0, got \(proportionalGain)")
+        }
+        guard safety > 0, safety <= 1 else {
+            throw .invalidController("safety must be in (0, 1], got \(safety)")
+        }
+        guard minFactor > 0, minFactor <= 1 else {
+            throw .invalidController("minFactor must be in (0, 1], got \(minFactor)")
+        }
+        guard maxFactor >= 1, maxFactor.isFinite else {
+            throw .invalidController("maxFactor must be finite and ≥ 1, got \(maxFactor)")
+        }
     }
 
     /// The factor by which to multiply the step after an error `error` (the previous accepted step's

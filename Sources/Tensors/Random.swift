@@ -67,11 +67,17 @@ extension Tensor {
     }
 
     /// A tensor of independent normal samples with the given mean and standard deviation.
+    ///
+    /// - Precondition: `standardDeviation` is finite and ≥ 0, and `mean` is finite.
     @inlinable
     public static func normal(
         _ shape: [Int], mean: Scalar = 0, standardDeviation: Scalar = 1,
         using generator: inout some RandomNumberGenerator
     ) -> Tensor {
+        precondition(
+            standardDeviation >= 0 && standardDeviation.isFinite,
+            "Tensor.normal: the standard deviation must be finite and ≥ 0, got \(standardDeviation)")
+        precondition(mean.isFinite, "Tensor.normal: the mean must be finite, got \(mean)")
         let n = shape.reduce(1, *)
         let values = (0..<n).map { _ in
             Scalar(Double(mean) + Double(standardDeviation) * generator.nextStandardNormal())

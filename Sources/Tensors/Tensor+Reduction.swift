@@ -95,15 +95,15 @@ extension Tensor {
         sum(alongAxes: [axis], keepingDims: keepingDims)
     }
 
-    /// The mean of all elements, as a rank-0 tensor.
+    /// The mean of all elements, as a rank-0 tensor: NaN for an empty tensor (0/0, as in NumPy).
     @inlinable
     public func mean() -> Tensor { mean(alongAxes: Array(0..<rank)) }
 
-    /// The mean along the given axes.
+    /// The mean along the given axes: NaN where they hold no elements (0/0, as in NumPy).
     @inlinable
     public func mean(alongAxes axes: [Int], keepingDims: Bool = false) -> Tensor {
         let n = normalizedAxes(axes).reduce(1) { $0 * shape[$1] }
-        return sum(alongAxes: axes, keepingDims: keepingDims) / Scalar(Swift.max(n, 1))
+        return sum(alongAxes: axes, keepingDims: keepingDims) / Scalar(n)
     }
 
     /// The mean along one axis.
@@ -198,9 +198,13 @@ extension Tensor {
 
     /// log Σ exp(x) along `axis`, computed stably by subtracting the maximum.
     /// Derivative: softmax(x) along `axis`.
+    ///
+    /// Infinite entries give the limits: a row of −∞ only (fully masked logits) gives −∞ with a zero
+    /// gradient, and a row with +∞ gives +∞ with the gradient on its +∞ entries.
     @inlinable
     public func logSumExp(alongAxis axis: Int, keepingDims: Bool = false) -> Tensor {
-        let m = detached.max(alongAxes: [axis], keepingDims: true)
+        // An infinite maximum is not subtracted (∞ − ∞ is NaN); exp then gives the limits directly.
+        let m = detached.max(alongAxes: [axis], keepingDims: true).mapScalars { $0.isFinite ? $0 : 0 }
         let shifted = Tensor.zipBroadcast(detached, m, -)
         let sumExp = shifted.mapScalars(Scalar.exp).sumKernel(alongAxes: [axis], keepingDims: true)
         let lse = Tensor.zipBroadcast(sumExp.mapScalars(Scalar.log), m, +)
@@ -208,7 +212,10 @@ extension Tensor {
         let c = detached
         let kept = lse.shape
         return recording(value) { g in
-            let p = Tensor.zipBroadcast(c, lse) { Scalar.exp($0 - $1) }
+            let p = Tensor.zipBroadcast(c, lse) { x, lse -> Scalar in
+                if lse.isFinite { return Scalar.exp(x - lse) }
+                return lse == .infinity && x == .infinity ? 1 : 0
+            }
             return Tensor.zipBroadcast(p, g.reshapedConstant(to: kept), *)
         }
     }

@@ -274,10 +274,9 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
             if k > 0 {
                 integrator.field = CellField(cell: cell, projectedInput: inputs[k], scale: scale, checksParameters: false)
             }
-            let status = advance(integrator, to: Scalar(k + 1) * unit)
-            guard status == .success else {
+            if let reason = advance(integrator, to: Scalar(k + 1) * unit) {
                 throw .integrationFailed(
-                    inputStep: k, reason: status.description,
+                    inputStep: k, reason: reason,
                     outputs: stackedOutputs(outputs, batch: batch, features: cell.hiddenSize), lastState: state)
             }
             var next = integrator.state
@@ -353,10 +352,9 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
                     integrators[b] = integrator
                 }
                 let target = positions[b] + Scalar(steps)
-                let status = advance(integrator, to: target)
-                guard status == .success else {
+                if let reason = advance(integrator, to: target) {
                     throw .integrationFailed(
-                        inputStep: k, reason: status.description,
+                        inputStep: k, reason: reason,
                         outputs: rowOutputs(outputs, through: k, batch: batch, features: h),
                         lastState: stackedRowStates(entering))
                 }
@@ -412,14 +410,16 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
         return n
     }
 
-    /// Advances `integrator` to `target` (an interval's end): its status, with a bad target (which
-    /// the layer's own times never give) as a failure.
+    /// Advances `integrator` to `target` (an interval's end): nil on success, otherwise why it
+    /// failed — the status, or the error for a target the integrator rejects (one its fixed step
+    /// cannot resolve, say; the layer's own times are never behind it).
     @inlinable
-    func advance(_ integrator: Integrator<CellField<Cell>>, to target: Scalar) -> SolveStatus<Scalar> {
+    func advance(_ integrator: Integrator<CellField<Cell>>, to target: Scalar) -> String? {
         do {
-            return try integrator.advance(to: target)
+            let status = try integrator.advance(to: target)
+            return status == .success ? nil : status.description
         } catch {
-            return .nonFiniteState(time: integrator.time, stepSize: 0)
+            return error.description
         }
     }
 

@@ -179,6 +179,8 @@ public func softmaxCrossEntropy<T>(
 package func reduceLoss<T>(_ terms: Tensor<T>, _ reduction: LossReduction) -> Tensor<T> {
     switch reduction {
     case .sum: return terms.sum()
-    case .mean: return terms.mean()
+    case .mean:
+        // No terms: 0 with zero gradients, where Tensor.mean() would give NaN (0/0).
+        return terms.scalarCount == 0 ? terms.sum() : terms.mean()
     }
 }

@@ -19,7 +19,13 @@ public protocol SavableOptimizer: Optimizer {
     /// Replaces the state by one saved from an optimizer of the same kind for parameters of
     /// `parameterShapes` (an empty state resets the optimizer).
     ///
-    /// - Throws: ``OptimizerStateError`` naming what is missing or misshapen.
+    /// Everything is checked before anything is replaced: a step count must be a whole number from
+    /// 0 to 2⁵³, every buffer must have its parameter's shape and finite entries, and second
+    /// moments (squared-gradient averages) must be ≥ 0. A state that fails leaves the optimizer as
+    /// it was.
+    ///
+    /// - Throws: ``OptimizerStateError`` naming the entry that is missing, misshapen, out of range
+    ///   or extra.
     mutating func restoreState(_ state: [String: Tensor<Scalar>], parameterShapes: [[Int]]) throws(OptimizerStateError)
 }
 
@@ -33,14 +39,13 @@ extension Adam: SavableOptimizer {
     }
 
     public mutating func restoreState(_ state: [String: Tensor<Scalar>], parameterShapes: [[Int]]) throws(OptimizerStateError) {
-        reset()
-        if state.isEmpty { return }
+        if state.isEmpty { return reset() }
         let step = try savedStep(state)
-        firstMoments = try restoredBuffers(state, prefix: "m", shapes: parameterShapes)
-        secondMoments = try restoredBuffers(state, prefix: "v", shapes: parameterShapes)
+        let first = try restoredBuffers(state, prefix: "m", shapes: parameterShapes)
+        let second = try restoredBuffers(state, prefix: "v", shapes: parameterShapes, nonNegative: true)
         try checkNoExtraState(state, expected: 1 + 2 * parameterShapes.count)
-        stepCount = step
-        shapes = parameterShapes
+        reset()
+        (firstMoments, secondMoments, stepCount, shapes) = (first, second, step, parameterShapes)
     }
 }
 
@@ -55,22 +60,24 @@ extension RMSprop: SavableOptimizer {
     }
 
     public mutating func restoreState(_ state: [String: Tensor<Scalar>], parameterShapes: [[Int]]) throws(OptimizerStateError) {
-        reset()
-        if state.isEmpty { return }
+        if state.isEmpty { return reset() }
         let step = try savedStep(state)
-        squareAverages = try restoredBuffers(state, prefix: "square", shapes: parameterShapes)
+        let squares = try restoredBuffers(state, prefix: "square", shapes: parameterShapes, nonNegative: true)
         var count = 1 + parameterShapes.count
+        var gradients: [[Scalar]]? = nil
         if state["gradient.0"] != nil {
-            gradientAverages = try restoredBuffers(state, prefix: "gradient", shapes: parameterShapes)
+            gradients = try restoredBuffers(state, prefix: "gradient", shapes: parameterShapes)
             count += parameterShapes.count
         }
+        var momenta: [[Scalar]]? = nil
         if state["velocity.0"] != nil {
-            velocities = try restoredBuffers(state, prefix: "velocity", shapes: parameterShapes)
+            momenta = try restoredBuffers(state, prefix: "velocity", shapes: parameterShapes)
             count += parameterShapes.count
         }
         try checkNoExtraState(state, expected: count)
-        stepCount = step
-        shapes = parameterShapes
+        reset()
+        (squareAverages, gradientAverages, velocities) = (squares, gradients, momenta)
+        (stepCount, shapes) = (step, parameterShapes)
     }
 }
 
@@ -83,11 +90,11 @@ extension SGD: SavableOptimizer {
     }
 
     public mutating func restoreState(_ state: [String: Tensor<Scalar>], parameterShapes: [[Int]]) throws(OptimizerStateError) {
-        reset()
-        if state.isEmpty { return }
-        velocities = try restoredBuffers(state, prefix: "velocity", shapes: parameterShapes)
+        if state.isEmpty { return reset() }
+        let momenta = try restoredBuffers(state, prefix: "velocity", shapes: parameterShapes)
         try checkNoExtraState(state, expected: parameterShapes.count)
-        shapes = parameterShapes
+        reset()
+        (velocities, shapes) = (momenta, parameterShapes)
     }
 }
 
@@ -108,8 +115,10 @@ func saveBuffers<Scalar>(_ buffers: [[Scalar]], prefix: String, shapes: [[Int]],
     for (i, buffer) in buffers.enumerated() { state["\(prefix).\(i)"] = Tensor(shape: shapes[i], scalars: buffer) }
 }
 
+/// The buffers `prefix.0`, `prefix.1`, … for parameters of `shapes`, checked: the right shape,
+/// finite entries, and with `nonNegative` no entry below 0.
 func restoredBuffers<Scalar>(
-    _ state: [String: Tensor<Scalar>], prefix: String, shapes: [[Int]]
+    _ state: [String: Tensor<Scalar>], prefix: String, shapes: [[Int]], nonNegative: Bool = false
 ) throws(OptimizerStateError) -> [[Scalar]] {
     var buffers: [[Scalar]] = []
     for (i, shape) in shapes.enumerated() {
@@ -120,16 +129,33 @@ func restoredBuffers<Scalar>(
             throw OptimizerStateError(
                 "'\(prefix).\(i)' has shape \(describeShape(tensor.shape)) but parameter \(i) has shape \(describeShape(shape))")
         }
-        buffers.append(tensor.scalars)
+        let scalars = tensor.scalars
+        if let index = scalars.firstIndex(where: { !$0.isFinite || (nonNegative && $0 < 0) }) {
+            let requirement = nonNegative ? "finite and ≥ 0" : "finite"
+            throw OptimizerStateError(
+                "'\(prefix).\(i)' has entry \(scalars[index]) at flat index \(index); entries must be \(requirement)")
+        }
+        buffers.append(scalars)
     }
     return buffers
 }
 
+/// The largest step count a saved state may hold: 2⁵³, beyond which counts are not exact in
+/// `Double` (and far beyond any training run).
+let maximumSavedStep = 1 << 53
+
+/// The saved `step`: a whole number from 0 to `maximumSavedStep`.
 func savedStep<Scalar>(_ state: [String: Tensor<Scalar>]) throws(OptimizerStateError) -> Int {
-    guard let step = state["step"], step.scalarCount == 1, step.scalar >= 0, step.scalar.isFinite else {
+    guard let step = state["step"], step.scalarCount == 1 else {
         throw OptimizerStateError("'step' is missing or not a count")
     }
-    return Int(step.scalar)
+    let value = step.scalars[0]
+    // Compared as Double, which holds every Float and 2⁵³ exactly, before any conversion to Int.
+    let count = Double(value)
+    guard count.isFinite, count >= 0, count <= Double(maximumSavedStep), count.rounded(.towardZero) == count else {
+        throw OptimizerStateError("'step' is \(value), not a count: it must be a whole number from 0 to 2⁵³")
+    }
+    return Int(count)
 }
 
 func checkNoExtraState<Scalar>(_ state: [String: Tensor<Scalar>], expected: Int) throws(OptimizerStateError) {

@@ -33,7 +33,7 @@ public enum ParameterAveraging: Sendable, Equatable {
     /// The model ends with the last iterate.
     case none
     /// θ̄ ← decay·θ̄ + (1 − decay)·θ after every update, starting from the first update; the model ends
-    /// with θ̄. A decay of 0.99 averages over the last ~100 steps. The decay must be in [0, 1) (0 is the
+    /// with θ̄ (unless training stops by a failure, which keeps the last good iterate). A decay of 0.99 averages over the last ~100 steps. The decay must be in [0, 1) (0 is the
     /// last iterate); anything else is a precondition failure in ``train(_:optimizer:until:clipping:averaging:seed:progress:label:loss:)``.
     case exponential(decay: Double)
 }
@@ -52,7 +52,8 @@ public enum TrainingStopReason: Sendable, Equatable, CustomStringConvertible {
     case nonFiniteLoss(step: Int)
     /// A gradient was NaN or infinite at `step`; `parameter` names the first such parameter.
     case nonFiniteGradient(step: Int, parameter: String)
-    /// The optimizer's update made a parameter non-finite at `step`; it was not applied.
+    /// The optimizer's update made a parameter non-finite at `step`; it was not applied, and the
+    /// optimizer's state is that from before it.
     case nonFiniteUpdate(step: Int, parameter: String)
     /// The loss could not be computed at `step` (the loss closure threw `message`).
     case lossFailed(step: Int, message: String)
@@ -115,7 +116,12 @@ public struct TrainingResult<Scalar: TensorScalar>: Sendable {
 /// Failures never lose the model: if the loss or a gradient is NaN or infinite, if the update would
 /// make a parameter non-finite, or if `loss` throws (a solve that fails, say), training stops with a
 /// ``TrainingStopReason`` saying what and where, and `model` keeps the parameters of the last good step.
-/// With `averaging`, `model` ends with the averaged parameters instead of the last iterate.
+/// A rejected update is rolled back completely: `optimizer` is put back to its state before it
+/// (moments, velocities, step count), so training can resume from `model` and `optimizer` as if the
+/// failed step had not been tried. (The optimizer is restored by value: a class-based optimizer
+/// keeps its own state.) With `averaging`, a run that ends by a stopping criterion leaves `model`
+/// with the averaged parameters instead of the last iterate; one that ends by a failure leaves the
+/// last good iterate, which the optimizer state belongs to.
 ///
 /// ```swift
 /// var optimizer = Adam<Double>(learningRate: 1e-3)
@@ -195,8 +201,12 @@ public func train<Model: Trainable, Opt: Optimizer>(
         }
         _ = clipping.apply(to: &gradients)
         var parameters = model.parameters
+        // The state before the update, put back if the update is rejected, so that the optimizer
+        // matches the parameters the model keeps.
+        let previousOptimizer = optimizer
         optimizer.update(&parameters, gradients: gradients)
         if let bad = parameters.firstIndex(where: { !$0.isFinite }) {
+            optimizer = previousOptimizer
             result.stopReason = .nonFiniteUpdate(step: step, parameter: names[bad])
             break stepLoop
         }
@@ -218,7 +228,9 @@ public func train<Model: Trainable, Opt: Optimizer>(
             break stepLoop
         }
     }
-    if let average { model.parameters = average }
+    // A failure keeps the last good iterate (with the optimizer state that belongs to it), as its
+    // stop reason says; only a run that ends by a criterion ends with the average.
+    if let average, !result.stopReason.isFailure { model.parameters = average }
     result.seconds = reporter.elapsedSeconds
     var summary = "\(result.steps) steps in \(formatFixed(result.seconds, digits: 2)) s"
     if let finalLoss = result.finalLoss { summary += ", loss \(formatScientific(Double(finalLoss)))" }
