@@ -47,7 +47,7 @@ public func solveAdjoint<T: TensorScalar>(
     method: ButcherTableau = .dopri5, step: StepSizeControl<T> = .adaptive(), maxSteps: Int? = nil,
     field: @escaping @Sendable (T, Tensor<T>, [Tensor<T>]) -> Tensor<T>
 ) throws(SolveError) -> Tensor<T> {
-    precondition(!times.isEmpty, "solveAdjoint needs at least one time")
+    require(!times.isEmpty, "solveAdjoint needs at least one time")
     let y0 = initialState.detached
     let theta = parameters.map(\.detached)
     let forward = try solve(

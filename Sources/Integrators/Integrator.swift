@@ -180,8 +180,8 @@ public final class Integrator<Field: VectorField> {
     /// - Precondition: `state` has the current state's shape and is finite.
     @inlinable
     public func reset(state: State) {
-        precondition(state.hasSameShape(as: self.state), "Integrator.reset: the state's shape changed")
-        precondition(state.isFinite, "Integrator.reset: the new state is not finite")
+        require(state.hasSameShape(as: self.state), "Integrator.reset: the state's shape changed")
+        require(state.isFinite, "Integrator.reset: the new state is not finite")
         self.currentState = state
         previousTime = time
         previousState = state
@@ -197,7 +197,7 @@ public final class Integrator<Field: VectorField> {
     public func interpolate(at t: Scalar) -> State {
         let h = time - previousTime
         if t == time || h == 0 { return state }
-        precondition(
+        require(
             (t - previousTime) * (t - time) <= 0,
             "Integrator.interpolate: \(t) lies outside the last step [\(previousTime), \(time)]")
         return stepper.interpolate(previousState, h, (t - previousTime) / h, endSlope: currentSlope())

@@ -112,9 +112,9 @@ public struct RowProduct<Scalar: TensorScalar> {
     public init(
         weight: Tensor<Scalar>, bias: Tensor<Scalar>? = nil, operand: Operand = .state(column: 0), inputGradientColumn: Int? = nil
     ) {
-        precondition(weight.rank == 2, "RowProduct: the weight must be [k, n], got \(describeShape(weight.shape))")
+        require(weight.rank == 2, "RowProduct: the weight must be [k, n], got \(describeShape(weight.shape))")
         if let bias {
-            precondition(
+            require(
                 bias.shape == [weight.shape[1]],
                 "RowProduct: the bias must be [\(weight.shape[1])], got \(describeShape(bias.shape))")
         }

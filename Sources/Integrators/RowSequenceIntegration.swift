@@ -68,17 +68,17 @@ public func integrateRows<Scalar: TensorScalar>(
     intervals: RowIntervals<Scalar>, method: ButcherTableau, maxStep: Scalar, lengths: [Int]? = nil,
     detachedBefore cut: Int? = nil, outputWidth: Int? = nil
 ) throws(SolveError) -> RowSequenceResult<Scalar> {
-    precondition(
+    require(
         input.rank == 3 && input.shape[2] == field.inputWidth,
         "integrateRows: the input must be [time, batch, \(field.inputWidth)], got \(describeShape(input.shape))")
     let (time, batch) = (input.shape[0], input.shape[1])
     let s = field.stateWidth
-    precondition(
+    require(
         initialState.shape == [batch, s],
         "integrateRows: the initial state must be [\(batch), \(s)], got \(describeShape(initialState.shape))")
     let h = outputWidth ?? s
-    precondition(h >= 0 && h <= s, "integrateRows: outputWidth \(h) outside 0...\(s)")
-    precondition(
+    require(h >= 0 && h <= s, "integrateRows: outputWidth \(h) outside 0...\(s)")
+    require(
         lengths.map { $0.count == batch && $0.allSatisfy { $0 >= 0 && $0 <= time } } ?? true,
         "integrateRows: lengths must give one count in 0...\(time) per row")
     guard maxStep.isFinite && maxStep > 0 else {
@@ -165,7 +165,7 @@ struct RowGrid<Scalar: TensorScalar> {
                 }
             }
         case .lengths(let tensor):
-            precondition(
+            require(
                 tensor.shape == [time, batch],
                 "integrateRows: interval lengths must be [\(time), \(batch)], got \(describeShape(tensor.shape))")
             let values = tensor.scalars

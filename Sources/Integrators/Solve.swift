@@ -135,7 +135,7 @@ public func solve<Field: VectorField>(
     method: ButcherTableau = .dopri5, step: StepSizeControl<Field.State.Scalar> = .adaptive(),
     maxSteps: Int? = nil
 ) throws(SolveError) -> Solution<Field.State> {
-    precondition(!times.isEmpty, "solve(times:) needs at least one time")
+    require(!times.isEmpty, "solve(times:) needs at least one time")
     return try solve(
         field, initialState: initialState, from: times[0], to: times[times.count - 1], method: method, step: step,
         saveAt: .times(times), maxSteps: maxSteps)

@@ -59,7 +59,7 @@ extension Tensor {
     public static func uniform(
         _ shape: [Int], lower: Scalar = 0, upper: Scalar = 1, using generator: inout some RandomNumberGenerator
     ) -> Tensor {
-        precondition(lower <= upper, "uniform bounds are reversed: [\(lower), \(upper))")
+        require(lower <= upper, "uniform bounds are reversed: [\(lower), \(upper))")
         let n = shape.reduce(1, *)
         let span = Double(upper) - Double(lower)
         let values = (0..<n).map { _ in Scalar(Double(lower) + span * generator.nextUnitDouble()) }
@@ -74,10 +74,10 @@ extension Tensor {
         _ shape: [Int], mean: Scalar = 0, standardDeviation: Scalar = 1,
         using generator: inout some RandomNumberGenerator
     ) -> Tensor {
-        precondition(
+        require(
             standardDeviation >= 0 && standardDeviation.isFinite,
             "Tensor.normal: the standard deviation must be finite and ≥ 0, got \(standardDeviation)")
-        precondition(mean.isFinite, "Tensor.normal: the mean must be finite, got \(mean)")
+        require(mean.isFinite, "Tensor.normal: the mean must be finite, got \(mean)")
         let n = shape.reduce(1, *)
         let values = (0..<n).map { _ in
             Scalar(Double(mean) + Double(standardDeviation) * generator.nextStandardNormal())

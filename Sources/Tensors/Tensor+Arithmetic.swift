@@ -140,12 +140,12 @@ extension Tensor {
     /// - Precondition: all tensors have the shape of `base`, and `weights.count == terms.count`.
     @inlinable
     public static func linearCombination(base: Tensor, weights: [Scalar], terms: [Tensor]) -> Tensor {
-        precondition(weights.count == terms.count, "\(weights.count) weights for \(terms.count) terms")
+        require(weights.count == terms.count, "\(weights.count) weights for \(terms.count) terms")
         let n = base.storage.count
         var out = base.storage
         out.withUnsafeMutableBufferPointer { y in
             for (w, term) in zip(weights, terms) where w != 0 {
-                precondition(
+                require(
                     term.shape == base.shape,
                     "linear combination of shapes \(describeShape(base.shape)) and \(describeShape(term.shape))")
                 term.storage.withUnsafeBufferPointer { k in

@@ -83,7 +83,7 @@ extension Tensor {
             return Tensor(shape: a.shape, storage: out, node: nil)
         }
         guard let shape = broadcastShape(a.shape, b.shape) else {
-            preconditionFailure(
+            programmingError(
                 "shapes \(describeShape(a.shape)) and \(describeShape(b.shape)) cannot be broadcast together")
         }
         if b.storage.count == 1 && shape == a.shape {
@@ -140,7 +140,7 @@ extension Tensor {
     /// The same storage with another shape (no recording).
     @inlinable
     package func reshapedConstant(to newShape: [Int]) -> Tensor {
-        precondition(newShape.reduce(1, *) == storage.count, "cannot reshape \(shape) to \(newShape)")
+        require(newShape.reduce(1, *) == storage.count, "cannot reshape \(shape) to \(newShape)")
         return Tensor(shape: newShape, storage: storage, node: nil)
     }
 
@@ -148,7 +148,7 @@ extension Tensor {
     /// accumulate gradients (no recording).
     @inlinable
     package mutating func accumulate(_ other: Tensor) {
-        precondition(
+        require(
             shape == other.shape,
             "accumulating gradients of shapes \(describeShape(shape)) and \(describeShape(other.shape))")
         node = nil
@@ -165,7 +165,7 @@ extension Tensor {
     @inlinable
     public func broadcasted(to target: [Int]) -> Tensor {
         guard let result = broadcastShape(shape, target), result == target else {
-            preconditionFailure("cannot broadcast shape \(describeShape(shape)) to \(describeShape(target))")
+            programmingError("cannot broadcast shape \(describeShape(shape)) to \(describeShape(target))")
         }
         if shape == target { return self }
         let value = Tensor.zipBroadcast(self.detached, Tensor.zeros(target), { x, _ in x })

@@ -40,7 +40,7 @@ extension Tensor {
         guard let shape = broadcastShape(broadcastShape(shape, other.shape) ?? [-1], mask.shape),
             !shape.contains(-1)
         else {
-            preconditionFailure(
+            programmingError(
                 "replacing: shapes \(describeShape(self.shape)), \(describeShape(other.shape)) and mask \(describeShape(mask.shape)) cannot be broadcast together"
             )
         }

@@ -132,7 +132,7 @@ public func pow<T>(_ x: Tensor<T>, _ y: Tensor<T>) -> Tensor<T> {
 /// Each element clamped to `[lower, upper]`. Derivative: 1 inside the interval (ends included), else 0.
 @inlinable
 public func clip<T>(_ x: Tensor<T>, _ lower: T, _ upper: T) -> Tensor<T> {
-    precondition(lower <= upper, "clip bounds are reversed: [\(lower), \(upper)]")
+    require(lower <= upper, "clip bounds are reversed: [\(lower), \(upper)]")
     let c = x.detached
     return x.recording(x.mapScalars { Swift.min(Swift.max($0, lower), upper) }) { g in
         Tensor.zipBroadcast(g, c) { $1 >= lower && $1 <= upper ? $0 : 0 }

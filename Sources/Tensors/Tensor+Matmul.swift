@@ -23,7 +23,7 @@ import CRNNODEKernels
 /// ```
 @inlinable
 public func matmul<T>(_ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T> {
-    precondition(a.rank >= 1 && b.rank >= 1, "matmul of a rank-0 tensor: shapes \(a.shape) and \(b.shape)")
+    require(a.rank >= 1 && b.rank >= 1, "matmul of a rank-0 tensor: shapes \(a.shape) and \(b.shape)")
     if a.rank == 1 || b.rank == 1 {
         // Promote vectors to a row [1, k] / a column [k, 1], then drop the added axes.
         var result = matmul(a.rank == 1 ? a.expandingShape(at: 0) : a, b.rank == 1 ? b.expandingShape(at: 1) : b)
@@ -57,11 +57,11 @@ public func matmul<T>(_ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T> {
 /// ```
 @inlinable
 public func affine<T>(_ x: Tensor<T>, _ weight: Tensor<T>, _ bias: Tensor<T>) -> Tensor<T> {
-    precondition(
+    require(
         x.rank >= 1 && weight.rank == 2 && x.shape[x.rank - 1] == weight.shape[0],
         "affine: x \(describeShape(x.shape)) and weight \(describeShape(weight.shape)) do not align")
     let (k, n) = (weight.shape[0], weight.shape[1])
-    precondition(bias.shape == [n], "affine: the bias must be [\(n)], got \(describeShape(bias.shape))")
+    require(bias.shape == [n], "affine: the bias must be [\(n)], got \(describeShape(bias.shape))")
     let rows = x.scalarCount / Swift.max(k, 1)
     let shape = Array(x.shape.dropLast()) + [n]
     let value = Tensor<T>.filled(shape) { c in
@@ -125,13 +125,13 @@ package func batchedMatmulKernel<T>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: 
     let k = transposeA ? a.shape[ar - 2] : a.shape[ar - 1]
     let kb = transposeB ? b.shape[br - 1] : b.shape[br - 2]
     let n = transposeB ? b.shape[br - 2] : b.shape[br - 1]
-    precondition(
+    require(
         k == kb,
         "matmul shapes \(describeShape(a.shape)) and \(describeShape(b.shape)) do not align (\(k) ≠ \(kb))")
     let aBatch = Array(a.shape.dropLast(2))
     let bBatch = Array(b.shape.dropLast(2))
     guard let batch = broadcastShape(aBatch, bBatch) else {
-        preconditionFailure(
+        programmingError(
             "matmul batch axes \(describeShape(aBatch)) and \(describeShape(bBatch)) cannot be broadcast")
     }
     let batchCount = batch.reduce(1, *)

@@ -11,7 +11,7 @@ extension Tensor {
         let result = Set(
             axes.map { axis -> Int in
                 let a = axis < 0 ? axis + rank : axis
-                precondition(a >= 0 && a < rank, "axis \(axis) is out of range for shape \(describeShape(shape))")
+                require(a >= 0 && a < rank, "axis \(axis) is out of range for shape \(describeShape(shape))")
                 return a
             })
         return result.sorted()
@@ -21,7 +21,7 @@ extension Tensor {
     @inlinable
     package func normalizedAxis(_ axis: Int) -> Int {
         let a = axis < 0 ? axis + rank : axis
-        precondition(a >= 0 && a < rank, "axis \(axis) is out of range for shape \(describeShape(shape))")
+        require(a >= 0 && a < rank, "axis \(axis) is out of range for shape \(describeShape(shape))")
         return a
     }
 
@@ -152,7 +152,7 @@ extension Tensor {
     package func extremum(
         alongAxes axes: [Int], keepingDims: Bool, initial: Scalar, _ pick: (Scalar, Scalar) -> Scalar
     ) -> Tensor {
-        precondition(scalarCount > 0, "max/min of an empty tensor")
+        require(scalarCount > 0, "max/min of an empty tensor")
         let value = reduceKernel(alongAxes: axes, keepingDims: keepingDims, initial: initial, pick)
         guard isRecorded else { return value }
         let kept = reducedShape(normalizedAxes(axes), keepingDims: true)
@@ -175,7 +175,7 @@ extension Tensor {
         let outer = shape[..<a].reduce(1, *)
         let length = shape[a]
         let inner = shape[(a + 1)...].reduce(1, *)
-        precondition(length > 0, "argmax along an empty axis of shape \(describeShape(shape))")
+        require(length > 0, "argmax along an empty axis of shape \(describeShape(shape))")
         var result = [Int](repeating: 0, count: outer * inner)
         for o in 0..<outer {
             for i in 0..<inner {

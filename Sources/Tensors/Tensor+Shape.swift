@@ -26,12 +26,12 @@ extension Tensor {
         var target = newShape
         if let inferred = newShape.firstIndex(of: -1) {
             let known = newShape.enumerated().filter { $0.offset != inferred }.reduce(1) { $0 * $1.element }
-            precondition(
+            require(
                 known > 0 && scalarCount % known == 0,
                 "cannot reshape \(describeShape(shape)) to \(describeShape(newShape))")
             target[inferred] = scalarCount / known
         }
-        precondition(
+        require(
             target.allSatisfy { $0 >= 0 } && target.reduce(1, *) == scalarCount,
             "cannot reshape \(describeShape(shape)) (\(scalarCount) scalars) to \(describeShape(newShape))")
         let original = shape
@@ -46,7 +46,7 @@ extension Tensor {
     @inlinable
     public func expandingShape(at axis: Int) -> Tensor {
         let a = axis < 0 ? axis + rank + 1 : axis
-        precondition(a >= 0 && a <= rank, "cannot insert axis \(axis) into shape \(describeShape(shape))")
+        require(a >= 0 && a <= rank, "cannot insert axis \(axis) into shape \(describeShape(shape))")
         var newShape = shape
         newShape.insert(1, at: a)
         return reshaped(to: newShape)
@@ -56,7 +56,7 @@ extension Tensor {
     @inlinable
     public func squeezingShape(at axis: Int) -> Tensor {
         let a = normalizedAxes([axis])[0]
-        precondition(shape[a] == 1, "cannot squeeze axis \(axis) of length \(shape[a]) in \(describeShape(shape))")
+        require(shape[a] == 1, "cannot squeeze axis \(axis) of length \(shape[a]) in \(describeShape(shape))")
         var newShape = shape
         newShape.remove(at: a)
         return reshaped(to: newShape)
@@ -67,7 +67,7 @@ extension Tensor {
     /// The axes rearranged: axis `i` of the result is axis `permutation[i]` of `self`.
     @inlinable
     public func permuted(_ permutation: [Int]) -> Tensor {
-        precondition(
+        require(
             permutation.sorted() == Array(0..<rank),
             "\(permutation) is not a permutation of the axes of \(describeShape(shape))")
         let value = permuteKernel(permutation)
@@ -80,7 +80,7 @@ extension Tensor {
     /// The last two axes swapped: the matrix transpose, batched over any leading axes.
     @inlinable
     public func transposed() -> Tensor {
-        precondition(rank >= 2, "transposed() needs rank ≥ 2, shape is \(describeShape(shape))")
+        require(rank >= 2, "transposed() needs rank ≥ 2, shape is \(describeShape(shape))")
         var permutation = Array(0..<rank)
         permutation.swapAt(rank - 1, rank - 2)
         return permuted(permutation)
@@ -130,7 +130,7 @@ extension Tensor {
     public func gathering(_ indices: [Int], alongAxis axis: Int) -> Tensor {
         let a = normalizedAxes([axis])[0]
         for i in indices {
-            precondition(i >= 0 && i < shape[a], "index \(i) is out of range for axis \(axis) of \(describeShape(shape))")
+            require(i >= 0 && i < shape[a], "index \(i) is out of range for axis \(axis) of \(describeShape(shape))")
         }
         let value = takeKernel(indices, axis: a)
         let original = shape
@@ -141,7 +141,7 @@ extension Tensor {
     @inlinable
     public func slice(alongAxis axis: Int, _ range: Range<Int>) -> Tensor {
         let a = normalizedAxes([axis])[0]
-        precondition(
+        require(
             range.lowerBound >= 0 && range.upperBound <= shape[a],
             "range \(range) is out of bounds for axis \(axis) of \(describeShape(shape))")
         let value = sliceKernel(range, axis: a)
@@ -193,7 +193,7 @@ extension Tensor {
     public func select(alongAxis axis: Int, _ index: Int) -> Tensor {
         let a = normalizedAxis(axis)
         let i = index < 0 ? index + shape[a] : index
-        precondition(i >= 0 && i < shape[a], "index \(index) is out of range for axis \(axis) of \(describeShape(shape))")
+        require(i >= 0 && i < shape[a], "index \(index) is out of range for axis \(axis) of \(describeShape(shape))")
         var newShape = shape
         newShape.remove(at: a)
         let value = takeKernel([i], axis: a).reshapedConstant(to: newShape)
@@ -220,7 +220,7 @@ extension Tensor {
     /// Axes not mentioned are kept whole.
     @inlinable
     public subscript(_ indices: TensorIndex...) -> Tensor {
-        precondition(indices.count <= rank, "\(indices.count) indices for shape \(describeShape(shape))")
+        require(indices.count <= rank, "\(indices.count) indices for shape \(describeShape(shape))")
         var result = self
         var axis = 0
         for index in indices {
@@ -290,11 +290,11 @@ extension Tensor {
     /// - Precondition: at least one tensor; all shapes agree except along `axis`.
     @inlinable
     public init(concatenating tensors: [Tensor], alongAxis axis: Int = 0) {
-        precondition(!tensors.isEmpty, "concatenating no tensors")
+        require(!tensors.isEmpty, "concatenating no tensors")
         let first = tensors[0]
         let a = first.normalizedAxes([axis])[0]
         for t in tensors {
-            precondition(
+            require(
                 t.rank == first.rank
                     && t.shape.enumerated().allSatisfy { $0.offset == a || $0.element == first.shape[$0.offset] },
                 "cannot concatenate shapes \(tensors.map { describeShape($0.shape) }) along axis \(axis)")
@@ -328,13 +328,13 @@ extension Tensor {
     /// - Precondition: at least one tensor; all have the same shape.
     @inlinable
     public init(stacking tensors: [Tensor], alongAxis axis: Int = 0) {
-        precondition(!tensors.isEmpty, "stacking no tensors")
+        require(!tensors.isEmpty, "stacking no tensors")
         let shape = tensors[0].shape
-        precondition(
+        require(
             tensors.allSatisfy { $0.shape == shape },
             "cannot stack tensors of shapes \(tensors.map { describeShape($0.shape) })")
         let a = axis < 0 ? axis + shape.count + 1 : axis
-        precondition(a >= 0 && a <= shape.count, "cannot stack along axis \(axis) for shape \(describeShape(shape))")
+        require(a >= 0 && a <= shape.count, "cannot stack along axis \(axis) for shape \(describeShape(shape))")
         // Interleave blocks: for each position of the axes before `a`, one block from each tensor.
         let outer = shape[..<a].reduce(1, *)
         let block = shape[a...].reduce(1, *)
@@ -373,7 +373,7 @@ extension Tensor {
     @inlinable
     public func split(sizes: [Int], alongAxis axis: Int = 0) -> [Tensor] {
         let a = normalizedAxes([axis])[0]
-        precondition(
+        require(
             sizes.reduce(0, +) == shape[a], "sizes \(sizes) do not add up to axis \(axis) of \(describeShape(shape))")
         var start = 0
         return sizes.map { size in

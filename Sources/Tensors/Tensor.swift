@@ -60,7 +60,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     @inlinable
     public init(_ rows: [[Scalar]]) {
         let columns = rows.first?.count ?? 0
-        precondition(
+        require(
             rows.allSatisfy { $0.count == columns }, "Tensor rows have different lengths: \(rows.map(\.count))")
         self.init(shape: [rows.count, columns], storage: TensorStorage(Array(rows.joined())), node: nil)
     }
@@ -82,7 +82,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// Evenly spaced values: `count` points from `start` to `end` inclusive.
     @inlinable
     public static func linspace(from start: Scalar, to end: Scalar, count: Int) -> Tensor {
-        precondition(count >= 1, "linspace needs at least one point, got \(count)")
+        require(count >= 1, "linspace needs at least one point, got \(count)")
         if count == 1 { return Tensor([start]) }
         let step = (end - start) / Scalar(count - 1)
         var values = (0..<count).map { start + Scalar($0) * step }
@@ -117,7 +117,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// - Precondition: `scalarCount == 1`.
     @inlinable
     public var scalar: Scalar {
-        precondition(storage.count == 1, "scalar of a tensor with shape \(shape) (\(storage.count) scalars)")
+        require(storage.count == 1, "scalar of a tensor with shape \(shape) (\(storage.count) scalars)")
         return storage[0]
     }
 
@@ -148,10 +148,10 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
 
     @inlinable
     package func flatIndex(_ index: [Int]) -> Int {
-        precondition(index.count == rank, "index \(index) does not match the rank of shape \(shape)")
+        require(index.count == rank, "index \(index) does not match the rank of shape \(shape)")
         var offset = 0
         for (axis, i) in index.enumerated() {
-            precondition(i >= 0 && i < shape[axis], "index \(index) is outside shape \(shape)")
+            require(i >= 0 && i < shape[axis], "index \(index) is outside shape \(shape)")
             offset = offset * shape[axis] + i
         }
         return offset

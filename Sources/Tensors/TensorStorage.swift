@@ -101,11 +101,11 @@ package struct TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     @inlinable
     package subscript(index: Int) -> Scalar {
         get {
-            precondition(index >= 0 && index < count, "scalar index \(index) out of range 0..<\(count)")
+            require(index >= 0 && index < count, "scalar index \(index) out of range 0..<\(count)")
             return withElements { $0[index] }
         }
         set {
-            precondition(index >= 0 && index < count, "scalar index \(index) out of range 0..<\(count)")
+            require(index >= 0 && index < count, "scalar index \(index) out of range 0..<\(count)")
             withUnsafeMutableBufferPointer { $0[index] = newValue }
         }
     }

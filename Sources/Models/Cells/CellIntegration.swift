@@ -41,7 +41,7 @@ public struct CellIntegration<Scalar: TensorScalar>: Sendable, Equatable {
 
     /// `substeps` equal steps of `method` per input interval of length `timeStep`.
     public static func fixed(_ method: ButcherTableau, timeStep: Scalar = 1, substeps: Int = 1) -> CellIntegration {
-        precondition(substeps >= 1, "CellIntegration.fixed: substeps must be at least 1, got \(substeps)")
+        require(substeps >= 1, "CellIntegration.fixed: substeps must be at least 1, got \(substeps)")
         return CellIntegration(method: method, timeStep: timeStep, step: .fixed(timeStep / Scalar(substeps)))
     }
 

@@ -47,7 +47,7 @@ public struct GRUCell<Scalar: TensorScalar>: RecurrentCell {
         inputWeight: Tensor<Scalar>, recurrentWeight: Tensor<Scalar>, bias: Tensor<Scalar>, recurrentBias: Tensor<Scalar>,
         activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid, resetAfter: Bool = true
     ) {
-        precondition(
+        require(
             inputWeight.rank == 2 && inputWeight.shape[1] % 3 == 0,
             "GRUCell: inputWeight must be [inputSize, 3·hiddenSize], got \(describeShape(inputWeight.shape))")
         let h = inputWeight.shape[1] / 3
@@ -69,7 +69,7 @@ public struct GRUCell<Scalar: TensorScalar>: RecurrentCell {
         resetAfter: Bool = true, initialization: CellInitialization = .keras,
         using generator: inout some RandomNumberGenerator
     ) {
-        precondition(inputSize > 0 && hiddenSize > 0, "GRUCell: sizes must be positive, got \(inputSize), \(hiddenSize)")
+        require(inputSize > 0 && hiddenSize > 0, "GRUCell: sizes must be positive, got \(inputSize), \(hiddenSize)")
         let initializers = initialization.initializers(hiddenSize: hiddenSize)
         self.init(
             inputWeight: initializers.input.make([inputSize, 3 * hiddenSize], using: &generator),

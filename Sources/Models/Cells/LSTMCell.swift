@@ -41,7 +41,7 @@ public struct LSTMCell<Scalar: TensorScalar>: RecurrentCell {
         inputWeight: Tensor<Scalar>, recurrentWeight: Tensor<Scalar>, bias: Tensor<Scalar>,
         activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid
     ) {
-        precondition(
+        require(
             inputWeight.rank == 2 && inputWeight.shape[1] % 4 == 0,
             "LSTMCell: inputWeight must be [inputSize, 4·hiddenSize], got \(describeShape(inputWeight.shape))")
         let h = inputWeight.shape[1] / 4
@@ -61,7 +61,7 @@ public struct LSTMCell<Scalar: TensorScalar>: RecurrentCell {
         unitForgetBias: Bool = true, initialization: CellInitialization = .keras,
         using generator: inout some RandomNumberGenerator
     ) {
-        precondition(inputSize > 0 && hiddenSize > 0, "LSTMCell: sizes must be positive, got \(inputSize), \(hiddenSize)")
+        require(inputSize > 0 && hiddenSize > 0, "LSTMCell: sizes must be positive, got \(inputSize), \(hiddenSize)")
         let initializers = initialization.initializers(hiddenSize: hiddenSize)
         var bias: Tensor<Scalar> = initializers.bias.make([4 * hiddenSize], using: &generator)
         if unitForgetBias {

@@ -51,7 +51,7 @@ public struct MUT1Cell<Scalar: TensorScalar>: RecurrentCell {
     /// A cell with freshly drawn weights: input kernels from `initialization`'s input initializer,
     /// recurrent ones from its recurrent initializer, biases from its bias initializer.
     public init(size: Int, initialization: CellInitialization = .keras, using generator: inout some RandomNumberGenerator) {
-        precondition(size > 0, "MUT1Cell: the size must be positive, got \(size)")
+        require(size > 0, "MUT1Cell: the size must be positive, got \(size)")
         let (input, recurrent, bias) = initialization.initializers(hiddenSize: size)
         self.init(
             wxz: input.make([size, size], using: &generator), bz: bias.make([size], using: &generator),
@@ -129,7 +129,7 @@ public struct MUT2Cell<Scalar: TensorScalar>: RecurrentCell {
 
     /// A cell with freshly drawn weights (see ``MUT1Cell/init(size:initialization:using:)``).
     public init(size: Int, initialization: CellInitialization = .keras, using generator: inout some RandomNumberGenerator) {
-        precondition(size > 0, "MUT2Cell: the size must be positive, got \(size)")
+        require(size > 0, "MUT2Cell: the size must be positive, got \(size)")
         let (input, recurrent, bias) = initialization.initializers(hiddenSize: size)
         self.init(
             wxz: input.make([size, size], using: &generator), whz: recurrent.make([size, size], using: &generator),
@@ -212,7 +212,7 @@ public struct MUT3Cell<Scalar: TensorScalar>: RecurrentCell {
         inputSize: Int, hiddenSize: Int, initialization: CellInitialization = .keras,
         using generator: inout some RandomNumberGenerator
     ) {
-        precondition(inputSize > 0 && hiddenSize > 0, "MUT3Cell: sizes must be positive, got \(inputSize), \(hiddenSize)")
+        require(inputSize > 0 && hiddenSize > 0, "MUT3Cell: sizes must be positive, got \(inputSize), \(hiddenSize)")
         let (input, recurrent, bias) = initialization.initializers(hiddenSize: hiddenSize)
         let (i, n) = (inputSize, hiddenSize)
         self.init(

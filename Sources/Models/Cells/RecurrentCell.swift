@@ -65,7 +65,7 @@ extension RecurrentCell {
     /// ```
     @inlinable
     public func field(holding x: Tensor<Scalar>) -> CellField<Self> {
-        precondition(
+        require(
             x.rank == 2 && x.shape[1] == inputSize,
             "\(Self.self) expects inputs [batch, \(inputSize)], got \(describeShape(x.shape))")
         return CellField(cell: self, projectedInput: projectInput(x))
@@ -137,7 +137,7 @@ public enum CellInitialization: Sendable, Equatable {
 /// Checks a cell weight's shape, naming the cell and the weight.
 @inlinable
 package func checkCellWeight<T>(_ cell: String, _ name: String, _ tensor: Tensor<T>, _ shape: [Int]) {
-    precondition(
+    require(
         tensor.shape == shape,
         "\(cell): \(name) must be \(describeShape(shape)), got \(describeShape(tensor.shape))")
 }

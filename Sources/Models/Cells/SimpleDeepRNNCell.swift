@@ -48,10 +48,10 @@ public struct SimpleDeepRNNCell<Scalar: TensorScalar>: RecurrentCell {
         inputWeight: Tensor<Scalar>, bias: Tensor<Scalar>, recurrentWeights: [Tensor<Scalar>],
         activation: Activation = .tanh, innerActivation: Activation = .hardSigmoid
     ) {
-        precondition(
+        require(
             inputWeight.rank == 2,
             "SimpleDeepRNNCell: inputWeight must be [inputSize, hiddenSize], got \(describeShape(inputWeight.shape))")
-        precondition(!recurrentWeights.isEmpty, "SimpleDeepRNNCell: the depth must be at least 1")
+        require(!recurrentWeights.isEmpty, "SimpleDeepRNNCell: the depth must be at least 1")
         let h = inputWeight.shape[1]
         checkCellWeight("SimpleDeepRNNCell", "bias", bias, [h])
         for (j, u) in recurrentWeights.enumerated() {
@@ -70,7 +70,7 @@ public struct SimpleDeepRNNCell<Scalar: TensorScalar>: RecurrentCell {
         innerActivation: Activation = .hardSigmoid, initialization: CellInitialization = .keras,
         using generator: inout some RandomNumberGenerator
     ) {
-        precondition(
+        require(
             inputSize > 0 && hiddenSize > 0 && depth > 0,
             "SimpleDeepRNNCell: sizes and depth must be positive, got \(inputSize), \(hiddenSize), \(depth)")
         let initializers = initialization.initializers(hiddenSize: hiddenSize)

@@ -34,7 +34,7 @@ public struct SimpleRNNCell<Scalar: TensorScalar>: RecurrentCell {
     public init(
         inputWeight: Tensor<Scalar>, recurrentWeight: Tensor<Scalar>, bias: Tensor<Scalar>, activation: Activation = .tanh
     ) {
-        precondition(
+        require(
             inputWeight.rank == 2,
             "SimpleRNNCell: inputWeight must be [inputSize, hiddenSize], got \(describeShape(inputWeight.shape))")
         let h = inputWeight.shape[1]
@@ -51,7 +51,7 @@ public struct SimpleRNNCell<Scalar: TensorScalar>: RecurrentCell {
         inputSize: Int, hiddenSize: Int, activation: Activation = .tanh, initialization: CellInitialization = .keras,
         using generator: inout some RandomNumberGenerator
     ) {
-        precondition(inputSize > 0 && hiddenSize > 0, "SimpleRNNCell: sizes must be positive, got \(inputSize), \(hiddenSize)")
+        require(inputSize > 0 && hiddenSize > 0, "SimpleRNNCell: sizes must be positive, got \(inputSize), \(hiddenSize)")
         let initializers = initialization.initializers(hiddenSize: hiddenSize)
         self.init(
             inputWeight: initializers.input.make([inputSize, hiddenSize], using: &generator),

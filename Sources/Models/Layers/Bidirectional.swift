@@ -37,7 +37,7 @@ public struct Bidirectional<Cell: RecurrentCell>: SequenceLayer {
     ///
     /// - Precondition: the cells have equal input and hidden sizes.
     public init(forward: Cell, backward: Cell, integration: CellIntegration<Scalar> = .discrete, merge: Merge = .concatenate) {
-        precondition(
+        require(
             forward.inputSize == backward.inputSize && forward.hiddenSize == backward.hiddenSize,
             "Bidirectional: the cells' sizes differ (\(forward.inputSize)→\(forward.hiddenSize) and \(backward.inputSize)→\(backward.hiddenSize))"
         )

@@ -19,8 +19,8 @@ public struct Dense<Scalar: TensorScalar>: Trainable, Sendable {
     ///
     /// - Precondition: `weight` is `[inputSize, outputSize]` and `bias` is `[outputSize]`.
     public init(weight: Tensor<Scalar>, bias: Tensor<Scalar>, activation: Activation = .identity) {
-        precondition(weight.rank == 2, "Dense weight must be [inputSize, outputSize], got \(describeShape(weight.shape))")
-        precondition(
+        require(weight.rank == 2, "Dense weight must be [inputSize, outputSize], got \(describeShape(weight.shape))")
+        require(
             bias.shape == [weight.shape[1]],
             "Dense bias must be [\(weight.shape[1])] for weight \(describeShape(weight.shape)), got \(describeShape(bias.shape))")
         self.weight = weight
@@ -49,7 +49,7 @@ public struct Dense<Scalar: TensorScalar>: Trainable, Sendable {
     /// activation(x · W + b) for x `[..., inputSize]`.
     @inlinable
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-        precondition(
+        require(
             x.shape.last == inputSize,
             "Dense expects inputs [..., \(inputSize)], got \(describeShape(x.shape))")
         return activation(affine(x, weight, bias))
@@ -69,7 +69,7 @@ public struct MLP<Scalar: TensorScalar>: Trainable, Sendable {
 
     public init(layers: [Dense<Scalar>]) {
         for (i, pair) in zip(layers, layers.dropFirst()).enumerated() {
-            precondition(
+            require(
                 pair.0.outputSize == pair.1.inputSize,
                 "MLP layer \(i) outputs \(pair.0.outputSize) values but layer \(i + 1) expects \(pair.1.inputSize)")
         }
@@ -83,7 +83,7 @@ public struct MLP<Scalar: TensorScalar>: Trainable, Sendable {
         weightInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
         using generator: inout some RandomNumberGenerator
     ) {
-        precondition(sizes.count >= 2 && sizes.allSatisfy { $0 > 0 }, "MLP needs at least two positive sizes, got \(sizes)")
+        require(sizes.count >= 2 && sizes.allSatisfy { $0 > 0 }, "MLP needs at least two positive sizes, got \(sizes)")
         var layers: [Dense<Scalar>] = []
         for i in 0..<(sizes.count - 1) {
             layers.append(

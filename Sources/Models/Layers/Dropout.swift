@@ -12,7 +12,7 @@ import RNNODETensors
 /// - Precondition: 0 ≤ rate < 1.
 @inlinable
 public func dropout<T>(_ x: Tensor<T>, rate: Double, using generator: inout some RandomNumberGenerator) -> Tensor<T> {
-    precondition(rate >= 0 && rate < 1, "dropout rate must be in [0, 1), got \(rate)")
+    require(rate >= 0 && rate < 1, "dropout rate must be in [0, 1), got \(rate)")
     if rate == 0 { return x }
     let keep = T(1 / (1 - rate))
     var mask = [T](repeating: 0, count: x.scalarCount)

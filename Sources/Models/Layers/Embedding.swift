@@ -27,7 +27,7 @@ public struct Embedding<Scalar: TensorScalar>: Trainable, Sendable {
     ///
     /// - Precondition: `weight` is `[vocabularySize, dimension]`.
     public init(weight: Tensor<Scalar>, maskZero: Bool = false, isFrozen: Bool = false) {
-        precondition(weight.rank == 2, "Embedding weight must be [vocabularySize, dimension], got \(describeShape(weight.shape))")
+        require(weight.rank == 2, "Embedding weight must be [vocabularySize, dimension], got \(describeShape(weight.shape))")
         self.weight = weight
         self.maskZero = maskZero
         self.isFrozen = isFrozen
@@ -38,7 +38,7 @@ public struct Embedding<Scalar: TensorScalar>: Trainable, Sendable {
         vocabularySize: Int, dimension: Int, initializer: Initializer = .uniform(lower: -0.05, upper: 0.05),
         maskZero: Bool = false, using generator: inout some RandomNumberGenerator
     ) {
-        precondition(vocabularySize > 0 && dimension > 0, "Embedding sizes must be positive, got \(vocabularySize), \(dimension)")
+        require(vocabularySize > 0 && dimension > 0, "Embedding sizes must be positive, got \(vocabularySize), \(dimension)")
         self.init(weight: initializer.make([vocabularySize, dimension], using: &generator), maskZero: maskZero)
     }
 
@@ -106,7 +106,7 @@ public enum EmbeddingError: Error, Equatable, Sendable, CustomStringConvertible 
 public func oneHot<Scalar: TensorScalar>(_ indices: [Int], depth: Int, as: Scalar.Type = Scalar.self) -> Tensor<Scalar> {
     var values = [Scalar](repeating: 0, count: indices.count * depth)
     for (row, index) in indices.enumerated() {
-        precondition(index >= 0 && index < depth, "oneHot: index \(index) at position \(row) is outside 0..<\(depth)")
+        require(index >= 0 && index < depth, "oneHot: index \(index) at position \(row) is outside 0..<\(depth)")
         values[row * depth + index] = 1
     }
     return Tensor(shape: [indices.count, depth], scalars: values)
@@ -115,6 +115,6 @@ public func oneHot<Scalar: TensorScalar>(_ indices: [Int], depth: Int, as: Scala
 /// One-hot sequences: `[batch, time, depth]` for indices `[batch, time]` (rows of equal length).
 public func oneHot<Scalar: TensorScalar>(_ indices: [[Int]], depth: Int, as: Scalar.Type = Scalar.self) -> Tensor<Scalar> {
     let time = indices.first?.count ?? 0
-    precondition(indices.allSatisfy { $0.count == time }, "oneHot: rows have different lengths \(indices.map(\.count))")
+    require(indices.allSatisfy { $0.count == time }, "oneHot: rows have different lengths \(indices.map(\.count))")
     return oneHot(indices.flatMap { $0 }, depth: depth, as: Scalar.self).reshaped(to: [indices.count, time, depth])
 }

@@ -33,14 +33,14 @@ public struct RecurrentStack<Layer: SequenceLayer>: SequenceLayer {
     /// - Precondition: at least one layer; each layer's input size is the previous one's output
     ///   size; 0 ≤ dropout < 1.
     public init(_ layers: [Layer], dropout: Double = 0) {
-        precondition(!layers.isEmpty, "RecurrentStack needs at least one layer")
+        require(!layers.isEmpty, "RecurrentStack needs at least one layer")
         for (i, pair) in zip(layers, layers.dropFirst()).enumerated() {
-            precondition(
+            require(
                 pair.0.outputSize == pair.1.inputSize,
                 "RecurrentStack: layer \(i) outputs \(pair.0.outputSize) features but layer \(i + 1) expects \(pair.1.inputSize)"
             )
         }
-        precondition(dropout >= 0 && dropout < 1, "RecurrentStack: dropout must be in [0, 1), got \(dropout)")
+        require(dropout >= 0 && dropout < 1, "RecurrentStack: dropout must be in [0, 1), got \(dropout)")
         self.layers = layers
         self.dropout = dropout
     }

@@ -59,7 +59,7 @@ public enum Initializer: Sendable, Equatable {
         case .orthogonal(let gain):
             return Initializer.orthogonalMatrix(shape, gain: gain, using: &generator)
         case .pytorchDefault(let fan):
-            precondition(fan > 0, "pytorchDefault needs a positive fan, got \(fan)")
+            require(fan > 0, "pytorchDefault needs a positive fan, got \(fan)")
             let bound = 1 / Double(fan).squareRoot()
             return Tensor.uniform(shape, lower: T(-bound), upper: T(bound), using: &generator)
         }

@@ -105,11 +105,11 @@ extension Trainable {
         get { resolvedParameterPaths.map { self[keyPath: $0.keyPath] } }
         set {
             let paths = resolvedParameterPaths
-            precondition(
+            require(
                 newValue.count == paths.count, "\(newValue.count) tensors for \(paths.count) parameters of \(Self.self)")
             for (path, value) in zip(paths, newValue) {
                 let old = self[keyPath: path.keyPath]
-                precondition(
+                require(
                     old.shape == value.shape,
                     "parameter '\(path.name)' has shape \(describeShape(old.shape)), got \(describeShape(value.shape))")
                 self[keyPath: path.keyPath] = value
@@ -163,7 +163,7 @@ extension Trainable {
     public func withFlattenedParameters(_ flat: Tensor<Scalar>) -> Self {
         let shapes = parameters.map(\.shape)
         let sizes = shapes.map { $0.reduce(1, *) }
-        precondition(
+        require(
             flat.rank == 1 && flat.scalarCount == sizes.reduce(0, +),
             "\(describeShape(flat.shape)) scalars for \(sizes.reduce(0, +)) parameters of \(Self.self)")
         var copy = self
@@ -220,10 +220,10 @@ public enum ParameterTransform: Sendable, Equatable {
         case .identity:
             return theta.detached
         case .logarithmic:
-            precondition(theta.scalars.allSatisfy { $0 > 0 }, "a logarithmic parameter must be positive: \(theta)")
+            require(theta.scalars.allSatisfy { $0 > 0 }, "a logarithmic parameter must be positive: \(theta)")
             return log(theta.detached)
         case .softplus:
-            precondition(theta.scalars.allSatisfy { $0 > 0 }, "a softplus parameter must be positive: \(theta)")
+            require(theta.scalars.allSatisfy { $0 > 0 }, "a softplus parameter must be positive: \(theta)")
             // φ = log(e^θ − 1) = θ + log(1 − e^−θ), stable for large θ.
             return theta.detached.mapScalars { $0 + T.log(-T.expm1(-$0)) }
         case .scaled(let s):

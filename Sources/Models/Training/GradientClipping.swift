@@ -49,9 +49,9 @@ public enum GradientClipping<Scalar: TensorScalar>: Sendable, Equatable {
         case .none:
             break
         case .value(let limit):
-            precondition(limit > 0, "GradientClipping.value: the limit must be positive, got \(limit)")
+            require(limit > 0, "GradientClipping.value: the limit must be positive, got \(limit)")
         case .globalNorm(let maxNorm):
-            precondition(maxNorm > 0, "GradientClipping.globalNorm: maxNorm must be positive, got \(maxNorm)")
+            require(maxNorm > 0, "GradientClipping.globalNorm: maxNorm must be positive, got \(maxNorm)")
         }
         let norm = globalGradientNorm(gradients)
         guard norm.isFinite else { return norm.isNaN ? .nan : .infinity }

@@ -153,15 +153,15 @@ public struct LevenbergMarquardt<Scalar: TensorScalar>: Sendable {
 
     @inlinable
     package func checkSettings() {
-        precondition(maxIterations >= 0, "LevenbergMarquardt.maxIterations must be ≥ 0, got \(maxIterations)")
-        precondition(
+        require(maxIterations >= 0, "LevenbergMarquardt.maxIterations must be ≥ 0, got \(maxIterations)")
+        require(
             initialDamping > 0 && initialDamping.isFinite,
             "LevenbergMarquardt.initialDamping must be finite and > 0, got \(initialDamping)")
         for (name, value) in [
             ("gradientTolerance", gradientTolerance), ("stepTolerance", stepTolerance),
             ("costTolerance", costTolerance),
         ] {
-            precondition(
+            require(
                 value >= 0 && value.isFinite, "LevenbergMarquardt.\(name) must be finite and ≥ 0, got \(value)")
         }
     }
@@ -195,7 +195,7 @@ public struct LevenbergMarquardt<Scalar: TensorScalar>: Sendable {
         checkSettings()
         let shape = initial.shape
         let n = initial.scalarCount
-        precondition(n >= 1, "Levenberg–Marquardt needs at least one parameter; initial has shape \(shape)")
+        require(n >= 1, "Levenberg–Marquardt needs at least one parameter; initial has shape \(shape)")
         var theta = initial.doubles
         var parameters = initial.detached
         func fail(
@@ -215,7 +215,7 @@ public struct LevenbergMarquardt<Scalar: TensorScalar>: Sendable {
         // The initial point.
         let start = try RecordedResiduals(at: parameters, residuals)
         let m = start.values.count
-        precondition(m >= 1, "the residual function returned no residuals (shape \(start.output.shape))")
+        require(m >= 1, "the residual function returned no residuals (shape \(start.output.shape))")
         let badResiduals = start.values.indices.filter { !start.values[$0].isFinite }
         if let first = badResiduals.first {
             return fail(
@@ -280,7 +280,7 @@ public struct LevenbergMarquardt<Scalar: TensorScalar>: Sendable {
             let trialParameters = Tensor(shape: shape, scalars: trialTheta.map { Scalar($0) })
             let trial = try RecordedResiduals(at: trialParameters, residuals)
             evaluations += 1
-            precondition(
+            require(
                 trial.values.count == m,
                 "the residual function returned \(trial.values.count) residuals (shape \(trial.output.shape)); "
                     + "it returned \(m) at the initial point")
@@ -376,7 +376,7 @@ public struct LevenbergMarquardt<Scalar: TensorScalar>: Sendable {
         let names = initial.keys.sorted()
         let shapes = names.map { initial[$0]!.shape }
         let sizes = names.map { initial[$0]!.scalarCount }
-        precondition(
+        require(
             sizes.reduce(0, +) >= 1, "Levenberg–Marquardt needs at least one parameter; got only empty tensors \(names)")
         func unflatten(_ flat: Tensor<Scalar>) -> [String: Tensor<Scalar>] {
             let pieces = flat.split(sizes: sizes)

@@ -27,7 +27,7 @@ package struct CholeskyFactorization: Sendable {
     /// - Precondition: `matrix.count == n * n`.
     @usableFromInline
     package init?(_ matrix: [Double], order n: Int, relativePivotTolerance: Double? = nil) {
-        precondition(
+        require(
             matrix.count == n * n, "Cholesky of a \(n) × \(n) matrix needs \(n * n) entries, got \(matrix.count)")
         let tolerance = relativePivotTolerance ?? Double(Swift.max(n, 1)) * Double.ulpOfOne
         var l = [Double](repeating: 0, count: n * n)
@@ -55,7 +55,7 @@ package struct CholeskyFactorization: Sendable {
     @usableFromInline
     package func solve(_ b: [Double]) -> [Double] {
         let n = order
-        precondition(b.count == n, "right-hand side of length \(b.count) for a \(n) × \(n) system")
+        require(b.count == n, "right-hand side of length \(b.count) for a \(n) × \(n) system")
         var x = b
         for i in 0..<n {
             var sum = x[i]
@@ -108,7 +108,7 @@ package enum DenseLinearAlgebra {
         jacobian j: [Double], residuals r: [Double], parameters n: Int
     ) -> (jtj: [Double], jtr: [Double]) {
         let m = r.count
-        precondition(j.count == m * n, "a Jacobian with \(j.count) entries for \(m) residuals and \(n) parameters")
+        require(j.count == m * n, "a Jacobian with \(j.count) entries for \(m) residuals and \(n) parameters")
         var jtj = [Double](repeating: 0, count: n * n)
         var jtr = [Double](repeating: 0, count: n)
         for row in 0..<m {

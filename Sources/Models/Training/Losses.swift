@@ -26,7 +26,7 @@ public enum LossReduction: Sendable, Hashable {
 /// - Precondition: `prediction` and `target` have the same shape (no broadcasting).
 @inlinable
 public func squaredError<T>(_ prediction: Tensor<T>, _ target: Tensor<T>, reduction: LossReduction = .mean) -> Tensor<T> {
-    precondition(
+    require(
         prediction.shape == target.shape,
         "squaredError: prediction shape \(describeShape(prediction.shape)) differs from target shape \(describeShape(target.shape))"
     )
@@ -42,7 +42,7 @@ public func squaredError<T>(_ prediction: Tensor<T>, _ target: Tensor<T>, reduct
 /// - Precondition: `prediction` and `target` have the same shape (no broadcasting).
 @inlinable
 public func absoluteError<T>(_ prediction: Tensor<T>, _ target: Tensor<T>, reduction: LossReduction = .mean) -> Tensor<T> {
-    precondition(
+    require(
         prediction.shape == target.shape,
         "absoluteError: prediction shape \(describeShape(prediction.shape)) differs from target shape \(describeShape(target.shape))"
     )
@@ -80,18 +80,18 @@ public func absoluteError<T>(_ prediction: Tensor<T>, _ target: Tensor<T>, reduc
 public func maskedSquaredError<T>(
     _ prediction: Tensor<T>, _ target: Tensor<T>, mask: Tensor<T>, reduction: LossReduction = .sum
 ) -> Tensor<T> {
-    precondition(
+    require(
         prediction.shape == target.shape,
         "maskedSquaredError: prediction shape \(describeShape(prediction.shape)) differs from target shape \(describeShape(target.shape))"
     )
-    precondition(
+    require(
         broadcastShape(mask.shape, prediction.shape) == prediction.shape,
         "maskedSquaredError: mask shape \(describeShape(mask.shape)) does not broadcast to prediction shape \(describeShape(prediction.shape))"
     )
     let weights = mask.detached.broadcasted(to: prediction.shape)
     weights.storage.withUnsafeBufferPointer { w in
         for (i, value) in w.enumerated() {
-            precondition(
+            require(
                 value.isFinite && value >= 0,
                 "maskedSquaredError: mask entries must be finite and ≥ 0, got \(value) at flat index \(i) of shape \(describeShape(prediction.shape))"
             )
@@ -131,15 +131,15 @@ public func maskedSquaredError<T>(
 public func softmaxCrossEntropy<T>(
     logits: Tensor<T>, labels: [Int], reduction: LossReduction = .mean
 ) -> Tensor<T> {
-    precondition(logits.rank >= 1, "softmaxCrossEntropy: logits must have a class axis, shape is \(describeShape(logits.shape))")
+    require(logits.rank >= 1, "softmaxCrossEntropy: logits must have a class axis, shape is \(describeShape(logits.shape))")
     let classes = logits.shape[logits.rank - 1]
     let examples = logits.shape.dropLast().reduce(1, *)
-    precondition(
+    require(
         labels.count == examples,
         "softmaxCrossEntropy: \(labels.count) labels for logits of shape \(describeShape(logits.shape)) (\(examples) examples)"
     )
     for (i, label) in labels.enumerated() {
-        precondition(
+        require(
             label >= 0 && label < classes,
             "softmaxCrossEntropy: label \(label) at position \(i) is out of range 0..<\(classes) for logits of shape \(describeShape(logits.shape))"
         )
@@ -164,7 +164,7 @@ public func softmaxCrossEntropy<T>(
 public func softmaxCrossEntropy<T>(
     logits: Tensor<T>, probabilities: Tensor<T>, reduction: LossReduction = .mean
 ) -> Tensor<T> {
-    precondition(
+    require(
         logits.shape == probabilities.shape && logits.rank >= 1,
         "softmaxCrossEntropy: logits shape \(describeShape(logits.shape)) and probabilities shape \(describeShape(probabilities.shape)) must be equal, with a class axis"
     )

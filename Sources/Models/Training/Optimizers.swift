@@ -83,10 +83,10 @@ public struct SGD<Scalar: TensorScalar>: Optimizer, Sendable {
 
     @inlinable
     package func validate() {
-        precondition(learningRate >= 0, "SGD: learningRate must be ≥ 0, got \(learningRate)")
-        precondition(momentum >= 0, "SGD: momentum must be ≥ 0, got \(momentum)")
-        precondition(weightDecay >= 0, "SGD: weightDecay must be ≥ 0, got \(weightDecay)")
-        precondition(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0, got \(momentum)")
+        require(learningRate >= 0, "SGD: learningRate must be ≥ 0, got \(learningRate)")
+        require(momentum >= 0, "SGD: momentum must be ≥ 0, got \(momentum)")
+        require(weightDecay >= 0, "SGD: weightDecay must be ≥ 0, got \(weightDecay)")
+        require(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0, got \(momentum)")
     }
 
     /// Applies p ← p − η d to every parameter (see the type's documentation for d).
@@ -197,11 +197,11 @@ public struct Adam<Scalar: TensorScalar>: Optimizer, Sendable {
 
     @inlinable
     package func validate() {
-        precondition(learningRate >= 0, "Adam: learningRate must be ≥ 0, got \(learningRate)")
-        precondition(beta1 >= 0 && beta1 < 1, "Adam: beta1 must be in [0, 1), got \(beta1)")
-        precondition(beta2 >= 0 && beta2 < 1, "Adam: beta2 must be in [0, 1), got \(beta2)")
-        precondition(epsilon >= 0, "Adam: epsilon must be ≥ 0, got \(epsilon)")
-        precondition(weightDecay >= 0, "Adam: weightDecay must be ≥ 0, got \(weightDecay)")
+        require(learningRate >= 0, "Adam: learningRate must be ≥ 0, got \(learningRate)")
+        require(beta1 >= 0 && beta1 < 1, "Adam: beta1 must be in [0, 1), got \(beta1)")
+        require(beta2 >= 0 && beta2 < 1, "Adam: beta2 must be in [0, 1), got \(beta2)")
+        require(epsilon >= 0, "Adam: epsilon must be ≥ 0, got \(epsilon)")
+        require(weightDecay >= 0, "Adam: weightDecay must be ≥ 0, got \(weightDecay)")
     }
 
     /// Applies one Adam update to every parameter (see the type's documentation).
@@ -333,11 +333,11 @@ public struct RMSprop<Scalar: TensorScalar>: Optimizer, Sendable {
 
     @inlinable
     package func validate() {
-        precondition(learningRate >= 0, "RMSprop: learningRate must be ≥ 0, got \(learningRate)")
-        precondition(alpha >= 0 && alpha <= 1, "RMSprop: alpha must be in [0, 1], got \(alpha)")
-        precondition(epsilon >= 0, "RMSprop: epsilon must be ≥ 0, got \(epsilon)")
-        precondition(momentum >= 0, "RMSprop: momentum must be ≥ 0, got \(momentum)")
-        precondition(weightDecay >= 0, "RMSprop: weightDecay must be ≥ 0, got \(weightDecay)")
+        require(learningRate >= 0, "RMSprop: learningRate must be ≥ 0, got \(learningRate)")
+        require(alpha >= 0 && alpha <= 1, "RMSprop: alpha must be in [0, 1], got \(alpha)")
+        require(epsilon >= 0, "RMSprop: epsilon must be ≥ 0, got \(epsilon)")
+        require(momentum >= 0, "RMSprop: momentum must be ≥ 0, got \(momentum)")
+        require(weightDecay >= 0, "RMSprop: weightDecay must be ≥ 0, got \(weightDecay)")
     }
 
     /// Applies one RMSprop update to every parameter (see the type's documentation).
@@ -420,11 +420,11 @@ public struct RMSprop<Scalar: TensorScalar>: Optimizer, Sendable {
 package func checkOptimizerUpdate<Scalar>(
     _ optimizer: String, parameters: [Tensor<Scalar>], gradients: [Tensor<Scalar>], state shapes: inout [[Int]]?
 ) -> Bool {
-    precondition(
+    require(
         parameters.count == gradients.count,
         "\(optimizer).update: \(parameters.count) parameters but \(gradients.count) gradients")
     for i in parameters.indices {
-        precondition(
+        require(
             parameters[i].shape == gradients[i].shape,
             "\(optimizer).update: gradient \(i) has shape \(describeShape(gradients[i].shape)) but parameter \(i) has shape \(describeShape(parameters[i].shape))"
         )
@@ -433,12 +433,12 @@ package func checkOptimizerUpdate<Scalar>(
         shapes = parameters.map(\.shape)
         return true
     }
-    precondition(
+    require(
         known.count == parameters.count,
         "\(optimizer).update: the optimizer's state was created for \(known.count) parameters, got \(parameters.count) (reset() to start over)"
     )
     for i in parameters.indices {
-        precondition(
+        require(
             known[i] == parameters[i].shape,
             "\(optimizer).update: parameter \(i) has shape \(describeShape(parameters[i].shape)) but the optimizer's state was created for shape \(describeShape(known[i])) (reset() to start over)"
         )

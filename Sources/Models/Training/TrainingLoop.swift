@@ -18,7 +18,7 @@ public struct StoppingCriteria<Scalar: TensorScalar>: Sendable, Equatable {
         maxSteps: Int, targetLoss: Scalar? = nil, maxSeconds: Double? = nil, patience: Int? = nil,
         minRelativeImprovement: Scalar = 0
     ) {
-        precondition(maxSteps >= 0, "maxSteps must be ≥ 0, got \(maxSteps)")
+        require(maxSteps >= 0, "maxSteps must be ≥ 0, got \(maxSteps)")
         self.maxSteps = maxSteps
         self.targetLoss = targetLoss
         self.maxSeconds = maxSeconds
@@ -157,7 +157,7 @@ public func train<Model: Trainable, Opt: Optimizer>(
     var stepsWithoutImprovement = 0
     var average: [Tensor<Model.Scalar>]? = nil
     if case .exponential(let decay) = averaging {
-        precondition(decay >= 0 && decay < 1, "train: ParameterAveraging.exponential needs a decay in [0, 1), got \(decay)")
+        require(decay >= 0 && decay < 1, "train: ParameterAveraging.exponential needs a decay in [0, 1), got \(decay)")
     }
     result.stopReason = .maxSteps
 
@@ -171,7 +171,7 @@ public func train<Model: Trainable, Opt: Optimizer>(
             result.stopReason = .lossFailed(step: step, message: "\(error)")
             break stepLoop
         }
-        precondition(value.scalarCount == 1, "the loss must be a single scalar, got shape \(describeShape(value.shape))")
+        require(value.scalarCount == 1, "the loss must be a single scalar, got shape \(describeShape(value.shape))")
         let current = value.scalar
         guard current.isFinite else {
             result.stopReason = .nonFiniteLoss(step: step)

@@ -73,7 +73,7 @@ public final class Tape<Scalar: TensorScalar>: Sendable {
     /// The gradients of the scalar `output` with respect to each of `inputs`, in order.
     @inlinable
     public func gradients(of output: Tensor<Scalar>, withRespectTo inputs: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
-        precondition(
+        require(
             output.scalarCount == 1,
             "gradient of a tensor with shape \(output.shape): pass a seed (vector-Jacobian product) for non-scalar outputs"
         )
@@ -87,9 +87,9 @@ public final class Tape<Scalar: TensorScalar>: Sendable {
     public func pullback(
         of output: Tensor<Scalar>, seed: Tensor<Scalar>, withRespectTo inputs: [Tensor<Scalar>]
     ) -> [Tensor<Scalar>] {
-        precondition(seed.shape == output.shape, "seed shape \(seed.shape) differs from output shape \(output.shape)")
+        require(seed.shape == output.shape, "seed shape \(seed.shape) differs from output shape \(output.shape)")
         for input in inputs {
-            precondition(
+            require(
                 input.node == nil || input.node!.tape === self,
                 "gradient with respect to a tensor recorded on another tape")
         }
@@ -97,7 +97,7 @@ public final class Tape<Scalar: TensorScalar>: Sendable {
             // A constant output depends on nothing.
             return inputs.map { Tensor.zeros($0.shape) }
         }
-        precondition(outputNode.tape === self, "gradient of a tensor recorded on another tape")
+        require(outputNode.tape === self, "gradient of a tensor recorded on another tape")
         let list = records.withLock { $0 }
         var wanted = [Bool](repeating: false, count: outputNode.index + 1)
         for input in inputs {
@@ -180,7 +180,7 @@ extension Tensor {
         case (nil, nil): return nil
         case (let node?, nil), (nil, let node?): return node.tape
         case (let x?, let y?):
-            precondition(x.tape === y.tape, "an operation mixes tensors recorded on two different tapes")
+            require(x.tape === y.tape, "an operation mixes tensors recorded on two different tapes")
             return x.tape
         }
     }
@@ -216,7 +216,7 @@ extension Tensor {
         for operand in operands {
             guard let node = operand.node else { continue }
             if let tape {
-                precondition(tape === node.tape, "an operation mixes tensors recorded on two different tapes")
+                require(tape === node.tape, "an operation mixes tensors recorded on two different tapes")
             } else {
                 tape = node.tape
             }
