@@ -214,9 +214,15 @@ public struct WordVectors<Scalar: TensorScalar>: Sendable {
                     declaredCount = header.count
                     dimension = header.dimension
                     dimensionSource = .header
-                    let reserve = min(header.count, limit ?? .max)
-                    words.reserveCapacity(reserve)
-                    scalars.reserveCapacity(reserve.multipliedReportingOverflow(by: header.dimension).partialValue)
+                    // Reserve only what the rest of the text can hold: a word line takes at least
+                    // 2 bytes per value (a separator and a digit), so the header's numbers (which
+                    // may be huge, or overflow when multiplied) never size an allocation alone.
+                    let valuesThatFit = max(count - nextLine, 0) / 2 + 1
+                    let (declaredValues, overflow) = min(header.count, limit ?? .max)
+                        .multipliedReportingOverflow(by: header.dimension)
+                    let reservedValues = overflow ? valuesThatFit : min(declaredValues, valuesThatFit)
+                    words.reserveCapacity(min(reservedValues / header.dimension, header.count))
+                    scalars.reserveCapacity(reservedValues)
                     continue
                 }
             }
