@@ -91,7 +91,28 @@ public enum NumPyDataType: String, Sendable, CaseIterable {
 /// Reading accepts format versions 1.0, 2.0 and 3.0, little- and big-endian element types,
 /// Fortran-order arrays (reordered to C order), 0-d arrays (shape `[]`) and empty arrays. Writing
 /// produces the same bytes as `numpy.save` (version 1.0, or 2.0 for headers over 64 KiB).
+///
+/// ## Limits on what is read
+/// Nothing a file declares is trusted before it is checked against the bytes present: the header
+/// length against the data, the element count (overflow-checked) times the element size against
+/// the bytes after the header, exactly. Beyond that, reading refuses
+/// - headers longer than ``maximumHeaderLength`` bytes (``NumPyError/Problem/headerTooLarge(length:limit:)``),
+/// - header literals nested more than ``maximumHeaderNesting`` levels deep (a malformed header),
+/// - arrays of more than ``maximumRank`` axes (``NumPyError/Problem/rankTooLarge(rank:limit:)``),
+///
+/// so memory stays proportional to the input and the stack depth is bounded. The same checks apply
+/// to the entries of ``NumPyArchive`` and so to checkpoints and PyTorch weights.
 public struct NumPyArray: Sendable, Equatable {
+    /// The most axes an array read from a file may have: 64, NumPy 2's maximum.
+    public static let maximumRank = 64
+    /// The longest `.npy` header read, in bytes: 1 MiB. NumPy writes headers of a few hundred
+    /// bytes (under 2 KiB for 64 axes) and by default refuses those over 10,000 bytes; this limit
+    /// only bounds the memory and time a header can cost.
+    public static let maximumHeaderLength = 1 << 20
+    /// The deepest nesting of tuples, lists and dictionaries in a `.npy` header: 32 levels (a valid
+    /// header uses 2: the dictionary and the shape tuple).
+    public static let maximumHeaderNesting = 32
+
     /// The length of each axis, outermost first; `[]` for a 0-d array.
     public private(set) var shape: [Int]
     /// The element type.
@@ -316,6 +337,9 @@ public struct NumPyArray: Sendable, Equatable {
         }
         var headerLength = 0
         for index in 0..<lengthFieldSize { headerLength |= Int(bytes[base + 8 + index]) << (8 * index) }
+        guard headerLength <= maximumHeaderLength else {
+            throw .headerTooLarge(length: headerLength, limit: maximumHeaderLength)
+        }
         let dataStart = 8 + lengthFieldSize + headerLength
         guard available >= dataStart else { throw .truncatedHeader(expected: dataStart, actual: available) }
         let headerBytes = bytes[(base + 8 + lengthFieldSize)..<(base + dataStart)]
@@ -329,6 +353,9 @@ public struct NumPyArray: Sendable, Equatable {
             headerText = String(String.UnicodeScalarView(headerBytes.map { Unicode.Scalar($0) }))  // Latin-1
         }
         let header = try NumPyHeader(parsing: headerText)
+        guard header.shape.count <= maximumRank else {
+            throw .rankTooLarge(rank: header.shape.count, limit: maximumRank)
+        }
 
         guard let count = elementCount(header.shape), count <= Int.max / header.dataType.byteCount else {
             throw .malformedHeader(key: "shape", reason: "\(pythonTuple(header.shape)) has too many elements")
@@ -481,6 +508,8 @@ private struct PythonLiteralParser {
 
     let scalars: [Unicode.Scalar]
     var position = 0
+    /// How many tuples, lists and dictionaries enclose the current position.
+    var depth = 0
 
     init(text: String) {
         scalars = Array(text.unicodeScalars)
@@ -516,6 +545,7 @@ private struct PythonLiteralParser {
     /// Returns each key with its value and the value's source text.
     mutating func parseHeaderDictionary() throws(NumPyError.Problem) -> [(String, Literal, String)] {
         try expect("{")
+        depth = 1
         var items: [(String, Literal, String)] = []
         while true {
             skipWhitespace()
@@ -554,6 +584,16 @@ private struct PythonLiteralParser {
         skipWhitespace()
         guard position < scalars.count else { throw malformed("expected a value, found the end of the header") }
         let scalar = scalars[position]
+        if scalar == "(" || scalar == "[" || scalar == "{" {
+            // Each level is one recursive call: the limit bounds the stack as well as the work.
+            guard depth < NumPyArray.maximumHeaderNesting else {
+                throw malformed(
+                    "the literals are nested more than \(NumPyArray.maximumHeaderNesting) levels deep (at character "
+                        + "\(position + 1))")
+            }
+            depth += 1
+        }
+        defer { if scalar == "(" || scalar == "[" || scalar == "{" { depth -= 1 } }
         switch scalar {
         case "'", "\"":
             return .string(try parseString())
@@ -699,6 +739,10 @@ public struct NumPyError: Error, Equatable, Sendable, CustomStringConvertible {
         case truncatedHeader(expected: Int, actual: Int)
         /// The header dictionary is not valid; `key` names the offending key when there is one.
         case malformedHeader(key: String?, reason: String)
+        /// The header is longer than ``NumPyArray/maximumHeaderLength`` bytes.
+        case headerTooLarge(length: Int, limit: Int)
+        /// The shape has more axes than ``NumPyArray/maximumRank``.
+        case rankTooLarge(rank: Int, limit: Int)
         /// An element type this library does not handle, as written in the header (e.g. `"<c16"`,
         /// `"|O"` for object arrays, `"<U5"`, or a structured dtype's list).
         case unsupportedDataType(String)
@@ -763,6 +807,10 @@ public struct NumPyError: Error, Equatable, Sendable, CustomStringConvertible {
             return "truncated .npy header: expected at least \(expected) bytes, found \(actual)"
         case .malformedHeader(let key, let reason):
             return "malformed .npy header" + (key.map { " (key '\($0)')" } ?? "") + ": " + reason
+        case .headerTooLarge(let length, let limit):
+            return "the .npy header is \(length) bytes long, more than the supported maximum of \(limit) bytes"
+        case .rankTooLarge(let rank, let limit):
+            return "the array's rank \(rank) exceeds the supported maximum of \(limit) axes"
         case .unsupportedDataType(let descr):
             return "unsupported dtype \(descr.hasPrefix("[") ? descr : "'\(descr)'") (supported: "
                 + NumPyDataType.allCases.map(\.descr).joined(separator: ", ") + ", in either byte order)"

@@ -83,7 +83,8 @@ import Testing
         let array = NumPyArray(shape: [Int](repeating: 1, count: 40_000), dataType: .int8, elementBytes: [42])
         let data = array.npyData()
         #expect(data[6] == 2 && data[7] == 0)
-        #expect(try NumPyArray(npyData: data) == array)
+        // Reading refuses such a rank.
+        #expect(npyError(data)?.problem == .rankTooLarge(rank: 40_000, limit: 64))
         let small = NumPyArray(Tensor<Float>([1]))
         #expect(small.npyData()[6] == 1)
     }
@@ -303,6 +304,55 @@ import Testing
         let trailing = npyError(data + [0, 0], name: "w.npy")
         #expect(trailing?.problem == .trailingData(expected: 48, actual: 50))
         #expect(trailing?.description.contains("2 unexpected bytes after the 48 bytes of array data") == true)
+    }
+
+    @Test func deeplyNestedHeadersAreRefused() throws {
+        // 40,000 nested tuples: refused by the nesting limit, with bounded stack use.
+        let nested = try malformedFixture("npy-shape-nested-tuples-40000.npy")
+        let error = #expect(throws: NumPyError.self) { try NumPyArray(contentsOf: nested) }
+        guard case .malformedHeader(let key, let reason) = error?.problem else {
+            Issue.record("\(String(describing: error))")
+            return
+        }
+        #expect(key == "shape")
+        #expect(reason.contains("nested more than 32 levels deep"))
+        #expect(error?.path == nested.path)
+
+        // The header dictionary is one level: a shape nested 31 levels deep is within the limit
+        // (`((()))` is `()` in Python), 32 levels are not.
+        func header(depth: Int) -> String {
+            "{'descr': '<f8', 'fortran_order': False, 'shape': "
+                + String(repeating: "(", count: depth) + String(repeating: ")", count: depth) + "}"
+        }
+        #expect(try NumPyArray(npyData: npy(header: header(depth: 31), data: [0, 0, 0, 0, 0, 0, 0, 0])).shape == [])
+        let beyond = npyError(npy(header: header(depth: 32)))
+        guard case .malformedHeader("shape", let beyondReason) = beyond?.problem else {
+            Issue.record("\(String(describing: beyond))")
+            return
+        }
+        #expect(beyondReason.contains("nested more than 32 levels deep"))
+        let list = npyError(npy(header: "{'descr': " + String(repeating: "[", count: 40) + "}"))
+        #expect(list?.description.contains("nested more than 32 levels deep") == true)
+    }
+
+    @Test func rankAndHeaderLengthAreLimited() throws {
+        let deep = try malformedFixture("npy-rank-100000.npy")
+        let error = #expect(throws: NumPyError.self) { try NumPyArray(contentsOf: deep) }
+        #expect(error == NumPyError(.rankTooLarge(rank: 100_000, limit: 64), path: deep.path))
+        #expect(error?.description.hasSuffix("the array's rank 100000 exceeds the supported maximum of 64 axes") == true)
+
+        // 64 axes are fine, 65 are not.
+        func shape(_ rank: Int) -> String {
+            "{'descr': '|u1', 'fortran_order': False, 'shape': (" + String(repeating: "1,", count: rank) + ")}"
+        }
+        #expect(try NumPyArray(npyData: npy(header: shape(64), data: [7])).shape.count == 64)
+        #expect(npyError(npy(header: shape(65), data: [7]))?.problem == .rankTooLarge(rank: 65, limit: 64))
+
+        // A header longer than 1 MiB is refused before it is parsed.
+        let long = npy(header: "{" + String(repeating: " ", count: 1 << 20) + "}", version: 2)
+        let longError = npyError(long)
+        #expect(longError?.problem == .headerTooLarge(length: long.count - 12, limit: 1 << 20))
+        #expect(longError?.description.contains("more than the supported maximum of 1048576 bytes") == true)
     }
 
     @Test func fileErrorsWrapIOError() throws {
