@@ -319,6 +319,24 @@ public struct NumPyArray: Sendable, Equatable {
 
     /// Decodes `.npy` bytes; errors carry no location.
     static func decode(_ bytes: ArraySlice<UInt8>) throws(NumPyError.Problem) -> NumPyArray {
+        let (header, dataStart) = try layout(of: bytes)
+        var elements = Array(bytes[(bytes.startIndex + dataStart)...])
+        return assemble(header, elements: &elements)
+    }
+
+    /// Decodes `.npy` bytes that are not needed afterwards, reusing their storage for the elements
+    /// (no second copy of the data); `bytes` is left empty.
+    static func decode(consuming bytes: inout [UInt8]) throws(NumPyError.Problem) -> NumPyArray {
+        let (header, dataStart) = try layout(of: bytes[...])
+        bytes.removeSubrange(0..<dataStart)
+        var elements: [UInt8] = []
+        swap(&elements, &bytes)
+        return assemble(header, elements: &elements)
+    }
+
+    /// The parsed header of `.npy` bytes and the offset of their data, checked to have exactly the
+    /// size the header describes.
+    private static func layout(of bytes: ArraySlice<UInt8>) throws(NumPyError.Problem) -> (NumPyHeader, dataStart: Int) {
         let base = bytes.startIndex
         let available = bytes.count
         let prefixLength = min(available, npyMagic.count)
@@ -364,15 +382,18 @@ public struct NumPyArray: Sendable, Equatable {
         let dataCount = available - dataStart
         if dataCount < byteCount { throw .truncatedData(expected: byteCount, actual: dataCount) }
         if dataCount > byteCount { throw .trailingData(expected: byteCount, actual: dataCount) }
+        return (header, dataStart)
+    }
 
-        var elements = Array(bytes[(base + dataStart)...])
+    /// The array of `header` from its elements as stored, byte-swapped and reordered to C order.
+    private static func assemble(_ header: NumPyHeader, elements: inout [UInt8]) -> NumPyArray {
         let size = header.dataType.byteCount
         if header.bigEndian {
             for start in stride(from: 0, to: elements.count, by: size) {
                 elements[start..<start + size].reverse()
             }
         }
-        if header.fortranOrder && header.shape.count > 1 && count > 1 {
+        if header.fortranOrder && header.shape.count > 1 && elements.count > size {
             elements = fortranToC(elements, shape: header.shape, elementSize: size)
         }
         return NumPyArray(shape: header.shape, dataType: header.dataType, elementBytes: elements)
@@ -767,6 +788,13 @@ public struct NumPyError: Error, Equatable, Sendable, CustomStringConvertible {
         case crcMismatch(expected: UInt32, actual: UInt32)
         /// Two entries with the same name.
         case duplicateEntry(String)
+        /// An entry's local header names it differently from its central directory record.
+        case entryNameMismatch(central: String, local: String)
+        /// The data of two entries overlap (both are named, the first in file order first).
+        case overlappingEntries(String, String)
+        /// An entry's data decodes to `decoded` bytes where the archive records `recorded`
+        /// (`decoded` is `nil` when decoding stopped at the recorded size, with data left).
+        case entrySizeMismatch(recorded: Int, decoded: Int?)
         /// An entry whose name does not end in `.npy`.
         case notNpyEntry(String)
         /// The file could not be read or written.
@@ -837,6 +865,14 @@ public struct NumPyError: Error, Equatable, Sendable, CustomStringConvertible {
             return "CRC-32 mismatch: the archive records \(hex(expected)), the data has \(hex(actual))"
         case .duplicateEntry(let name):
             return "duplicate entry name '\(name)'"
+        case .entryNameMismatch(let central, let local):
+            return "the central directory names the entry '\(central)', its local header '\(local)'"
+        case .overlappingEntries(let first, let second):
+            return "the data of entries '\(first)' and '\(second)' overlap"
+        case .entrySizeMismatch(let recorded, let decoded?):
+            return "the data decodes to \(decoded) bytes, the archive records \(recorded)"
+        case .entrySizeMismatch(let recorded, nil):
+            return "the data decodes to more than the \(recorded) bytes the archive records"
         case .notNpyEntry(let name):
             return "the entry '\(name)' is not a .npy file (its name does not end in .npy)"
         case .io(let error):
