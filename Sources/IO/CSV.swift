@@ -236,8 +236,9 @@ public struct CSVTable: Equatable, Sendable {
 
     /// Reads and parses a CSV file (UTF-8).
     ///
-    /// - Throws: ``IOError`` if the file cannot be read; ``CSVError`` with `file` set to the path if
-    ///   its contents are invalid.
+    /// - Throws: ``IOError`` if the file cannot be read or is not a regular file
+    ///   (``IOError/notARegularFile(path:kind:)``: a FIFO or device is never read); ``CSVError``
+    ///   with `file` set to the path if its contents are invalid.
     public static func read(from url: URL) throws -> CSVTable {
         let text = try readTextFile(at: url)
         do {

@@ -310,10 +310,14 @@ public struct NumPyArray: Sendable, Equatable {
     /// let array = try NumPyArray(contentsOf: URL(fileURLWithPath: "weights.npy"))
     /// ```
     ///
+    /// Only a regular file is read (``IOError/notARegularFile(path:kind:)`` otherwise, so a FIFO or
+    /// `/dev/zero` cannot block or exhaust memory), and a file that does not start with the `.npy`
+    /// magic bytes is refused after reading its first 6 bytes.
+    ///
     /// - Throws: ``NumPyError`` with the file's path: ``NumPyError/Problem/io(_:)`` if it cannot be
     ///   read, otherwise what is wrong with its contents.
     public init(contentsOf url: URL) throws(NumPyError) {
-        let (data, path) = try readNumPyFile(url)
+        let (data, path) = try readNumPyFile(url, magics: [npyMagic])
         try self.init(npyData: data, name: path)
     }
 
@@ -886,11 +890,14 @@ public struct NumPyError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The contents of `url` and the path to name in errors.
-func readNumPyFile(_ url: URL) throws(NumPyError) -> (Data, String) {
+/// The contents of `url` and the path to name in errors. If the file does not start with one of
+/// `magics` (all of the same length), only its first bytes are read, which are enough for the
+/// decoder to report the format error.
+func readNumPyFile(_ url: URL, magics: [[UInt8]]) throws(NumPyError) -> (Data, String) {
     let path = url.isFileURL ? url.standardizedFileURL.path : url.absoluteString
     do {
-        return (try readFileContents(at: url), path)
+        let data = try readFileContents(at: url, prefixLength: magics[0].count) { prefix in magics.contains(prefix) }
+        return (data, path)
     } catch {
         throw NumPyError(.io(error), path: path)
     }

@@ -304,10 +304,17 @@ public struct NumPyArchive: Sendable, Equatable {
     /// let archive = try NumPyArchive(contentsOf: URL(fileURLWithPath: "model.npz"))
     /// ```
     ///
+    /// Only a regular file is read (``IOError/notARegularFile(path:kind:)`` otherwise), and, as
+    /// `numpy.load` does, only one that starts with a ZIP local file header or end record
+    /// (bytes `50 4B 03 04` or `50 4B 05 06`): anything else is ``NumPyError/Problem/notZipArchive``
+    /// after reading 4 bytes.
+    ///
     /// - Throws: ``NumPyError`` with the file's path (see ``init(zipData:path:)``);
     ///   ``NumPyError/Problem/io(_:)`` if it cannot be read.
     public init(contentsOf url: URL) throws(NumPyError) {
-        let (data, path) = try readNumPyFile(url)
+        // As `numpy.load` does, a file is taken for an archive only if it starts with a local file
+        // header or, for an empty archive, the end record.
+        let (data, path) = try readNumPyFile(url, magics: [[0x50, 0x4B, 0x03, 0x04], [0x50, 0x4B, 0x05, 0x06]])
         try self.init(zipData: data, path: path)
     }
 }

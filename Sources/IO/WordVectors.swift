@@ -93,6 +93,8 @@ public struct WordVectors<Scalar: TensorScalar>: Sendable {
     ///   - url: The file.
     ///   - limit: Read only the first `limit` words (≥ 1); real files are sorted by frequency.
     ///   - expectedDimension: Require vectors of this length.
+    /// Only a regular file is read (a FIFO or device is ``IOError/notARegularFile(path:kind:)``).
+    ///
     /// - Throws: ``WordVectorError`` with the file's path and the line of the first problem.
     public init(contentsOf url: URL, limit: Int? = nil, expectedDimension: Int? = nil) throws(WordVectorError) {
         let path = url.isFileURL ? url.standardizedFileURL.path : url.absoluteString
