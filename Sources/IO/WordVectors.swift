@@ -24,7 +24,12 @@ import Foundation
 ///   The word cannot contain spaces.
 /// - An optional word2vec header line of two integers, `<word count> <dimension>`; the file must
 ///   then have exactly that many words (unless `limit` stops reading earlier), each of that
-///   dimension. (A first line of two integers is always taken as a header.)
+///   dimension. (A first line of two integers is always taken as a header.) The header is
+///   checked against the lines, never trusted to size memory: storage is reserved for at most what
+///   the rest of the text can hold (every product overflow-checked) and grows with the lines
+///   read, so a header such as `100000000 300` in a short file fails on the first line that
+///   disagrees with it (``WordVectorError/Problem/wrongDimension(expected:found:expectedFrom:)``)
+///   or with ``WordVectorError/Problem/headerCountMismatch(declared:found:)``.
 /// - Values are decimal numbers (`0.5`, `-1e-3`); NaN and infinities are rejected. Words must be
 ///   unique and valid UTF-8.
 /// - `\n` and `\r\n` line ends, a UTF-8 byte-order mark, trailing spaces on a line and blank lines
