@@ -282,7 +282,7 @@ public struct CSVTable: Equatable, Sendable {
 
     /// A cell's text for an error message: at most 64 characters, longer text cut and ended with `…`.
     static func quotedCell(_ text: String) -> String {
-        text.count <= 64 ? text : String(text.prefix(63)) + "…"
+        abbreviated(text)
     }
 
     /// Splits one line into cells without surrounding blanks and quotes.

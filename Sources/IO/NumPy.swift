@@ -481,11 +481,11 @@ struct NumPyHeader {
         var sources: [String: String] = [:]
         for (key, value, source) in items {
             guard ["descr", "fortran_order", "shape"].contains(key) else {
-                throw .malformedHeader(key: key, reason: "unexpected key")
+                throw .malformedHeader(key: abbreviated(key), reason: "unexpected key")
             }
             guard values[key] == nil else { throw .malformedHeader(key: key, reason: "the key appears twice") }
             values[key] = value
-            sources[key] = source
+            sources[key] = abbreviated(source)
         }
         for key in ["descr", "fortran_order", "shape"] where values[key] == nil {
             throw .malformedHeader(key: key, reason: "the key is missing")
@@ -495,7 +495,7 @@ struct NumPyHeader {
             throw .unsupportedDataType(sources["descr"]!)  // a structured (record) dtype
         }
         guard let (dataType, bigEndian) = NumPyDataType.parse(descr: descr) else {
-            throw .unsupportedDataType(descr)
+            throw .unsupportedDataType(abbreviated(descr))
         }
         guard case .bool(let fortranOrder) = values["fortran_order"]! else {
             throw .malformedHeader(key: "fortran_order", reason: "expected True or False, found \(sources["fortran_order"]!)")
@@ -589,7 +589,7 @@ private struct PythonLiteralParser {
                 value = try parseValue()
             } catch {
                 guard case .malformedHeader(nil, let reason) = error else { throw error }
-                throw .malformedHeader(key: key, reason: reason)
+                throw .malformedHeader(key: abbreviated(key), reason: reason)
             }
             items.append((key, value, source(from: start)))
             skipWhitespace()
@@ -707,7 +707,7 @@ private struct PythonLiteralParser {
             throw malformed("expected an integer, found \(found)")
         }
         guard let value = Int(text) else {
-            throw malformed("the integer \(text) is too large")
+            throw malformed("the integer \(abbreviated(text)) is too large")
         }
         return value
     }
@@ -744,7 +744,8 @@ private struct PythonLiteralParser {
 // MARK: - Errors
 
 /// A problem reading or writing a `.npy` or `.npz` file: what is wrong, and where (the file and,
-/// inside an archive, the entry).
+/// inside an archive, the entry). Header text quoted in a problem is cut to 64 characters (ending
+/// in `…`).
 ///
 /// ```swift
 /// do {

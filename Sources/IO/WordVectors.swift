@@ -247,13 +247,15 @@ public struct WordVectors<Scalar: TensorScalar>: Sendable {
                 case .value(let value):
                     scalars.append(value)
                 case .notANumber:
-                    throw fail(.notANumber(field: field, text: String(decoding: bytes[start..<cursor], as: UTF8.self)))
+                    throw fail(
+                        .notANumber(field: field, text: abbreviated(String(decoding: bytes[start..<cursor], as: UTF8.self))))
                 case .nonFinite:
-                    throw fail(.nonFiniteValue(field: field, text: String(decoding: bytes[start..<cursor], as: UTF8.self)))
+                    throw fail(
+                        .nonFiniteValue(field: field, text: abbreviated(String(decoding: bytes[start..<cursor], as: UTF8.self))))
                 }
             }
             guard let word = String(validating: wordBytes, as: UTF8.self) else { throw fail(.invalidUTF8) }
-            if field == 0 { throw fail(.missingVector(word: word)) }
+            if field == 0 { throw fail(.missingVector(word: abbreviated(word))) }
             if let dimension, let dimensionSource {
                 guard field == dimension else {
                     throw fail(.wrongDimension(expected: dimension, found: field, expectedFrom: dimensionSource))
@@ -263,7 +265,7 @@ public struct WordVectors<Scalar: TensorScalar>: Sendable {
                 dimensionSource = .firstLine(lineNumber)
             }
             if let first = indices.updateValue(words.count, forKey: word) {
-                throw fail(.duplicateWord(word, firstLine: lines[first]))
+                throw fail(.duplicateWord(abbreviated(word), firstLine: lines[first]))
             }
             words.append(word)
             lines.append(lineNumber)
@@ -411,7 +413,8 @@ private let doublePowersOfTen: [Double] = (0...22).map { exponent in
     return value
 }
 
-/// A problem reading word vectors, with the file (or source name) and the 1-based line.
+/// A problem reading word vectors, with the file (or source name) and the 1-based line. Words and
+/// values quoted in a problem are cut to 64 characters (ending in `…`).
 ///
 /// ```swift
 /// do { _ = try WordVectors<Float>(text: "a 1 2\nb 3\n") }

@@ -353,6 +353,14 @@ import Testing
         let longError = npyError(long)
         #expect(longError?.problem == .headerTooLarge(length: long.count - 12, limit: 1 << 20))
         #expect(longError?.description.contains("more than the supported maximum of 1048576 bytes") == true)
+
+        // Messages quote at most 64 characters of the header.
+        let list = npyError(
+            npy(header: "{'descr': '<f8', 'fortran_order': False, 'shape': [" + String(repeating: "1, ", count: 10_000) + "]}"))
+        #expect(
+            list?.problem
+                == .malformedHeader(
+                    key: "shape", reason: "expected a tuple of integers, found [" + String(repeating: "1, ", count: 20) + "1,…"))
     }
 
     @Test func fileErrorsWrapIOError() throws {

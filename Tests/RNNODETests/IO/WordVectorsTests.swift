@@ -228,6 +228,13 @@ import Testing
         #expect(try WordVectors<Double>(text: "9223372036854775807 2\na 1 2\n", limit: 1).words == ["a"])
     }
 
+    @Test func errorsQuoteAtMost64Characters() {
+        let long = String(repeating: "7", count: 100_000) + "x"
+        let cut = String(repeating: "7", count: 63) + "…"
+        #expect(error("a 1 " + long + "\n")?.problem == .notANumber(field: 2, text: cut))
+        #expect(error("a 1\n" + long + "\n")?.problem == .missingVector(word: cut))
+    }
+
     @Test func invalidUTF8AndFileErrors() throws {
         let directory = try IOTestDirectory()
         defer { directory.remove() }
