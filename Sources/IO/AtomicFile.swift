@@ -171,13 +171,14 @@ public func writeFileAtomically(_ data: Data, to url: URL, createDirectories: Bo
 /// returned as it is); if it returns `false` (the magic bytes of the expected format are missing),
 /// only those bytes are returned, so the caller reports its own format error without the rest of
 /// the file being read. Otherwise the rest follows, with memory reserved for the size the file
-/// has, never more.
+/// has, never more. The bytes come back as an array the caller owns, so a decoder can reuse its
+/// storage instead of copying it.
 ///
 /// - Throws: ``IOError/notAFileURL(_:)``, ``IOError/notARegularFile(path:kind:)`` or
 ///   ``IOError/readFailed(path:reason:)`` naming the path.
 func readFileContents(
     at url: URL, prefixLength: Int = 0, acceptsPrefix: ([UInt8]) -> Bool = { _ in true }
-) throws(IOError) -> Data {
+) throws(IOError) -> [UInt8] {
     guard url.isFileURL else { throw .notAFileURL(url.absoluteString) }
     let path = url.standardizedFileURL.path
     // O_NONBLOCK so that opening a FIFO does not wait for a writer; it changes nothing for a
@@ -200,7 +201,7 @@ func readFileContents(
     guard kind.isEmpty else { throw .notARegularFile(path: path, kind: kind) }
 
     /// Appends up to `limit` bytes (all, if `nil`) to `data`; returns at the end of the file.
-    func append(to data: inout Data, limit: Int?) throws(IOError) {
+    func append(to data: inout [UInt8], limit: Int?) throws(IOError) {
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         var remaining = limit ?? .max
         while remaining > 0 {
@@ -215,11 +216,11 @@ func readFileContents(
             remaining -= count
         }
     }
-    var data = Data()
+    var data: [UInt8] = []
     data.reserveCapacity(max(Int(info.st_size), 0))
     if prefixLength > 0 {
         try append(to: &data, limit: prefixLength)
-        if data.count == prefixLength && !acceptsPrefix([UInt8](data)) { return data }
+        if data.count == prefixLength && !acceptsPrefix(data) { return data }
     }
     try append(to: &data, limit: nil)
     return data

@@ -317,8 +317,12 @@ public struct NumPyArray: Sendable, Equatable {
     /// - Throws: ``NumPyError`` with the file's path: ``NumPyError/Problem/io(_:)`` if it cannot be
     ///   read, otherwise what is wrong with its contents.
     public init(contentsOf url: URL) throws(NumPyError) {
-        let (data, path) = try readNumPyFile(url, magics: [npyMagic])
-        try self.init(npyData: data, name: path)
+        var (bytes, path) = try readNumPyFile(url, magics: [npyMagic])
+        do {
+            self = try Self.decode(consuming: &bytes)  // the file's bytes become the elements
+        } catch {
+            throw NumPyError(error, path: path)
+        }
     }
 
     /// Decodes `.npy` bytes; errors carry no location.
@@ -894,7 +898,7 @@ public struct NumPyError: Error, Equatable, Sendable, CustomStringConvertible {
 /// The contents of `url` and the path to name in errors. If the file does not start with one of
 /// `magics` (all of the same length), only its first bytes are read, which are enough for the
 /// decoder to report the format error.
-func readNumPyFile(_ url: URL, magics: [[UInt8]]) throws(NumPyError) -> (Data, String) {
+func readNumPyFile(_ url: URL, magics: [[UInt8]]) throws(NumPyError) -> ([UInt8], String) {
     let path = url.isFileURL ? url.standardizedFileURL.path : url.absoluteString
     do {
         let data = try readFileContents(at: url, prefixLength: magics[0].count) { prefix in magics.contains(prefix) }

@@ -252,7 +252,11 @@ public struct NumPyArchive: Sendable, Equatable {
     ///   compression method, corrupt DEFLATE data, a CRC mismatch, duplicate names, an entry not
     ///   named `*.npy`, or any problem of the `.npy` data itself.
     public init(zipData: Data, path: String? = nil) throws(NumPyError) {
-        let bytes = [UInt8](zipData)
+        try self.init(zipBytes: [UInt8](zipData), path: path)
+    }
+
+    /// ``init(zipData:path:)`` for bytes already in an array.
+    init(zipBytes bytes: [UInt8], path: String?) throws(NumPyError) {
         var entries: [Entry] = []
         var firstIndex: [String: Int] = [:]
         let records: [ZipEntryRecord]
@@ -314,8 +318,8 @@ public struct NumPyArchive: Sendable, Equatable {
     public init(contentsOf url: URL) throws(NumPyError) {
         // As `numpy.load` does, a file is taken for an archive only if it starts with a local file
         // header or, for an empty archive, the end record.
-        let (data, path) = try readNumPyFile(url, magics: [[0x50, 0x4B, 0x03, 0x04], [0x50, 0x4B, 0x05, 0x06]])
-        try self.init(zipData: data, path: path)
+        let (bytes, path) = try readNumPyFile(url, magics: [[0x50, 0x4B, 0x03, 0x04], [0x50, 0x4B, 0x05, 0x06]])
+        try self.init(zipBytes: bytes, path: path)
     }
 }
 

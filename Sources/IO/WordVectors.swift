@@ -98,18 +98,16 @@ public struct WordVectors<Scalar: TensorScalar>: Sendable {
     ///   - url: The file.
     ///   - limit: Read only the first `limit` words (≥ 1); real files are sorted by frequency.
     ///   - expectedDimension: Require vectors of this length.
-    /// Only a regular file is read (a FIFO or device is ``IOError/notARegularFile(path:kind:)``).
-    ///
-    /// - Throws: ``WordVectorError`` with the file's path and the line of the first problem.
+    /// - Throws: ``WordVectorError`` with the file's path and the line of the first problem; only a
+    ///   regular file is read (a FIFO or device is ``IOError/notARegularFile(path:kind:)``).
     public init(contentsOf url: URL, limit: Int? = nil, expectedDimension: Int? = nil) throws(WordVectorError) {
         let path = url.isFileURL ? url.standardizedFileURL.path : url.absoluteString
-        let data: Data
+        let bytes: [UInt8]
         do {
-            data = try readFileContents(at: url)
+            bytes = try readFileContents(at: url)
         } catch {
             throw WordVectorError(problem: .io(error), path: path)
         }
-        let bytes = [UInt8](data)
         self = try bytes.withUnsafeBufferPointer { buffer throws(WordVectorError) in
             try Self.parseSpecialized(buffer, source: path, limit: limit, expectedDimension: expectedDimension)
         }
