@@ -30,6 +30,10 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
     case renameFailed(path: String, reason: String)
     /// Opening or reading a file failed.
     case readFailed(path: String, reason: String)
+    /// The path names something other than a regular file, which the readers refuse (they would
+    /// block on a FIFO or read forever from a device such as `/dev/zero`); `kind` says what it is,
+    /// for example "a directory".
+    case notARegularFile(path: String, kind: String)
     /// A text file is not valid UTF-8.
     case notUTF8(path: String)
 
@@ -38,7 +42,8 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .notAFileURL(let path), .directoryMissing(let path), .notUTF8(let path),
             .cannotCreateDirectory(let path, _), .cannotCreateTemporaryFile(let path, _),
-            .writeFailed(let path, _), .renameFailed(let path, _), .readFailed(let path, _):
+            .writeFailed(let path, _), .renameFailed(let path, _), .readFailed(let path, _),
+            .notARegularFile(let path, _):
             return path
         }
     }
@@ -60,6 +65,8 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
             return "cannot replace '\(path)': \(reason)"
         case .readFailed(let path, let reason):
             return "cannot read '\(path)': \(reason)"
+        case .notARegularFile(let path, let kind):
+            return "cannot read '\(path)': it is \(kind), not a regular file"
         case .notUTF8(let path):
             return "'\(path)' is not valid UTF-8 text"
         }
@@ -156,28 +163,66 @@ public func writeFileAtomically(_ data: Data, to url: URL, createDirectories: Bo
     }
 }
 
-/// Reads a whole file, reporting failures as ``IOError/readFailed(path:reason:)``.
-func readFileContents(at url: URL) throws(IOError) -> Data {
+/// Reads a regular file, the one way every reader of this library reads a path.
+///
+/// Only regular files are read: the type is checked (`fstat`) right after opening, which does not
+/// wait for a FIFO's writer, and anything else is ``IOError/notARegularFile(path:kind:)``. The
+/// first `prefixLength` bytes are read first and passed to `acceptsPrefix` (a shorter file is
+/// returned as it is); if it returns `false` (the magic bytes of the expected format are missing),
+/// only those bytes are returned, so the caller reports its own format error without the rest of
+/// the file being read. Otherwise the rest follows, with memory reserved for the size the file
+/// has, never more. The bytes come back as an array the caller owns, so a decoder can reuse its
+/// storage instead of copying it.
+///
+/// - Throws: ``IOError/notAFileURL(_:)``, ``IOError/notARegularFile(path:kind:)`` or
+///   ``IOError/readFailed(path:reason:)`` naming the path.
+func readFileContents(
+    at url: URL, prefixLength: Int = 0, acceptsPrefix: ([UInt8]) -> Bool = { _ in true }
+) throws(IOError) -> [UInt8] {
     guard url.isFileURL else { throw .notAFileURL(url.absoluteString) }
     let path = url.standardizedFileURL.path
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    // O_NONBLOCK so that opening a FIFO does not wait for a writer; it changes nothing for a
+    // regular file.
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard descriptor >= 0 else { throw .readFailed(path: path, reason: errnoText()) }
     defer { close(descriptor) }
     var info = stat()
-    if fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-        throw .readFailed(path: path, reason: String(cString: strerror(EISDIR)))
+    guard fstat(descriptor, &info) == 0 else { throw .readFailed(path: path, reason: errnoText()) }
+    let kind: String
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: kind = ""
+    case S_IFDIR: kind = "a directory"
+    case S_IFIFO: kind = "a FIFO (named pipe)"
+    case S_IFCHR: kind = "a character device"
+    case S_IFBLK: kind = "a block device"
+    case S_IFSOCK: kind = "a socket"
+    default: kind = "not a file"
     }
-    var data = Data()
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            throw .readFailed(path: path, reason: errnoText())
+    guard kind.isEmpty else { throw .notARegularFile(path: path, kind: kind) }
+
+    /// Appends up to `limit` bytes (all, if `nil`) to `data`; returns at the end of the file.
+    func append(to data: inout [UInt8], limit: Int?) throws(IOError) {
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var remaining = limit ?? .max
+        while remaining > 0 {
+            let wanted = min(chunk.count, remaining)
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, wanted) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .readFailed(path: path, reason: errnoText())
+            }
+            if count == 0 { return }
+            data.append(contentsOf: chunk[0..<count])
+            remaining -= count
         }
-        if count == 0 { break }
-        data.append(contentsOf: chunk[0..<count])
     }
+    var data: [UInt8] = []
+    data.reserveCapacity(max(Int(info.st_size), 0))
+    if prefixLength > 0 {
+        try append(to: &data, limit: prefixLength)
+        if data.count == prefixLength && !acceptsPrefix(data) { return data }
+    }
+    try append(to: &data, limit: nil)
     return data
 }
 

@@ -9,7 +9,7 @@ import Foundation
 /// A numeric table with named columns that reads and writes CSV text.
 ///
 /// Cells are `Double?`: `nil` is a missing value, written as an empty cell. Numbers are written with
-/// Swift's shortest round-trip formatting, so `parse(table.csvText()) == table` for every finite
+/// Swift's shortest round-trip formatting, so `parse(try table.csvText()) == table` for every finite
 /// value; NaN and infinities are written as `nan`, `inf` and `-inf`.
 ///
 /// ```swift
@@ -24,14 +24,18 @@ import Foundation
 /// ## Reading rules
 /// - The first line is the header: one non-empty, unique name per column.
 /// - Every following line has exactly one cell per column. A cell is a number (anything
-///   `Double(_:)` accepts, including `nan`, `inf`, `-inf` and `1e-3`) or empty (missing).
-/// - Spaces and tabs around cells are ignored; `\r\n` and `\n` line endings are both accepted, a
-///   UTF-8 byte-order mark is skipped, and blank lines at the end are ignored. A blank line in the
-///   middle is a row with one empty cell (so it is an error unless the table has a single column).
+///   `Double(_:)` accepts, including `nan`, `inf`, `-inf` and `1e-3`) or empty (missing). A number
+///   too large for `Double` (`1e999`) is an error, not infinity: infinities must be spelled out. A
+///   cell with a NUL byte is not a number.
+/// - Spaces and tabs around cells are ignored; `\r\n`, `\n` and lone `\r` (classic Mac OS) line
+///   endings are accepted, as Python's `csv` module does, a UTF-8 byte-order mark is skipped, and
+///   blank lines at the end are ignored. A blank line in the middle is a row with one empty cell
+///   (so it is an error unless the table has a single column).
 /// - Quoting follows RFC 4180 within a line: a cell may be wrapped in double quotes (`"1.5"`,
 ///   `"name, with comma"`, `"say ""hi"""`). Quoted cells cannot span lines.
 /// - Problems are reported as ``CSVError`` with the 1-based line (the header is line 1) and the
-///   1-based column with its header name.
+///   1-based column with its header name; a cell's text is quoted in the error up to 64 characters
+///   (longer text is cut, ending in `…`).
 public struct CSVTable: Equatable, Sendable {
     /// The column names, in order.
     public var header: [String]
@@ -81,10 +85,18 @@ public struct CSVTable: Equatable, Sendable {
     /// Numbers use Swift's shortest round-trip representation (`0.1`, `1e-300`, `-0.0`);
     /// non-finite values are `nan`, `inf`, `-inf`; missing values are empty cells (`""` when the
     /// table has a single column, so the row is not a blank line). Header names containing a comma,
-    /// a quote or surrounding spaces are quoted; line breaks in names become spaces. Rows are
-    /// written as they are, even if their length differs from the header (``write(to:createDirectories:)``
-    /// checks this).
-    public func csvText() -> String {
+    /// a quote or surrounding spaces are quoted.
+    ///
+    /// ```swift
+    /// let text = try CSVTable(header: ["t", "x"], rows: [[0, 1.5]]).csvText()   // "t,x\n0.0,1.5\n"
+    /// ```
+    ///
+    /// - Throws: ``CSVError`` for a table that would not read back as it is: no columns
+    ///   (``CSVError/Problem/emptyInput``), an empty or repeated column name, a name with a line
+    ///   break (``CSVError/Problem/lineBreakInHeaderName(_:)``; quoted cells cannot span lines), or a
+    ///   row whose length differs from the header's.
+    public func csvText() throws(CSVError) -> String {
+        try checkWritable()
         var text = header.map(Self.quotedName).joined(separator: ",") + "\n"
         for row in rows {
             if row.count == 1 && row[0] == nil {
@@ -98,19 +110,37 @@ public struct CSVTable: Equatable, Sendable {
 
     /// Writes ``csvText()`` to `url` atomically (see ``writeFileAtomically(_:to:createDirectories:)``).
     ///
-    /// - Throws: ``CSVError`` (with the file path) if a row's length differs from the header's or
-    ///   the header is empty; ``IOError`` if the file cannot be written.
+    /// - Throws: ``CSVError`` (with the file path) for a table ``csvText()`` refuses, before
+    ///   anything is written; ``IOError`` if the file cannot be written.
     public func write(to url: URL, createDirectories: Bool = false) throws {
-        let path = url.isFileURL ? url.standardizedFileURL.path : url.absoluteString
-        guard !header.isEmpty else {
-            throw CSVError(problem: .emptyInput, line: 1, file: path)
+        let text: String
+        do {
+            text = try csvText()
+        } catch {
+            var located = error
+            located.file = url.isFileURL ? url.standardizedFileURL.path : url.absoluteString
+            throw located
+        }
+        try writeFileAtomically(Data(text.utf8), to: url, createDirectories: createDirectories)
+    }
+
+    /// Throws unless ``csvText()`` reads back as this table's header and row lengths.
+    private func checkWritable() throws(CSVError) {
+        guard !header.isEmpty else { throw CSVError(problem: .emptyInput, line: 1) }
+        var firstColumn: [String: Int] = [:]
+        for (index, name) in header.enumerated() {
+            if name.isEmpty { throw CSVError(problem: .emptyHeaderName, line: 1, column: index + 1) }
+            if name.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) {
+                throw CSVError(problem: .lineBreakInHeaderName(name), line: 1, column: index + 1)
+            }
+            if let first = firstColumn.updateValue(index + 1, forKey: name) {
+                throw CSVError(
+                    problem: .duplicateHeaderName(firstColumn: first), line: 1, column: index + 1, columnName: name)
+            }
         }
         for (index, row) in rows.enumerated() where row.count != header.count {
-            throw CSVError(
-                problem: .wrongCellCount(expected: header.count, found: row.count),
-                line: index + 2, file: path)
+            throw CSVError(problem: .wrongCellCount(expected: header.count, found: row.count), line: index + 2)
         }
-        try writeFileAtomically(Data(csvText().utf8), to: url, createDirectories: createDirectories)
     }
 
     /// Formats one cell: shortest round-trip decimal, `nan`/`inf`/`-inf`, or empty for `nil`.
@@ -122,12 +152,12 @@ public struct CSVTable: Equatable, Sendable {
     }
 
     private static func quotedName(_ name: String) -> String {
-        let flat = String(name.map { $0.isNewline ? " " : $0 })
+        // A leading byte-order mark would be taken for the file's and dropped unless quoted.
         let needsQuotes =
-            flat.contains(",") || flat.contains("\"")
-            || flat.first.map(Self.isBlank) == true || flat.last.map(Self.isBlank) == true
-        guard needsQuotes else { return flat }
-        return "\"" + flat.replacing("\"", with: "\"\"") + "\""
+            name.contains(",") || name.contains("\"") || name.hasPrefix("\u{FEFF}")
+            || name.first.map(Self.isBlank) == true || name.last.map(Self.isBlank) == true
+        guard needsQuotes else { return name }
+        return "\"" + name.replacing("\"", with: "\"\"") + "\""
     }
 
     private static func isBlank(_ character: Character) -> Bool {
@@ -144,12 +174,7 @@ public struct CSVTable: Equatable, Sendable {
     ///
     /// - Throws: ``CSVError`` naming the line and column of the first problem.
     public static func parse(_ text: String) throws(CSVError) -> CSVTable {
-        var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-            .map { bytes -> String in
-                var line = String(decoding: bytes, as: UTF8.self)
-                if line.utf8.last == UInt8(ascii: "\r") { line.removeLast() }
-                return line
-            }
+        var lines = splitLines(text)
         if let first = lines.first, first.hasPrefix("\u{FEFF}") {
             lines[0].removeFirst()
         }
@@ -189,13 +214,20 @@ public struct CSVTable: Equatable, Sendable {
             for (index, cell) in cells.enumerated() {
                 if cell.isEmpty {
                     row.append(nil)
-                } else if let value = Double(cell) {
-                    row.append(value)
-                } else {
+                    continue
+                }
+                // `Double(_:)` stops at a NUL byte (it parses a C string), so it must not see one.
+                guard !cell.utf8.contains(0), let value = Double(cell) else {
                     throw CSVError(
-                        problem: .notANumber(cell), line: lineNumber,
+                        problem: .notANumber(quotedCell(cell)), line: lineNumber,
                         column: index + 1, columnName: header[index])
                 }
+                if value.isInfinite && !isInfinitySpelling(cell) {
+                    throw CSVError(
+                        problem: .numberOutOfRange(quotedCell(cell)), line: lineNumber,
+                        column: index + 1, columnName: header[index])
+                }
+                row.append(value)
             }
             rows.append(row)
         }
@@ -204,8 +236,9 @@ public struct CSVTable: Equatable, Sendable {
 
     /// Reads and parses a CSV file (UTF-8).
     ///
-    /// - Throws: ``IOError`` if the file cannot be read; ``CSVError`` with `file` set to the path if
-    ///   its contents are invalid.
+    /// - Throws: ``IOError`` if the file cannot be read or is not a regular file
+    ///   (``IOError/notARegularFile(path:kind:)``: a FIFO or device is never read); ``CSVError``
+    ///   with `file` set to the path if its contents are invalid.
     public static func read(from url: URL) throws -> CSVTable {
         let text = try readTextFile(at: url)
         do {
@@ -215,6 +248,41 @@ public struct CSVTable: Equatable, Sendable {
             located.file = url.isFileURL ? url.standardizedFileURL.path : url.absoluteString
             throw located
         }
+    }
+
+    /// The lines of `text`, each without its line ending: `\n`, `\r\n` or a lone `\r`.
+    private static func splitLines(_ text: String) -> [String] {
+        var lines: [String] = []
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        var index = start
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            guard byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") else {
+                index = utf8.index(after: index)
+                continue
+            }
+            lines.append(String(decoding: utf8[start..<index], as: UTF8.self))
+            index = utf8.index(after: index)
+            if byte == UInt8(ascii: "\r"), index != utf8.endIndex, utf8[index] == UInt8(ascii: "\n") {
+                index = utf8.index(after: index)
+            }
+            start = index
+        }
+        lines.append(String(decoding: utf8[start...], as: UTF8.self))
+        return lines
+    }
+
+    /// Whether `cell` spells an infinity (`inf`, `-Infinity`, …) rather than overflowing to one.
+    private static func isInfinitySpelling(_ cell: String) -> Bool {
+        var word = cell.lowercased()
+        if word.hasPrefix("-") || word.hasPrefix("+") { word.removeFirst() }
+        return word == "inf" || word == "infinity"
+    }
+
+    /// A cell's text for an error message: at most 64 characters, longer text cut and ended with `…`.
+    static func quotedCell(_ text: String) -> String {
+        abbreviated(text)
     }
 
     /// Splits one line into cells without surrounding blanks and quotes.
@@ -297,8 +365,12 @@ public struct CSVError: Error, Equatable, Sendable, CustomStringConvertible {
         case duplicateHeaderName(firstColumn: Int)
         /// A row has `found` cells where the header has `expected`.
         case wrongCellCount(expected: Int, found: Int)
-        /// A cell is neither empty nor a number.
+        /// A cell is neither empty nor a number (its text, cut to 64 characters).
         case notANumber(String)
+        /// A number too large for `Double`, such as `1e999` (its text, cut to 64 characters).
+        case numberOutOfRange(String)
+        /// A header name to write contains a line break, which a CSV cell cannot hold.
+        case lineBreakInHeaderName(String)
         /// A quoted cell is malformed (unclosed, stray quote, text after the closing quote).
         case badQuoting(String)
     }
@@ -333,7 +405,7 @@ public struct CSVError: Error, Equatable, Sendable, CustomStringConvertible {
         location += "line \(line)"
         if let column {
             location += ", column \(column)"
-            if let columnName { location += " (\"\(columnName)\")" }
+            if let columnName { location += " (\"\(CSVTable.quotedCell(columnName))\")" }
         }
         let message: String
         switch problem {
@@ -347,6 +419,11 @@ public struct CSVError: Error, Equatable, Sendable, CustomStringConvertible {
             message = "expected \(expected) cell\(expected == 1 ? "" : "s"), found \(found)"
         case .notANumber(let text):
             message = "'\(text)' is not a number"
+        case .numberOutOfRange(let text):
+            message = "'\(text)' is out of the range of Double (spell infinities as inf or -inf)"
+        case .lineBreakInHeaderName(let name):
+            let escaped = name.unicodeScalars.map { $0 == "\n" ? "\\n" : $0 == "\r" ? "\\r" : String($0) }.joined()
+            message = "the column name '\(CSVTable.quotedCell(escaped))' contains a line break, which CSV cannot hold"
         case .badQuoting(let what):
             message = what
         }

@@ -93,6 +93,8 @@ public struct Checkpoint<Scalar: TensorScalar>: Sendable {
 
     /// Reads a checkpoint written by ``write(to:createDirectories:)`` (values converted to `Scalar`).
     ///
+    /// The archive is read as ``NumPyArchive/init(contentsOf:)`` reads it, with its checks and limits.
+    ///
     /// - Throws: ``CheckpointError/file(_:)`` for unreadable or malformed archives and
     ///   ``CheckpointError/notACheckpoint(path:reason:)`` for archives that are not checkpoints.
     public init(contentsOf url: URL) throws(CheckpointError) {

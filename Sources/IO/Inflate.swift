@@ -14,6 +14,8 @@ struct InflateError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The byte offset in the compressed input where the problem was found (approximately: the
     /// decoder reads ahead up to 8 bytes).
     var offset: Int
+    /// Whether the stream decodes to more than the allowed size (rather than being corrupt).
+    var exceedsMaximumSize = false
 
     var description: String { "\(message) (at compressed byte \(offset))" }
 }
@@ -28,10 +30,15 @@ struct InflateError: Error, Equatable, Sendable, CustomStringConvertible {
 ///   - input: The compressed bytes; bytes after the final block are ignored.
 ///   - maximumSize: Decoding stops with an error once the output would exceed this many bytes (a
 ///     guard against decompression bombs and corrupt length fields).
-///   - sizeHint: The expected output size, to reserve memory up front.
+///   - sizeHint: The expected output size. The output buffer starts at this size, but never larger
+///     than `maximumSize` or than `input` can decode to (DEFLATE expands at most 1032-fold), and
+///     grows with the bytes actually decoded; so a right hint costs no reallocation and a wrong
+///     one costs no more than the input allows.
 /// - Throws: ``InflateError`` describing the first problem.
 func inflate(_ input: [UInt8], maximumSize: Int = .max, sizeHint: Int = 0) throws(InflateError) -> [UInt8] {
-    var inflater = Inflater(input: input, maximumSize: maximumSize, capacity: min(max(sizeHint, 0), maximumSize, 1 << 30))
+    let (expansion, overflow) = input.count.multipliedReportingOverflow(by: 1032)
+    let mostOutput = overflow ? Int.max : expansion
+    var inflater = Inflater(input: input, maximumSize: maximumSize, capacity: min(max(sizeHint, 0), maximumSize, mostOutput))
     try inflater.run()
     inflater.output.removeLast(inflater.output.count - inflater.outputCount)
     return inflater.output
@@ -52,7 +59,7 @@ private struct Inflater {
     init(input: [UInt8], maximumSize: Int, capacity: Int) {
         self.input = input
         self.maximumSize = maximumSize
-        output = [UInt8](repeating: 0, count: max(capacity, 1024))
+        output = [UInt8](repeating: 0, count: max(capacity, 64))
     }
 
     /// Makes room for `count` more output bytes, or throws if that exceeds `maximumSize`.
@@ -151,7 +158,9 @@ private struct Inflater {
     }
 
     var tooLarge: InflateError {
-        error("the DEFLATE stream decodes to more than the expected \(maximumSize) bytes")
+        var error = error("the DEFLATE stream decodes to more than the expected \(maximumSize) bytes")
+        error.exceedsMaximumSize = true
+        return error
     }
 
     mutating func dynamicTables() throws(InflateError) -> (HuffmanTable, HuffmanTable) {

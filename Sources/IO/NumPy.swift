@@ -91,7 +91,28 @@ public enum NumPyDataType: String, Sendable, CaseIterable {
 /// Reading accepts format versions 1.0, 2.0 and 3.0, little- and big-endian element types,
 /// Fortran-order arrays (reordered to C order), 0-d arrays (shape `[]`) and empty arrays. Writing
 /// produces the same bytes as `numpy.save` (version 1.0, or 2.0 for headers over 64 KiB).
+///
+/// ## Limits on what is read
+/// Nothing a file declares is trusted before it is checked against the bytes present: the header
+/// length against the data, the element count (overflow-checked) times the element size against
+/// the bytes after the header, exactly. Beyond that, reading refuses
+/// - headers longer than ``maximumHeaderLength`` bytes (``NumPyError/Problem/headerTooLarge(length:limit:)``),
+/// - header literals nested more than ``maximumHeaderNesting`` levels deep (a malformed header),
+/// - arrays of more than ``maximumRank`` axes (``NumPyError/Problem/rankTooLarge(rank:limit:)``),
+///
+/// so memory stays proportional to the input and the stack depth is bounded. The same checks apply
+/// to the entries of ``NumPyArchive`` and so to checkpoints and PyTorch weights.
 public struct NumPyArray: Sendable, Equatable {
+    /// The most axes an array read from a file may have: 64, NumPy 2's maximum.
+    public static let maximumRank = 64
+    /// The longest `.npy` header read, in bytes: 1 MiB. NumPy writes headers of a few hundred
+    /// bytes (under 2 KiB for 64 axes) and by default refuses those over 10,000 bytes; this limit
+    /// only bounds the memory and time a header can cost.
+    public static let maximumHeaderLength = 1 << 20
+    /// The deepest nesting of tuples, lists and dictionaries in a `.npy` header: 32 levels (a valid
+    /// header uses 2: the dictionary and the shape tuple).
+    public static let maximumHeaderNesting = 32
+
     /// The length of each axis, outermost first; `[]` for a 0-d array.
     public private(set) var shape: [Int]
     /// The element type.
@@ -289,15 +310,41 @@ public struct NumPyArray: Sendable, Equatable {
     /// let array = try NumPyArray(contentsOf: URL(fileURLWithPath: "weights.npy"))
     /// ```
     ///
+    /// Only a regular file is read (``IOError/notARegularFile(path:kind:)`` otherwise, so a FIFO or
+    /// `/dev/zero` cannot block or exhaust memory), and a file that does not start with the `.npy`
+    /// magic bytes is refused after reading its first 6 bytes.
+    ///
     /// - Throws: ``NumPyError`` with the file's path: ``NumPyError/Problem/io(_:)`` if it cannot be
     ///   read, otherwise what is wrong with its contents.
     public init(contentsOf url: URL) throws(NumPyError) {
-        let (data, path) = try readNumPyFile(url)
-        try self.init(npyData: data, name: path)
+        var (bytes, path) = try readNumPyFile(url, magics: [npyMagic])
+        do {
+            self = try Self.decode(consuming: &bytes)  // the file's bytes become the elements
+        } catch {
+            throw NumPyError(error, path: path)
+        }
     }
 
     /// Decodes `.npy` bytes; errors carry no location.
     static func decode(_ bytes: ArraySlice<UInt8>) throws(NumPyError.Problem) -> NumPyArray {
+        let (header, dataStart) = try layout(of: bytes)
+        var elements = Array(bytes[(bytes.startIndex + dataStart)...])
+        return assemble(header, elements: &elements)
+    }
+
+    /// Decodes `.npy` bytes that are not needed afterwards, reusing their storage for the elements
+    /// (no second copy of the data); `bytes` is left empty.
+    static func decode(consuming bytes: inout [UInt8]) throws(NumPyError.Problem) -> NumPyArray {
+        let (header, dataStart) = try layout(of: bytes[...])
+        bytes.removeSubrange(0..<dataStart)
+        var elements: [UInt8] = []
+        swap(&elements, &bytes)
+        return assemble(header, elements: &elements)
+    }
+
+    /// The parsed header of `.npy` bytes and the offset of their data, checked to have exactly the
+    /// size the header describes.
+    private static func layout(of bytes: ArraySlice<UInt8>) throws(NumPyError.Problem) -> (NumPyHeader, dataStart: Int) {
         let base = bytes.startIndex
         let available = bytes.count
         let prefixLength = min(available, npyMagic.count)
@@ -316,6 +363,9 @@ public struct NumPyArray: Sendable, Equatable {
         }
         var headerLength = 0
         for index in 0..<lengthFieldSize { headerLength |= Int(bytes[base + 8 + index]) << (8 * index) }
+        guard headerLength <= maximumHeaderLength else {
+            throw .headerTooLarge(length: headerLength, limit: maximumHeaderLength)
+        }
         let dataStart = 8 + lengthFieldSize + headerLength
         guard available >= dataStart else { throw .truncatedHeader(expected: dataStart, actual: available) }
         let headerBytes = bytes[(base + 8 + lengthFieldSize)..<(base + dataStart)]
@@ -329,6 +379,9 @@ public struct NumPyArray: Sendable, Equatable {
             headerText = String(String.UnicodeScalarView(headerBytes.map { Unicode.Scalar($0) }))  // Latin-1
         }
         let header = try NumPyHeader(parsing: headerText)
+        guard header.shape.count <= maximumRank else {
+            throw .rankTooLarge(rank: header.shape.count, limit: maximumRank)
+        }
 
         guard let count = elementCount(header.shape), count <= Int.max / header.dataType.byteCount else {
             throw .malformedHeader(key: "shape", reason: "\(pythonTuple(header.shape)) has too many elements")
@@ -337,15 +390,18 @@ public struct NumPyArray: Sendable, Equatable {
         let dataCount = available - dataStart
         if dataCount < byteCount { throw .truncatedData(expected: byteCount, actual: dataCount) }
         if dataCount > byteCount { throw .trailingData(expected: byteCount, actual: dataCount) }
+        return (header, dataStart)
+    }
 
-        var elements = Array(bytes[(base + dataStart)...])
+    /// The array of `header` from its elements as stored, byte-swapped and reordered to C order.
+    private static func assemble(_ header: NumPyHeader, elements: inout [UInt8]) -> NumPyArray {
         let size = header.dataType.byteCount
         if header.bigEndian {
             for start in stride(from: 0, to: elements.count, by: size) {
                 elements[start..<start + size].reverse()
             }
         }
-        if header.fortranOrder && header.shape.count > 1 && count > 1 {
+        if header.fortranOrder && header.shape.count > 1 && elements.count > size {
             elements = fortranToC(elements, shape: header.shape, elementSize: size)
         }
         return NumPyArray(shape: header.shape, dataType: header.dataType, elementBytes: elements)
@@ -429,11 +485,11 @@ struct NumPyHeader {
         var sources: [String: String] = [:]
         for (key, value, source) in items {
             guard ["descr", "fortran_order", "shape"].contains(key) else {
-                throw .malformedHeader(key: key, reason: "unexpected key")
+                throw .malformedHeader(key: abbreviated(key), reason: "unexpected key")
             }
             guard values[key] == nil else { throw .malformedHeader(key: key, reason: "the key appears twice") }
             values[key] = value
-            sources[key] = source
+            sources[key] = abbreviated(source)
         }
         for key in ["descr", "fortran_order", "shape"] where values[key] == nil {
             throw .malformedHeader(key: key, reason: "the key is missing")
@@ -443,7 +499,7 @@ struct NumPyHeader {
             throw .unsupportedDataType(sources["descr"]!)  // a structured (record) dtype
         }
         guard let (dataType, bigEndian) = NumPyDataType.parse(descr: descr) else {
-            throw .unsupportedDataType(descr)
+            throw .unsupportedDataType(abbreviated(descr))
         }
         guard case .bool(let fortranOrder) = values["fortran_order"]! else {
             throw .malformedHeader(key: "fortran_order", reason: "expected True or False, found \(sources["fortran_order"]!)")
@@ -481,6 +537,8 @@ private struct PythonLiteralParser {
 
     let scalars: [Unicode.Scalar]
     var position = 0
+    /// How many tuples, lists and dictionaries enclose the current position.
+    var depth = 0
 
     init(text: String) {
         scalars = Array(text.unicodeScalars)
@@ -516,6 +574,7 @@ private struct PythonLiteralParser {
     /// Returns each key with its value and the value's source text.
     mutating func parseHeaderDictionary() throws(NumPyError.Problem) -> [(String, Literal, String)] {
         try expect("{")
+        depth = 1
         var items: [(String, Literal, String)] = []
         while true {
             skipWhitespace()
@@ -534,7 +593,7 @@ private struct PythonLiteralParser {
                 value = try parseValue()
             } catch {
                 guard case .malformedHeader(nil, let reason) = error else { throw error }
-                throw .malformedHeader(key: key, reason: reason)
+                throw .malformedHeader(key: abbreviated(key), reason: reason)
             }
             items.append((key, value, source(from: start)))
             skipWhitespace()
@@ -554,6 +613,16 @@ private struct PythonLiteralParser {
         skipWhitespace()
         guard position < scalars.count else { throw malformed("expected a value, found the end of the header") }
         let scalar = scalars[position]
+        if scalar == "(" || scalar == "[" || scalar == "{" {
+            // Each level is one recursive call: the limit bounds the stack as well as the work.
+            guard depth < NumPyArray.maximumHeaderNesting else {
+                throw malformed(
+                    "the literals are nested more than \(NumPyArray.maximumHeaderNesting) levels deep (at character "
+                        + "\(position + 1))")
+            }
+            depth += 1
+        }
+        defer { if scalar == "(" || scalar == "[" || scalar == "{" { depth -= 1 } }
         switch scalar {
         case "'", "\"":
             return .string(try parseString())
@@ -642,7 +711,7 @@ private struct PythonLiteralParser {
             throw malformed("expected an integer, found \(found)")
         }
         guard let value = Int(text) else {
-            throw malformed("the integer \(text) is too large")
+            throw malformed("the integer \(abbreviated(text)) is too large")
         }
         return value
     }
@@ -679,7 +748,8 @@ private struct PythonLiteralParser {
 // MARK: - Errors
 
 /// A problem reading or writing a `.npy` or `.npz` file: what is wrong, and where (the file and,
-/// inside an archive, the entry).
+/// inside an archive, the entry). Header text quoted in a problem is cut to 64 characters (ending
+/// in `…`).
 ///
 /// ```swift
 /// do {
@@ -699,6 +769,10 @@ public struct NumPyError: Error, Equatable, Sendable, CustomStringConvertible {
         case truncatedHeader(expected: Int, actual: Int)
         /// The header dictionary is not valid; `key` names the offending key when there is one.
         case malformedHeader(key: String?, reason: String)
+        /// The header is longer than ``NumPyArray/maximumHeaderLength`` bytes.
+        case headerTooLarge(length: Int, limit: Int)
+        /// The shape has more axes than ``NumPyArray/maximumRank``.
+        case rankTooLarge(rank: Int, limit: Int)
         /// An element type this library does not handle, as written in the header (e.g. `"<c16"`,
         /// `"|O"` for object arrays, `"<U5"`, or a structured dtype's list).
         case unsupportedDataType(String)
@@ -723,6 +797,13 @@ public struct NumPyError: Error, Equatable, Sendable, CustomStringConvertible {
         case crcMismatch(expected: UInt32, actual: UInt32)
         /// Two entries with the same name.
         case duplicateEntry(String)
+        /// An entry's local header names it differently from its central directory record.
+        case entryNameMismatch(central: String, local: String)
+        /// The data of two entries overlap (both are named, the first in file order first).
+        case overlappingEntries(String, String)
+        /// An entry's data decodes to `decoded` bytes where the archive records `recorded`
+        /// (`decoded` is `nil` when decoding stopped at the recorded size, with data left).
+        case entrySizeMismatch(recorded: Int, decoded: Int?)
         /// An entry whose name does not end in `.npy`.
         case notNpyEntry(String)
         /// The file could not be read or written.
@@ -763,6 +844,10 @@ public struct NumPyError: Error, Equatable, Sendable, CustomStringConvertible {
             return "truncated .npy header: expected at least \(expected) bytes, found \(actual)"
         case .malformedHeader(let key, let reason):
             return "malformed .npy header" + (key.map { " (key '\($0)')" } ?? "") + ": " + reason
+        case .headerTooLarge(let length, let limit):
+            return "the .npy header is \(length) bytes long, more than the supported maximum of \(limit) bytes"
+        case .rankTooLarge(let rank, let limit):
+            return "the array's rank \(rank) exceeds the supported maximum of \(limit) axes"
         case .unsupportedDataType(let descr):
             return "unsupported dtype \(descr.hasPrefix("[") ? descr : "'\(descr)'") (supported: "
                 + NumPyDataType.allCases.map(\.descr).joined(separator: ", ") + ", in either byte order)"
@@ -789,6 +874,14 @@ public struct NumPyError: Error, Equatable, Sendable, CustomStringConvertible {
             return "CRC-32 mismatch: the archive records \(hex(expected)), the data has \(hex(actual))"
         case .duplicateEntry(let name):
             return "duplicate entry name '\(name)'"
+        case .entryNameMismatch(let central, let local):
+            return "the central directory names the entry '\(central)', its local header '\(local)'"
+        case .overlappingEntries(let first, let second):
+            return "the data of entries '\(first)' and '\(second)' overlap"
+        case .entrySizeMismatch(let recorded, let decoded?):
+            return "the data decodes to \(decoded) bytes, the archive records \(recorded)"
+        case .entrySizeMismatch(let recorded, nil):
+            return "the data decodes to more than the \(recorded) bytes the archive records"
         case .notNpyEntry(let name):
             return "the entry '\(name)' is not a .npy file (its name does not end in .npy)"
         case .io(let error):
@@ -802,11 +895,14 @@ public struct NumPyError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The contents of `url` and the path to name in errors.
-func readNumPyFile(_ url: URL) throws(NumPyError) -> (Data, String) {
+/// The contents of `url` and the path to name in errors. If the file does not start with one of
+/// `magics` (all of the same length), only its first bytes are read, which are enough for the
+/// decoder to report the format error.
+func readNumPyFile(_ url: URL, magics: [[UInt8]]) throws(NumPyError) -> ([UInt8], String) {
     let path = url.isFileURL ? url.standardizedFileURL.path : url.absoluteString
     do {
-        return (try readFileContents(at: url), path)
+        let data = try readFileContents(at: url, prefixLength: magics[0].count) { prefix in magics.contains(prefix) }
+        return (data, path)
     } catch {
         throw NumPyError(.io(error), path: path)
     }

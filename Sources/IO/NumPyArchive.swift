@@ -22,6 +22,19 @@ import Foundation
 /// Reading accepts archives written by `numpy.savez` (stored entries with ZIP64 local headers) and
 /// `numpy.savez_compressed` (DEFLATE), ZIP64 end records, and checks every entry's CRC-32. Writing
 /// stores entries uncompressed, like `numpy.savez`; entries are named `<name>.npy`.
+///
+/// ## Checks on what is read
+/// An archive's sizes and offsets are checked against the bytes present before anything is
+/// decoded, so memory stays bounded by the file (DEFLATE expands at most 1032-fold):
+/// - every central directory record's local header must exist inside the file and carry the same
+///   name (``NumPyError/Problem/entryNameMismatch(central:local:)``), and no two entries' data may
+///   overlap (``NumPyError/Problem/overlappingEntries(_:_:)``);
+/// - a compressed entry's output grows with the bytes actually decoded, capped by its recorded
+///   size; decoding to any other size is ``NumPyError/Problem/entrySizeMismatch(recorded:decoded:)``;
+/// - the central directory is read as far as its recorded size reaches, whatever the end record's
+///   entry count says (as Python's `zipfile` does), so no entry is silently dropped;
+/// - names are UTF-8 when the entry's flag bit 11 says so, otherwise code page 437;
+/// - each entry is a `.npy` file with the limits of ``NumPyArray`` (header length, nesting, rank).
 public struct NumPyArchive: Sendable, Equatable {
     /// One named array of an archive.
     public struct Entry: Sendable, Equatable {
@@ -239,7 +252,11 @@ public struct NumPyArchive: Sendable, Equatable {
     ///   compression method, corrupt DEFLATE data, a CRC mismatch, duplicate names, an entry not
     ///   named `*.npy`, or any problem of the `.npy` data itself.
     public init(zipData: Data, path: String? = nil) throws(NumPyError) {
-        let bytes = [UInt8](zipData)
+        try self.init(zipBytes: [UInt8](zipData), path: path)
+    }
+
+    /// ``init(zipData:path:)`` for bytes already in an array.
+    init(zipBytes bytes: [UInt8], path: String?) throws(NumPyError) {
         var entries: [Entry] = []
         var firstIndex: [String: Int] = [:]
         let records: [ZipEntryRecord]
@@ -248,22 +265,34 @@ public struct NumPyArchive: Sendable, Equatable {
         } catch {
             throw NumPyError(error.problem, path: path, entry: error.entry)
         }
+        // Every entry's local header is checked and its data located before any is decoded, and no
+        // two entries' bytes may overlap: each byte of the file belongs to one entry at most, so the
+        // entries decode to no more than DEFLATE's expansion of the file's size.
+        var located: [(record: ZipEntryRecord, dataStart: Int)] = []
+        located.reserveCapacity(records.count)
         for record in records {
+            do {
+                located.append((record, try record.dataStart(in: bytes)))
+            } catch {
+                throw NumPyError(error, path: path, entry: record.name)
+            }
+        }
+        let byOffset = located.sorted { $0.record.localHeaderOffset < $1.record.localHeaderOffset }
+        for (previous, next) in zip(byOffset, byOffset.dropFirst())
+        where next.record.localHeaderOffset < previous.dataStart + previous.record.compressedSize {
+            throw NumPyError(
+                .overlappingEntries(previous.record.name, next.record.name), path: path, entry: next.record.name)
+        }
+        for (record, dataStart) in located {
             func fail(_ problem: NumPyError.Problem) -> NumPyError {
                 NumPyError(problem, path: path, entry: record.name)
             }
             guard record.name.hasSuffix(".npy") else { throw fail(.notNpyEntry(record.name)) }
             let name = String(record.name.dropLast(4))
             guard firstIndex[name] == nil else { throw fail(.duplicateEntry(record.name)) }
-            let payload: ArraySlice<UInt8>
-            do {
-                payload = try record.contents(in: bytes)
-            } catch {
-                throw fail(error)
-            }
             let array: NumPyArray
             do {
-                array = try NumPyArray.decode(payload)
+                array = try record.decodeArray(in: bytes, dataStart: dataStart)
             } catch {
                 throw fail(error)
             }
@@ -279,11 +308,18 @@ public struct NumPyArchive: Sendable, Equatable {
     /// let archive = try NumPyArchive(contentsOf: URL(fileURLWithPath: "model.npz"))
     /// ```
     ///
+    /// Only a regular file is read (``IOError/notARegularFile(path:kind:)`` otherwise), and, as
+    /// `numpy.load` does, only one that starts with a ZIP local file header or end record
+    /// (bytes `50 4B 03 04` or `50 4B 05 06`): anything else is ``NumPyError/Problem/notZipArchive``
+    /// after reading 4 bytes.
+    ///
     /// - Throws: ``NumPyError`` with the file's path (see ``init(zipData:path:)``);
     ///   ``NumPyError/Problem/io(_:)`` if it cannot be read.
     public init(contentsOf url: URL) throws(NumPyError) {
-        let (data, path) = try readNumPyFile(url)
-        try self.init(zipData: data, path: path)
+        // As `numpy.load` does, a file is taken for an archive only if it starts with a local file
+        // header or, for an empty archive, the end record.
+        let (bytes, path) = try readNumPyFile(url, magics: [[0x50, 0x4B, 0x03, 0x04], [0x50, 0x4B, 0x05, 0x06]])
+        try self.init(zipBytes: bytes, path: path)
     }
 }
 
@@ -335,6 +371,8 @@ private struct ZipReadError: Error {
 /// One entry of the central directory, with ZIP64 values applied.
 private struct ZipEntryRecord {
     var name: String
+    /// The name as stored, to compare with the local header's.
+    var nameBytes: [UInt8]
     var flags: Int
     var method: Int
     var crc: UInt32
@@ -400,23 +438,23 @@ private struct ZipEntryRecord {
         guard entriesOnDisk == entryCount else {
             throw ZipReadError(problem: .unsupportedArchiveFeature("archives split over several disks"))
         }
+        // Like Python's `zipfile` (and so `numpy.load`), the records are read for as long as the
+        // directory's size covers them; the end record's count (16 bits, which some writers let
+        // wrap) is not needed.
         guard centralOffset <= bytes.count, centralSize <= bytes.count - centralOffset else {
             throw truncated(
                 "the central directory (\(centralSize) bytes at offset \(centralOffset)) extends past the end of the "
                     + "\(bytes.count)-byte file")
         }
-        // Each central directory header takes at least 46 bytes.
-        guard entryCount <= centralSize / 46 else {
-            throw malformed("\(entryCount) entries do not fit in a \(centralSize)-byte central directory")
-        }
-
         var records: [ZipEntryRecord] = []
-        records.reserveCapacity(entryCount)
+        records.reserveCapacity(centralSize / 46)  // each header takes at least 46 bytes
         var offset = centralOffset
         let centralEnd = centralOffset + centralSize
-        for index in 0..<entryCount {
+        var index = 0
+        while offset < centralEnd {
+            defer { index += 1 }
             guard offset <= centralEnd - 46 else {
-                throw malformed("central directory header \(index + 1) of \(entryCount) extends past the directory")
+                throw malformed("central directory header \(index + 1) extends past the directory")
             }
             guard reader.u32(offset) == 0x0201_4B50 else {
                 throw malformed("bad signature of central directory header \(index + 1) at offset \(offset)")
@@ -435,11 +473,8 @@ private struct ZipEntryRecord {
             guard nameStart + nameLength + extraLength + commentLength <= centralEnd else {
                 throw malformed("central directory header \(index + 1) extends past the directory")
             }
-            let nameBytes = bytes[nameStart..<nameStart + nameLength]
-            // Bit 11 marks UTF-8; otherwise the name is CP437, which agrees with UTF-8 for ASCII.
-            let name =
-                String(validating: nameBytes, as: UTF8.self)
-                ?? String(String.UnicodeScalarView(nameBytes.map { Unicode.Scalar($0) }))
+            let nameBytes = Array(bytes[nameStart..<nameStart + nameLength])
+            let name = decodeZipName(nameBytes, flags: flags)
 
             // ZIP64 extra field: the 8-byte values of the fields set to 0xFFFFFFFF, in this order.
             var extraOffset = nameStart + nameLength
@@ -476,15 +511,16 @@ private struct ZipEntryRecord {
             }
             records.append(
                 ZipEntryRecord(
-                    name: name, flags: flags, method: method, crc: crc, compressedSize: compressedSize,
+                    name: name, nameBytes: nameBytes, flags: flags, method: method, crc: crc, compressedSize: compressedSize,
                     uncompressedSize: uncompressedSize, localHeaderOffset: localHeaderOffset))
             offset = nameStart + nameLength + extraLength + commentLength
         }
         return records
     }
 
-    /// The entry's uncompressed contents, checked against its size and CRC-32.
-    func contents(in bytes: [UInt8]) throws(NumPyError.Problem) -> ArraySlice<UInt8> {
+    /// Where the entry's data starts, after checking its local header against this record: the
+    /// signature, the name, and that the data lies inside the file.
+    func dataStart(in bytes: [UInt8]) throws(NumPyError.Problem) -> Int {
         let reader = ZipReader(bytes: bytes)
         guard let signature = reader.u32(localHeaderOffset), let nameLength = reader.u16(localHeaderOffset + 26),
             let extraLength = reader.u16(localHeaderOffset + 28)
@@ -494,36 +530,69 @@ private struct ZipEntryRecord {
         guard signature == 0x0403_4B50 else {
             throw .malformedArchive("no local file header at offset \(localHeaderOffset)")
         }
-        let dataStart = localHeaderOffset + 30 + nameLength + extraLength
+        let nameStart = localHeaderOffset + 30
+        guard nameLength <= bytes.count - nameStart else {
+            throw .truncatedArchive("the local header at offset \(localHeaderOffset) is cut off")
+        }
+        let localName = bytes[nameStart..<nameStart + nameLength]
+        guard localName.elementsEqual(nameBytes) else {
+            let flags = reader.u16(localHeaderOffset + 6)!
+            throw .entryNameMismatch(central: name, local: decodeZipName(Array(localName), flags: flags))
+        }
+        let dataStart = nameStart + nameLength + extraLength
         guard dataStart <= bytes.count, compressedSize <= bytes.count - dataStart else {
             throw .truncatedArchive(
                 "the entry's \(compressedSize) bytes of data at offset \(dataStart) extend past the end of the "
                     + "\(bytes.count)-byte file")
         }
+        return dataStart
+    }
+
+    /// The entry's array, its bytes checked against the recorded size and CRC-32.
+    func decodeArray(in bytes: [UInt8], dataStart: Int) throws(NumPyError.Problem) -> NumPyArray {
         let stored = bytes[dataStart..<dataStart + compressedSize]
-        let contents: ArraySlice<UInt8>
         switch method {
         case 0:
             guard compressedSize == uncompressedSize else {
                 throw .malformedArchive(
                     "a stored entry with compressed size \(compressedSize) and uncompressed size \(uncompressedSize)")
             }
-            contents = stored
+            let actual = crc32(stored)
+            guard actual == crc else { throw .crcMismatch(expected: crc, actual: actual) }
+            return try NumPyArray.decode(stored)
         case 8:
+            // The recorded size caps the output, which grows with the bytes actually decoded.
+            var contents: [UInt8]
             do {
-                contents = try inflate(Array(stored), maximumSize: uncompressedSize, sizeHint: uncompressedSize)[...]
+                contents = try inflate(Array(stored), maximumSize: uncompressedSize, sizeHint: uncompressedSize)
             } catch {
+                if error.exceedsMaximumSize { throw .entrySizeMismatch(recorded: uncompressedSize, decoded: nil) }
                 throw .corruptDeflateStream(error.description)
             }
             guard contents.count == uncompressedSize else {
-                throw .corruptDeflateStream(
-                    "it decodes to \(contents.count) bytes, the archive records \(uncompressedSize)")
+                throw .entrySizeMismatch(recorded: uncompressedSize, decoded: contents.count)
             }
+            let actual = crc32(contents)
+            guard actual == crc else { throw .crcMismatch(expected: crc, actual: actual) }
+            return try NumPyArray.decode(consuming: &contents)
         default:
             throw .unsupportedCompression(method: method)
         }
-        let actual = crc32(contents)
-        guard actual == crc else { throw .crcMismatch(expected: crc, actual: actual) }
-        return contents
     }
 }
+
+/// An entry name as stored in a ZIP header: UTF-8 if flag bit 11 is set, otherwise IBM code page
+/// 437 (the ZIP specification's default, which agrees with ASCII below 0x80).
+private func decodeZipName(_ bytes: [UInt8], flags: Int) -> String {
+    if flags & 0x0800 != 0, let name = String(validating: bytes, as: UTF8.self) { return name }
+    var scalars = String.UnicodeScalarView()
+    for byte in bytes {
+        scalars.append(byte < 0x80 ? Unicode.Scalar(byte) : cp437HighHalf[Int(byte) - 0x80])
+    }
+    return String(scalars)
+}
+
+/// Code page 437, bytes 0x80 to 0xFF.
+private let cp437HighHalf: [Unicode.Scalar] = Array(
+    ("ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀"
+        + "αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u{A0}").unicodeScalars)

@@ -24,7 +24,12 @@ import Foundation
 ///   The word cannot contain spaces.
 /// - An optional word2vec header line of two integers, `<word count> <dimension>`; the file must
 ///   then have exactly that many words (unless `limit` stops reading earlier), each of that
-///   dimension. (A first line of two integers is always taken as a header.)
+///   dimension. (A first line of two integers is always taken as a header.) The header is
+///   checked against the lines, never trusted to size memory: storage is reserved for at most what
+///   the rest of the text can hold (every product overflow-checked) and grows with the lines
+///   read, so a header such as `100000000 300` in a short file fails on the first line that
+///   disagrees with it (``WordVectorError/Problem/wrongDimension(expected:found:expectedFrom:)``)
+///   or with ``WordVectorError/Problem/headerCountMismatch(declared:found:)``.
 /// - Values are decimal numbers (`0.5`, `-1e-3`); NaN and infinities are rejected. Words must be
 ///   unique and valid UTF-8.
 /// - `\n` and `\r\n` line ends, a UTF-8 byte-order mark, trailing spaces on a line and blank lines
@@ -93,16 +98,16 @@ public struct WordVectors<Scalar: TensorScalar>: Sendable {
     ///   - url: The file.
     ///   - limit: Read only the first `limit` words (≥ 1); real files are sorted by frequency.
     ///   - expectedDimension: Require vectors of this length.
-    /// - Throws: ``WordVectorError`` with the file's path and the line of the first problem.
+    /// - Throws: ``WordVectorError`` with the file's path and the line of the first problem; only a
+    ///   regular file is read (a FIFO or device is ``IOError/notARegularFile(path:kind:)``).
     public init(contentsOf url: URL, limit: Int? = nil, expectedDimension: Int? = nil) throws(WordVectorError) {
         let path = url.isFileURL ? url.standardizedFileURL.path : url.absoluteString
-        let data: Data
+        let bytes: [UInt8]
         do {
-            data = try readFileContents(at: url)
+            bytes = try readFileContents(at: url)
         } catch {
             throw WordVectorError(problem: .io(error), path: path)
         }
-        let bytes = [UInt8](data)
         self = try bytes.withUnsafeBufferPointer { buffer throws(WordVectorError) in
             try Self.parseSpecialized(buffer, source: path, limit: limit, expectedDimension: expectedDimension)
         }
@@ -214,9 +219,15 @@ public struct WordVectors<Scalar: TensorScalar>: Sendable {
                     declaredCount = header.count
                     dimension = header.dimension
                     dimensionSource = .header
-                    let reserve = min(header.count, limit ?? .max)
-                    words.reserveCapacity(reserve)
-                    scalars.reserveCapacity(reserve.multipliedReportingOverflow(by: header.dimension).partialValue)
+                    // Reserve only what the rest of the text can hold: a word line takes at least
+                    // 2 bytes per value (a separator and a digit), so the header's numbers (which
+                    // may be huge, or overflow when multiplied) never size an allocation alone.
+                    let valuesThatFit = max(count - nextLine, 0) / 2 + 1
+                    let (declaredValues, overflow) = min(header.count, limit ?? .max)
+                        .multipliedReportingOverflow(by: header.dimension)
+                    let reservedValues = overflow ? valuesThatFit : min(declaredValues, valuesThatFit)
+                    words.reserveCapacity(min(reservedValues / header.dimension, header.count))
+                    scalars.reserveCapacity(reservedValues)
                     continue
                 }
             }
@@ -234,13 +245,15 @@ public struct WordVectors<Scalar: TensorScalar>: Sendable {
                 case .value(let value):
                     scalars.append(value)
                 case .notANumber:
-                    throw fail(.notANumber(field: field, text: String(decoding: bytes[start..<cursor], as: UTF8.self)))
+                    throw fail(
+                        .notANumber(field: field, text: abbreviated(String(decoding: bytes[start..<cursor], as: UTF8.self))))
                 case .nonFinite:
-                    throw fail(.nonFiniteValue(field: field, text: String(decoding: bytes[start..<cursor], as: UTF8.self)))
+                    throw fail(
+                        .nonFiniteValue(field: field, text: abbreviated(String(decoding: bytes[start..<cursor], as: UTF8.self))))
                 }
             }
             guard let word = String(validating: wordBytes, as: UTF8.self) else { throw fail(.invalidUTF8) }
-            if field == 0 { throw fail(.missingVector(word: word)) }
+            if field == 0 { throw fail(.missingVector(word: abbreviated(word))) }
             if let dimension, let dimensionSource {
                 guard field == dimension else {
                     throw fail(.wrongDimension(expected: dimension, found: field, expectedFrom: dimensionSource))
@@ -250,7 +263,7 @@ public struct WordVectors<Scalar: TensorScalar>: Sendable {
                 dimensionSource = .firstLine(lineNumber)
             }
             if let first = indices.updateValue(words.count, forKey: word) {
-                throw fail(.duplicateWord(word, firstLine: lines[first]))
+                throw fail(.duplicateWord(abbreviated(word), firstLine: lines[first]))
             }
             words.append(word)
             lines.append(lineNumber)
@@ -398,7 +411,8 @@ private let doublePowersOfTen: [Double] = (0...22).map { exponent in
     return value
 }
 
-/// A problem reading word vectors, with the file (or source name) and the 1-based line.
+/// A problem reading word vectors, with the file (or source name) and the 1-based line. Words and
+/// values quoted in a problem are cut to 64 characters (ending in `…`).
 ///
 /// ```swift
 /// do { _ = try WordVectors<Float>(text: "a 1 2\nb 3\n") }

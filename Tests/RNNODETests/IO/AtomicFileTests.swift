@@ -7,6 +7,12 @@ import Testing
 @testable import RNNODEPlot
 @testable import RNNODETensors
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 @Suite struct IOAtomicFileTests {
     @Test func writesAndOverwrites() throws {
         let directory = try IOTestDirectory()
@@ -97,5 +103,73 @@ import Testing
         }
         #expect(path == file.path)
         #expect(reason.lowercased().contains("no such file"))
+    }
+
+    /// The `IOError` each reader reports for `url`, or `nil` (recorded) if it reports something else.
+    private func readerErrors(_ url: URL) -> [IOError?] {
+        func io(_ error: NumPyError?) -> IOError? {
+            guard case .io(let io)? = error?.problem else { return nil }
+            return io
+        }
+        let npy = #expect(throws: NumPyError.self) { try NumPyArray(contentsOf: url) }
+        let npz = #expect(throws: NumPyError.self) { try NumPyArchive(contentsOf: url) }
+        let checkpoint = #expect(throws: CheckpointError.self) { try Checkpoint<Float>(contentsOf: url) }
+        var checkpointIO: IOError?
+        if case .file(let error)? = checkpoint { checkpointIO = io(error) }
+        let vectors = #expect(throws: WordVectorError.self) { try WordVectors<Float>(contentsOf: url) }
+        var vectorsIO: IOError?
+        if case .io(let error)? = vectors?.problem { vectorsIO = error }
+        let csv = #expect(throws: IOError.self) { try CSVTable.read(from: url) }
+        return [io(npy), io(npz), checkpointIO, vectorsIO, csv]
+    }
+
+    @Test func readersRefuseWhatIsNotARegularFile() throws {
+        let directory = try IOTestDirectory()
+        defer { directory.remove() }
+        // A FIFO without a writer would block a read forever; /dev/zero would fill memory.
+        let fifo = directory.url.appendingPathComponent("pipe")
+        try #require(mkfifo(fifo.path, 0o600) == 0)
+        let cases = [
+            (fifo, "a FIFO (named pipe)"), (URL(fileURLWithPath: "/dev/zero"), "a character device"),
+            (directory.url, "a directory"),
+        ]
+        for (url, kind) in cases {
+            let path = url.standardizedFileURL.path
+            for error in readerErrors(url) {
+                #expect(error == .notARegularFile(path: path, kind: kind))
+            }
+            #expect(
+                IOError.notARegularFile(path: path, kind: kind).description
+                    == "cannot read '\(path)': it is \(kind), not a regular file")
+        }
+    }
+
+    @Test func readersCheckTheMagicBytesBeforeReadingTheRest() throws {
+        let directory = try IOTestDirectory()
+        defer { directory.remove() }
+        // A sparse 1 GiB file that is neither .npy nor .npz: only its first bytes are read.
+        let large = directory.url.appendingPathComponent("large.bin")
+        try Data("hello, world".utf8).write(to: large)
+        let handle = try FileHandle(forWritingTo: large)
+        try handle.truncate(atOffset: 1 << 30)
+        try handle.close()
+        #expect(try readFileContents(at: large, prefixLength: 6) { _ in false } == Array("hello,".utf8))
+        #expect(throws: NumPyError(.notNumPyFile, path: large.path)) { try NumPyArray(contentsOf: large) }
+        #expect(throws: NumPyError(.notZipArchive, path: large.path)) { try NumPyArchive(contentsOf: large) }
+        #expect(throws: CheckpointError.file(NumPyError(.notZipArchive, path: large.path))) {
+            try Checkpoint<Double>(contentsOf: large)
+        }
+
+        // Accepted prefixes and files shorter than the prefix are read whole.
+        let short = directory.url.appendingPathComponent("short.bin")
+        try Data([1, 2, 3]).write(to: short)
+        #expect(try readFileContents(at: short, prefixLength: 6) { _ in false } == [1, 2, 3])
+        let npz = directory.url.appendingPathComponent("x.npz")
+        let archive = NumPyArchive(["x": NumPyArray(Tensor<Float>([1, 2]))])
+        try archive.write(to: npz)
+        #expect(try NumPyArchive(contentsOf: npz) == archive)
+        let empty = directory.url.appendingPathComponent("empty.npz")
+        try NumPyArchive().write(to: empty)
+        #expect(try NumPyArchive(contentsOf: empty).entries.isEmpty)
     }
 }

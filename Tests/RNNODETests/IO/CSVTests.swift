@@ -10,9 +10,9 @@ import Testing
 @Suite struct IOCSVTests {
     // MARK: Writing and round trips
 
-    @Test func writesShortestRoundTripNumbers() {
+    @Test func writesShortestRoundTripNumbers() throws {
         let table = CSVTable(header: ["t", "x"], rows: [[0, 0.1], [1e-300, nil], [-0.0, .nan], [.infinity, -.infinity]])
-        #expect(table.csvText() == "t,x\n0.0,0.1\n1e-300,\n-0.0,nan\ninf,-inf\n")
+        #expect(try table.csvText() == "t,x\n0.0,0.1\n1e-300,\n-0.0,nan\ninf,-inf\n")
     }
 
     @Test func trickyNumbersRoundTripExactly() throws {
@@ -22,7 +22,7 @@ import Testing
             .nan, .infinity, -.infinity, nil,
         ]
         let table = CSVTable(header: ["value", "negated"], rows: values.map { [$0, $0.map { -$0 }] })
-        let parsed = try CSVTable.parse(table.csvText())
+        let parsed = try CSVTable.parse(try table.csvText())
         #expect(parsed.header == table.header)
         #expect(parsed.rows.count == table.rows.count)
         for (original, read) in zip(table.rows, parsed.rows) {
@@ -58,16 +58,44 @@ import Testing
 
     @Test func singleColumnMissingValuesSurviveARoundTrip() throws {
         let table = CSVTable(header: ["x"], rows: [[1], [nil], [2], [nil]])
-        #expect(table.csvText() == "x\n1.0\n\"\"\n2.0\n\"\"\n")
-        #expect(try CSVTable.parse(table.csvText()) == table)
+        #expect(try table.csvText() == "x\n1.0\n\"\"\n2.0\n\"\"\n")
+        #expect(try CSVTable.parse(try table.csvText()) == table)
     }
 
     @Test func headerNamesThatNeedQuotingRoundTrip() throws {
-        let table = CSVTable(header: ["time, s", "say \"hi\"", "line\nbreak"], rows: [[1, 2, 3]])
-        #expect(table.csvText() == "\"time, s\",\"say \"\"hi\"\"\",line break\n1.0,2.0,3.0\n")
-        let parsed = try CSVTable.parse(table.csvText())
-        #expect(parsed.header == ["time, s", "say \"hi\"", "line break"])
-        #expect(parsed.rows == [[1, 2, 3]])
+        let table = CSVTable(header: ["time, s", "say \"hi\"", " padded", "\u{FEFF}mark"], rows: [[1, 2, 3, 4]])
+        #expect(try table.csvText() == "\"time, s\",\"say \"\"hi\"\"\",\" padded\",\"\u{FEFF}mark\"\n1.0,2.0,3.0,4.0\n")
+        let parsed = try CSVTable.parse(try table.csvText())
+        #expect(parsed == table)
+    }
+
+    @Test func writerRefusesHeadersThatDoNotReadBack() throws {
+        let cases: [([String], CSVError.Problem, Int)] = [
+            (["t", "line\nbreak"], .lineBreakInHeaderName("line\nbreak"), 2),
+            (["carriage\rreturn"], .lineBreakInHeaderName("carriage\rreturn"), 1),
+            (["crlf\r\n"], .lineBreakInHeaderName("crlf\r\n"), 1),
+            (["t", ""], .emptyHeaderName, 2),
+            (["t", "x", "t"], .duplicateHeaderName(firstColumn: 1), 3),
+            ([], .emptyInput, 0),
+        ]
+        for (header, problem, column) in cases {
+            let error = #expect(throws: CSVError.self) { try CSVTable(header: header, rows: []).csvText() }
+            #expect(error?.problem == problem, "\(header)")
+            #expect(error?.line == 1)
+            #expect(error?.column == (column == 0 ? nil : column), "\(header)")
+        }
+        let lineBreak = #expect(throws: CSVError.self) { try CSVTable(header: ["a\nb"]).csvText() }
+        #expect(
+            lineBreak?.description == "line 1, column 1: the column name 'a\\nb' contains a line break, which CSV cannot hold")
+
+        // write(to:) refuses them before touching the file.
+        let directory = try IOTestDirectory()
+        defer { directory.remove() }
+        let file = directory.url.appendingPathComponent("names.csv")
+        let error = #expect(throws: CSVError.self) { try CSVTable(header: ["a", "a"], rows: [[1, 2]]).write(to: file) }
+        #expect(error?.problem == .duplicateHeaderName(firstColumn: 1))
+        #expect(error?.file == file.path)
+        #expect(try directory.contents() == [])
     }
 
     // MARK: Lenient reading
@@ -88,6 +116,15 @@ import Testing
         #expect(table.rows[1] == [.infinity, -.infinity, 2])
     }
 
+    @Test func carriageReturnLineEndings() throws {
+        // Classic Mac OS line endings, as Python's csv module reads them; mixed endings too.
+        let table = try CSVTable.read(from: malformedFixture("csv-cr-only-line-endings.csv"))
+        #expect(table == CSVTable(header: ["a", "b"], rows: [[1, 2], [3, 4]]))
+        #expect(try CSVTable.parse("a\r1\n2\r\n3\r\r") == CSVTable(header: ["a"], rows: [[1], [2], [3]]))
+        let error = #expect(throws: CSVError.self) { try CSVTable.parse("a,b\r1,2\r3,x\r") }
+        #expect(error?.line == 3 && error?.column == 2)
+    }
+
     @Test func headerOnlyGivesNoRows() throws {
         let table = try CSVTable.parse("a,b\n")
         #expect(table.header == ["a", "b"] && table.rows.isEmpty)
@@ -104,6 +141,30 @@ import Testing
         #expect(error?.column == 2)
         #expect(error?.columnName == "x")
         #expect(error?.description == "line 3, column 2 (\"x\"): 'abc' is not a number")
+    }
+
+    @Test func nulBytesAndOverflowAreNotNumbers() throws {
+        // `1\0999` is neither 1 (the text after the NUL dropped) nor 1999.
+        let file = try malformedFixture("csv-nul-byte-in-number.csv")
+        let nul = #expect(throws: CSVError.self) { try CSVTable.read(from: file) }
+        #expect(nul == CSVError(problem: .notANumber("1\u{0}999"), line: 2, column: 1, columnName: "a", file: file.path))
+
+        // 1e999 overflows to infinity: an error, while spelled-out infinities stay accepted.
+        let overflow = #expect(throws: CSVError.self) { try CSVTable.parse("a,b\n1,-1e999\n") }
+        #expect(overflow == CSVError(problem: .numberOutOfRange("-1e999"), line: 2, column: 2, columnName: "b"))
+        #expect(
+            overflow?.description
+                == "line 2, column 2 (\"b\"): '-1e999' is out of the range of Double (spell infinities as inf or -inf)")
+        #expect(try CSVTable.parse("a,b,c\ninf,-Infinity,1e-999\n").rows == [[.infinity, -.infinity, 0]])
+    }
+
+    @Test func errorsQuoteAtMost64CharactersOfACell() {
+        let cell = String(repeating: "x", count: 1_000_000)
+        let error = #expect(throws: CSVError.self) { try CSVTable.parse("a\n" + cell + "\n") }
+        let quoted = String(repeating: "x", count: 63) + "…"
+        #expect(error?.problem == .notANumber(quoted))
+        #expect(error?.description == "line 2, column 1 (\"a\"): '\(quoted)' is not a number")
+        #expect(CSVTable.quotedCell(String(repeating: "y", count: 64)) == String(repeating: "y", count: 64))
     }
 
     @Test func lineNumbersCountCRLFLinesAndTheHeader() {

@@ -105,3 +105,13 @@ func bitwiseEqualDoubles(_ a: Double?, _ b: Double?) -> Bool {
     default: return false
     }
 }
+
+/// A file of Tests/RNNODETests/Fixtures/malformed (see the README there).
+func malformedFixture(_ name: String) throws -> URL {
+    let file = URL(fileURLWithPath: name)
+    return try #require(
+        Bundle.module.url(
+            forResource: file.deletingPathExtension().lastPathComponent, withExtension: file.pathExtension,
+            subdirectory: "Fixtures/malformed"),
+        "fixture \(name) is missing")
+}

@@ -83,7 +83,8 @@ import Testing
         let array = NumPyArray(shape: [Int](repeating: 1, count: 40_000), dataType: .int8, elementBytes: [42])
         let data = array.npyData()
         #expect(data[6] == 2 && data[7] == 0)
-        #expect(try NumPyArray(npyData: data) == array)
+        // Reading refuses such a rank.
+        #expect(npyError(data)?.problem == .rankTooLarge(rank: 40_000, limit: 64))
         let small = NumPyArray(Tensor<Float>([1]))
         #expect(small.npyData()[6] == 1)
     }
@@ -303,6 +304,63 @@ import Testing
         let trailing = npyError(data + [0, 0], name: "w.npy")
         #expect(trailing?.problem == .trailingData(expected: 48, actual: 50))
         #expect(trailing?.description.contains("2 unexpected bytes after the 48 bytes of array data") == true)
+    }
+
+    @Test func deeplyNestedHeadersAreRefused() throws {
+        // 40,000 nested tuples: refused by the nesting limit, with bounded stack use.
+        let nested = try malformedFixture("npy-shape-nested-tuples-40000.npy")
+        let error = #expect(throws: NumPyError.self) { try NumPyArray(contentsOf: nested) }
+        guard case .malformedHeader(let key, let reason) = error?.problem else {
+            Issue.record("\(String(describing: error))")
+            return
+        }
+        #expect(key == "shape")
+        #expect(reason.contains("nested more than 32 levels deep"))
+        #expect(error?.path == nested.path)
+
+        // The header dictionary is one level: a shape nested 31 levels deep is within the limit
+        // (`((()))` is `()` in Python), 32 levels are not.
+        func header(depth: Int) -> String {
+            "{'descr': '<f8', 'fortran_order': False, 'shape': "
+                + String(repeating: "(", count: depth) + String(repeating: ")", count: depth) + "}"
+        }
+        #expect(try NumPyArray(npyData: npy(header: header(depth: 31), data: [0, 0, 0, 0, 0, 0, 0, 0])).shape == [])
+        let beyond = npyError(npy(header: header(depth: 32)))
+        guard case .malformedHeader("shape", let beyondReason) = beyond?.problem else {
+            Issue.record("\(String(describing: beyond))")
+            return
+        }
+        #expect(beyondReason.contains("nested more than 32 levels deep"))
+        let list = npyError(npy(header: "{'descr': " + String(repeating: "[", count: 40) + "}"))
+        #expect(list?.description.contains("nested more than 32 levels deep") == true)
+    }
+
+    @Test func rankAndHeaderLengthAreLimited() throws {
+        let deep = try malformedFixture("npy-rank-100000.npy")
+        let error = #expect(throws: NumPyError.self) { try NumPyArray(contentsOf: deep) }
+        #expect(error == NumPyError(.rankTooLarge(rank: 100_000, limit: 64), path: deep.path))
+        #expect(error?.description.hasSuffix("the array's rank 100000 exceeds the supported maximum of 64 axes") == true)
+
+        // 64 axes are fine, 65 are not.
+        func shape(_ rank: Int) -> String {
+            "{'descr': '|u1', 'fortran_order': False, 'shape': (" + String(repeating: "1,", count: rank) + ")}"
+        }
+        #expect(try NumPyArray(npyData: npy(header: shape(64), data: [7])).shape.count == 64)
+        #expect(npyError(npy(header: shape(65), data: [7]))?.problem == .rankTooLarge(rank: 65, limit: 64))
+
+        // A header longer than 1 MiB is refused before it is parsed.
+        let long = npy(header: "{" + String(repeating: " ", count: 1 << 20) + "}", version: 2)
+        let longError = npyError(long)
+        #expect(longError?.problem == .headerTooLarge(length: long.count - 12, limit: 1 << 20))
+        #expect(longError?.description.contains("more than the supported maximum of 1048576 bytes") == true)
+
+        // Messages quote at most 64 characters of the header.
+        let list = npyError(
+            npy(header: "{'descr': '<f8', 'fortran_order': False, 'shape': [" + String(repeating: "1, ", count: 10_000) + "]}"))
+        #expect(
+            list?.problem
+                == .malformedHeader(
+                    key: "shape", reason: "expected a tuple of integers, found [" + String(repeating: "1, ", count: 20) + "1,…"))
     }
 
     @Test func fileErrorsWrapIOError() throws {
@@ -593,6 +651,74 @@ import Testing
         #expect(archiveError(split)?.problem == .unsupportedArchiveFeature("archives split over several disks"))
     }
 
+    @Test func localHeadersMustMatchTheCentralDirectory() throws {
+        let renamed = try malformedFixture("npz-central-name-differs-from-local.npz")
+        let error = #expect(throws: NumPyError.self) { try NumPyArchive(contentsOf: renamed) }
+        #expect(error == NumPyError(.entryNameMismatch(central: "y.npy", local: "x.npy"), path: renamed.path, entry: "y.npy"))
+        #expect(error?.description.hasSuffix("the central directory names the entry 'y.npy', its local header 'x.npy'") == true)
+
+        // 200 central records pointing at one 16 MiB entry: the first is refused before anything is
+        // decoded.
+        let shared = try malformedFixture("npz-200-entries-share-one-16MiB-entry.npz")
+        let sharedError = #expect(throws: NumPyError.self) { try NumPyArchive(contentsOf: shared) }
+        #expect(
+            sharedError == NumPyError(.entryNameMismatch(central: "a0.npy", local: "k.npy"), path: shared.path, entry: "a0.npy"))
+    }
+
+    @Test func overlappingEntriesAreRefused() {
+        // The first entry's recorded size made to reach into the second entry.
+        let archive = NumPyArchive(["a": NumPyArray(bytes: [1, 2]), "b": NumPyArray(bytes: [3, 4])])
+        let data = patched(archive) { bytes in
+            let central = offsets(of: 0x0201_4B50, in: bytes)[0]
+            bytes[central + 21] = 1  // compressed size + 256
+        }
+        let error = archiveError(data)
+        #expect(error == NumPyError(.overlappingEntries("a.npy", "b.npy"), path: "a.npz", entry: "b.npy"))
+        #expect(error?.description == "a.npz, entry 'b.npy': the data of entries 'a.npy' and 'b.npy' overlap")
+    }
+
+    @Test func recordedSizesMustMatchTheDecodedData() throws {
+        // 160 bytes that the archive records as 4,294,967,294: the output grows with the data decoded.
+        let declared = try malformedFixture("npz-entry-declares-4GiB.npz")
+        let error = #expect(throws: NumPyError.self) { try NumPyArchive(contentsOf: declared) }
+        #expect(
+            error
+                == NumPyError(.entrySizeMismatch(recorded: 4_294_967_294, decoded: 160), path: declared.path, entry: "x.npy"))
+        #expect(
+            error?.description.hasSuffix("entry 'x.npy': the data decodes to 160 bytes, the archive records 4294967294") == true)
+
+        // More data than recorded.
+        var bytes = [UInt8](fixture(NumPyFixtures.savezCompressed))
+        let central = offsets(of: 0x0201_4B50, in: bytes)[0]
+        bytes.replaceSubrange(central + 24..<central + 28, with: [100, 0, 0, 0])
+        let tooMuch = archiveError(Data(bytes))
+        #expect(tooMuch == NumPyError(.entrySizeMismatch(recorded: 100, decoded: nil), path: "a.npz", entry: "x.npy"))
+        #expect(tooMuch?.description.contains("decodes to more than the 100 bytes the archive records") == true)
+    }
+
+    @Test func endRecordCountsDoNotDropEntries() throws {
+        // The end record counts 1 entry; the directory it sizes holds 2, and both are read (as NumPy does).
+        let archive = try NumPyArchive(contentsOf: malformedFixture("npz-end-record-counts-1-of-2.npz"))
+        #expect(archive.names == ["x", "y"])
+        #expect(archive["x"]?.tensor(as: Double.self) == Tensor([0, 1, 2, 3]))
+        #expect(archive["y"]?.tensor(as: Double.self) == Tensor([0, 1, 2, 3]))
+    }
+
+    @Test func namesWithoutTheUTF8FlagAreCP437() throws {
+        func renamed(_ name: [UInt8]) -> Data {
+            patched(NumPyArchive(["wxy": NumPyArray(bytes: [1])])) { bytes in
+                for offset in (0..<bytes.count - 2) where Array(bytes[offset..<offset + 3]) == Array("wxy".utf8) {
+                    bytes.replaceSubrange(offset..<offset + 3, with: name)
+                }
+            }
+        }
+        // 0x81 is ü, 0xE1 ß (Latin-1 would give á), 0xFF a no-break space; valid UTF-8 (C3 BC) without
+        // the flag is still CP437.
+        #expect(try NumPyArchive(zipData: renamed([0x81, 0xE1, 0xFF])).names == ["üß\u{A0}"])
+        #expect(try NumPyArchive(zipData: renamed([0x61, 0xC3, 0xBC])).names == ["a├╝"])
+        #expect(try NumPyArchive(zipData: renamed([0xB0, 0xDB, 0xF8])).names == ["░█°"])
+    }
+
     @Test func malformedCentralDirectory() {
         let archive = NumPyArchive(["w": NumPyArray(bytes: [1])])
         let badSignature = patched(archive) { bytes in
@@ -671,6 +797,17 @@ import Testing
             }
             _ = try? inflate(garbage, maximumSize: 100_000)
         }
+    }
+
+    @Test func theSizeHintDoesNotSizeTheOutput() throws {
+        // A hint of 4 GiB for a stream of a few bytes costs no more than the stream can decode to.
+        let stream = [UInt8](fixture(NumPyFixtures.deflateFixed))
+        let output = try inflate(stream, sizeHint: 4_294_967_294)
+        #expect(output == Array(String(repeating: "the quick brown fox ", count: 10).utf8))
+        #expect(output.capacity <= stream.count * 1032 + 64)
+        // A right hint is used as it is.
+        let text = try inflate([UInt8](fixture(NumPyFixtures.deflateDynamic)), sizeHint: Self.text.utf8.count)
+        #expect(text.capacity < Self.text.utf8.count + 64)
     }
 
     @Test func outputLimit() {

@@ -203,6 +203,38 @@ import Testing
         #expect(error("99999999999999999999 2\n")?.problem == .invalidHeader("the numbers are too large"))
     }
 
+    @Test func hugeHeadersAreCheckedAgainstTheLines() throws {
+        // A dimension of Int.max (count × dimension overflows), and a plausible header that asks for
+        // 120 GB in a 20-byte file: storage grows with the lines read, so both fail on line 2.
+        let intMax = try malformedFixture("glove-header-dimension-int-max.txt")
+        let intMaxError = #expect(throws: WordVectorError.self) { try WordVectors<Float>(contentsOf: intMax) }
+        #expect(
+            intMaxError
+                == WordVectorError(
+                    problem: .wrongDimension(expected: .max, found: 2, expectedFrom: .header), path: intMax.path, line: 2))
+        let large = try malformedFixture("glove-header-100M-words-300-dims.txt")
+        let largeError = #expect(throws: WordVectorError.self) { try WordVectors<Float>(contentsOf: large) }
+        #expect(
+            largeError
+                == WordVectorError(
+                    problem: .wrongDimension(expected: 300, found: 2, expectedFrom: .header), path: large.path, line: 2))
+        #expect(largeError?.description.hasSuffix("line 2: the vector has 2 values, but the header declares 300") == true)
+
+        // Counts of Int.max, products that wrap around, and a limit do not change that.
+        #expect(error("9223372036854775807 2\na 1\n")?.problem == .wrongDimension(expected: 2, found: 1, expectedFrom: .header))
+        #expect(error("3 6148914691236517206\na 1 2\n")?.line == 2)
+        #expect(error("9223372036854775807 9223372036854775807\na 1\n", limit: 5)?.line == 2)
+        #expect(error("9223372036854775807 2\na 1 2\n")?.problem == .headerCountMismatch(declared: .max, found: 1))
+        #expect(try WordVectors<Double>(text: "9223372036854775807 2\na 1 2\n", limit: 1).words == ["a"])
+    }
+
+    @Test func errorsQuoteAtMost64Characters() {
+        let long = String(repeating: "7", count: 100_000) + "x"
+        let cut = String(repeating: "7", count: 63) + "…"
+        #expect(error("a 1 " + long + "\n")?.problem == .notANumber(field: 2, text: cut))
+        #expect(error("a 1\n" + long + "\n")?.problem == .missingVector(word: cut))
+    }
+
     @Test func invalidUTF8AndFileErrors() throws {
         let directory = try IOTestDirectory()
         defer { directory.remove() }
