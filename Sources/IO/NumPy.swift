@@ -130,9 +130,9 @@ public struct NumPyArray: Sendable, Equatable {
     /// - Precondition: no axis is negative and `elementBytes` has exactly one element's bytes per
     ///   element.
     public init(shape: [Int], dataType: NumPyDataType, elementBytes: [UInt8]) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "NumPy array shape \(shape) has a negative axis")
+        require(shape.allSatisfy { $0 >= 0 }, "NumPy array shape \(shape) has a negative axis")
         let needed = Self.elementCount(shape).map { $0.multipliedReportingOverflow(by: dataType.byteCount) }
-        precondition(
+        require(
             needed.map { !$0.overflow && $0.partialValue == elementBytes.count } ?? false,
             "a \(dataType.rawValue) array of shape \(shape) does not have \(elementBytes.count) bytes")
         self.shape = shape

@@ -71,7 +71,7 @@ public struct NumPyArchive: Sendable, Equatable {
     ///
     /// - Precondition: the names are unique.
     public init(_ arrays: KeyValuePairs<String, NumPyArray>) {
-        precondition(Set(arrays.map(\.key)).count == arrays.count, "duplicate array names in \(arrays.map(\.key))")
+        require(Set(arrays.map(\.key)).count == arrays.count, "duplicate array names in \(arrays.map(\.key))")
         entries = arrays.map { Entry(name: $0.key, array: $0.value) }
     }
 

@@ -83,7 +83,7 @@ public struct PyTorchRecurrentWeights<Scalar: TensorScalar>: Sendable {
         layers: Int, integration: CellIntegration<Scalar> = .discrete,
         cell: (Int, Bool) throws(WeightLoadingError) -> Cell
     ) throws(WeightLoadingError) -> RecurrentStack<RecurrentLayer<Cell>> where Cell.Scalar == Scalar {
-        precondition(layers >= 1, "a stack needs at least one layer, got \(layers)")
+        require(layers >= 1, "a stack needs at least one layer, got \(layers)")
         var result: [RecurrentLayer<Cell>] = []
         for k in 0..<layers { result.append(RecurrentLayer(try cell(k, false), integration: integration)) }
         try checkAllUsed(layers: layers, bidirectional: false)
@@ -96,7 +96,7 @@ public struct PyTorchRecurrentWeights<Scalar: TensorScalar>: Sendable {
         layers: Int, integration: CellIntegration<Scalar> = .discrete,
         cell: (Int, Bool) throws(WeightLoadingError) -> Cell
     ) throws(WeightLoadingError) -> RecurrentStack<Bidirectional<Cell>> where Cell.Scalar == Scalar {
-        precondition(layers >= 1, "a stack needs at least one layer, got \(layers)")
+        require(layers >= 1, "a stack needs at least one layer, got \(layers)")
         var result: [Bidirectional<Cell>] = []
         for k in 0..<layers {
             result.append(Bidirectional(forward: try cell(k, false), backward: try cell(k, true), integration: integration))

@@ -69,13 +69,13 @@ public struct WordVectors<Scalar: TensorScalar>: Sendable {
     ///
     /// - Precondition: `vectors` has shape `[words.count, d]` and the words are unique.
     public init(words: [String], vectors: Tensor<Scalar>) {
-        precondition(
+        require(
             vectors.rank == 2 && vectors.shape[0] == words.count,
             "word vectors of shape \(describeShape(vectors.shape)) do not match \(words.count) words")
         var indices: [String: Int] = [:]
         indices.reserveCapacity(words.count)
         for (index, word) in words.enumerated() {
-            precondition(indices.updateValue(index, forKey: word) == nil, "duplicate word '\(word)'")
+            require(indices.updateValue(index, forKey: word) == nil, "duplicate word '\(word)'")
         }
         self.words = words
         self.vectors = vectors.detached
@@ -159,8 +159,8 @@ public struct WordVectors<Scalar: TensorScalar>: Sendable {
     private static func parse(
         _ bytes: UnsafeBufferPointer<UInt8>, source: String, limit: Int?, expectedDimension: Int?
     ) throws(WordVectorError) -> WordVectors {
-        precondition(limit.map { $0 >= 1 } ?? true, "the word limit must be at least 1, got \(limit!)")
-        precondition(
+        require(limit.map { $0 >= 1 } ?? true, "the word limit must be at least 1, got \(limit!)")
+        require(
             expectedDimension.map { $0 >= 1 } ?? true, "the expected dimension must be at least 1, got \(expectedDimension!)")
         let space = UInt8(ascii: " ")
         let tab = UInt8(ascii: "\t")
