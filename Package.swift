@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "char-rnn", targets: ["CharRNN"]),
         .executable(name: "rnnode-bench", targets: ["Benchmark"]),
         .executable(name: "rnnode-allocations", targets: ["AllocationCheck"]),
+        .executable(name: "rnnode-fuzz", targets: ["Fuzz"]),
     ],
     targets: [
         // The layers of the library, each a module whose dependencies point one way (down this list):
@@ -42,6 +43,11 @@ let package = Package(
         .executableTarget(
             name: "Benchmark", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/Benchmark",
             exclude: ["peers"]),
+        // Mutation fuzzing of the file readers, each case in a bounded child process; seeds made by
+        // NumPy (and PyTorch state dicts saved through NumPy) next to the ones the library writes.
+        .executableTarget(
+            name: "Fuzz", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/Fuzz", exclude: ["Seeds/PROVENANCE.md"],
+            resources: [.copy("Seeds")]),
         .testTarget(
             name: "RNNODETests",
             dependencies: ["RNNODE", "RNNODETensors", "RNNODEIntegrators", "RNNODEModels", "RNNODEIO", "RNNODEPlot"],

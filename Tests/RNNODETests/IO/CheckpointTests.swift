@@ -87,6 +87,23 @@ struct CheckpointTests {
         }
     }
 
+    /// A checkpoint whose optimizer step was changed from 3 to 1e30 (with valid CRCs): the model
+    /// restores, the optimizer refuses the state with the entry and its value named, and keeps its own.
+    @Test func aCorruptedOptimizerStepIsRefusedWithoutATrap() throws {
+        let checkpoint = try Checkpoint<Float>(contentsOf: try malformedFixture("checkpoint-adam-step-1e30.npz"))
+        var generator = SeededGenerator(seed: 0)
+        var layer = RecurrentLayer(GRUCell<Float>(inputSize: 3, hiddenSize: 4, using: &generator))
+        try checkpoint.restore(into: &layer)
+        var adam = Adam<Float>(learningRate: 1e-3)
+        var parameters = layer.parameters
+        adam.update(&parameters, gradients: parameters)
+        let before = adam.savedState
+        #expect(throws: OptimizerStateError("'step' is 1e+30, not a count: it must be a whole number from 0 to 2⁵³")) {
+            try adam.restoreState(checkpoint.optimizerState, parameterShapes: layer.parameters.map(\.shape))
+        }
+        #expect(adam.savedState == before)
+    }
+
     @Test func filesThatAreNotCheckpointsAreRejected() throws {
         let directory = try IOTestDirectory()
         defer { directory.remove() }
