@@ -76,11 +76,21 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Writes `data` to `url` so that readers see either the old file or the complete new one, never a
 /// partial write.
 ///
-/// The data goes to a uniquely named hidden temporary file in the destination's directory, which is
-/// flushed to disk (`fsync`) and then renamed over the destination; `rename(2)` replaces the
-/// destination atomically on POSIX file systems. On failure the temporary file is removed. A new
-/// file gets the usual permissions (`0666` minus the umask); an existing file keeps its permissions.
-/// If the destination is a symbolic link, the link itself is replaced.
+/// The data goes to a hidden temporary file in the destination's directory, which is flushed to
+/// disk (`fsync`) and then renamed over the destination; `rename(2)` replaces the destination
+/// atomically on POSIX file systems. On failure the temporary file is removed. A new file gets the
+/// usual permissions (`0666` minus the umask); an existing file keeps its permissions. If the
+/// destination is a symbolic link, the link itself is replaced.
+///
+/// The temporary file is named `.<name>.<pid>.<random>.tmp` (for example
+/// `.run.csv.4242.9f86d081884c7d65.tmp`): the destination's name, the writing process's ID and 16
+/// random hexadecimal digits. A process killed mid-write (`kill -9`, a power cut) cannot remove
+/// its temporary file, so each write first removes the temporary files of the same destination
+/// whose process no longer exists (`kill(pid, 0)` fails with `ESRCH`). One whose process is alive
+/// is never touched, so writers in other processes can write the same destination at the same
+/// time (the last rename wins). This assumes the writers share the machine's process IDs; a
+/// directory shared with another machine or PID namespace can lose a live writer's temporary file
+/// (its write then fails, the destination stays intact).
 ///
 /// ```swift
 /// try writeFileAtomically(Data("t,x\n0,1\n".utf8), to: URL(fileURLWithPath: "out/run.csv"),
@@ -107,11 +117,13 @@ public func writeFileAtomically(_ data: Data, to url: URL, createDirectories: Bo
         throw .cannotCreateDirectory(path: directory, reason: "a file with that name exists")
     }
 
+    removeStaleTemporaryFiles(of: fileName, in: directory)
+
     // Create the temporary file next to the destination (same file system, so rename is atomic).
     var temporaryPath = ""
     var descriptor: Int32 = -1
     for _ in 0..<8 {
-        temporaryPath = directory + "/." + fileName + ".tmp-" + UUID().uuidString
+        temporaryPath = directory + "/" + temporaryFileName(for: fileName)
         descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         if descriptor >= 0 || errno != EEXIST { break }
     }
@@ -248,6 +260,49 @@ private func makeDirectories(_ path: String) throws(IOError) {
     if mkdir(path, 0o777) != 0 && errno != EEXIST {
         throw .cannotCreateDirectory(path: path, reason: errnoText())
     }
+}
+
+/// A new name for a temporary file of the destination `fileName`: `.<name>.<pid>.<random>.tmp`,
+/// with 16 random hexadecimal digits.
+func temporaryFileName(for fileName: String) -> String {
+    let random = String(UInt64.random(in: .min ... .max), radix: 16)
+    return "." + fileName + "." + String(getpid()) + "." + String(repeating: "0", count: 16 - random.count) + random
+        + ".tmp"
+}
+
+/// The process ID in `name` if it is a temporary file name that ``temporaryFileName(for:)`` makes
+/// for the destination `fileName`, else `nil`.
+func temporaryFileWriter(_ name: String, for fileName: String) -> pid_t? {
+    let prefix = "." + fileName + "."
+    guard name.hasPrefix(prefix), name.hasSuffix(".tmp") else { return nil }
+    let middle = name.utf8.dropFirst(prefix.utf8.count).dropLast(4)
+    let parts = middle.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+    let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
+    let hexLetters = UInt8(ascii: "a")...UInt8(ascii: "f")
+    guard parts.count == 2, (1...10).contains(parts[0].count), parts[0].allSatisfy(digits.contains),
+        parts[1].count == 16, parts[1].allSatisfy({ digits.contains($0) || hexLetters.contains($0) }),
+        let pid = pid_t(String(decoding: parts[0], as: UTF8.self)), pid > 0
+    else { return nil }
+    return pid
+}
+
+/// Removes the temporary files of the destination `fileName` in `directory` whose writing process
+/// no longer exists: left by a process that was killed mid-write. A file whose process is alive (or
+/// whose liveness cannot be told, such as another user's process) is kept; one that vanishes
+/// meanwhile (removed by another writer doing the same) is skipped. Failures are ignored: this is
+/// housekeeping, not part of the write.
+private func removeStaleTemporaryFiles(of fileName: String, in directory: String) {
+    guard let stream = opendir(directory) else { return }
+    var stale: [String] = []
+    while let entry = readdir(stream) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(validatingCString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+        }
+        guard let name, let pid = temporaryFileWriter(name, for: fileName) else { continue }
+        if kill(pid, 0) != 0 && errno == ESRCH { stale.append(name) }
+    }
+    closedir(stream)
+    for name in stale { _ = unlink(directory + "/" + name) }
 }
 
 /// The text of the current `errno`, e.g. "Permission denied".

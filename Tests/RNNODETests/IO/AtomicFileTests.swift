@@ -85,6 +85,52 @@ import Darwin
         #expect(try String(contentsOf: file, encoding: .utf8) == "v2")
     }
 
+    /// A process ID that no process has (`kill` reports `ESRCH`).
+    private func pidOfNoProcess() throws -> pid_t {
+        var pid: pid_t = 4_000_000
+        while pid > 1 && !(kill(pid, 0) != 0 && errno == ESRCH) { pid -= 1 }
+        try #require(pid > 1)
+        return pid
+    }
+
+    @Test func temporaryFileNamesIdentifyTheirWriter() throws {
+        let name = temporaryFileName(for: "run.csv")
+        #expect(name.hasPrefix(".run.csv.\(getpid()).") && name.hasSuffix(".tmp"))
+        #expect(name.count == ".run.csv.\(getpid()).".count + 16 + 4)
+        #expect(temporaryFileWriter(name, for: "run.csv") == getpid())
+        #expect(temporaryFileName(for: "run.csv") != name)
+        // Only the exact pattern of the same destination counts.
+        #expect(temporaryFileWriter(".run.csv.12.0123456789abcdef.tmp", for: "run.csv") == 12)
+        for other in [
+            ".run.csv.12.0123456789abcdef.tmp.x", ".run.csv.12.0123456789abcde.tmp", ".run.csv.12.0123456789ABCDEF.tmp",
+            ".run.csv.x12.0123456789abcdef.tmp", ".run.csv..0123456789abcdef.tmp", ".run.csv.0.0123456789abcdef.tmp",
+            ".run.csv.5.12.0123456789abcdef.tmp", "run.csv.12.0123456789abcdef.tmp", ".run.csv.tmp-1234",
+            ".run.csv.99999999999.0123456789abcdef.tmp",
+        ] {
+            #expect(temporaryFileWriter(other, for: "run.csv") == nil, "\(other)")
+        }
+        #expect(temporaryFileWriter(".run.csv.12.0123456789abcdef.tmp", for: "run") == nil)
+        #expect(temporaryFileWriter(".run.csv.12.0123456789abcdef.tmp", for: "csv") == nil)
+    }
+
+    /// A writer killed mid-write leaves its temporary file; the next write of the same destination
+    /// removes it, but keeps those of live writers and of other destinations.
+    @Test func writingRemovesTemporaryFilesOfDeadWritersOnly() throws {
+        let directory = try IOTestDirectory()
+        defer { directory.remove() }
+        let dead = try pidOfNoProcess()
+        let stale = ".data.txt.\(dead).0123456789abcdef.tmp"
+        let live = ".data.txt.\(getpid()).fedcba9876543210.tmp"
+        let otherDestination = ".other.txt.\(dead).0123456789abcdef.tmp"
+        let unrelated = ".data.txt.\(dead).tmp"
+        for name in [stale, live, otherDestination, unrelated] {
+            try Data("partial".utf8).write(to: directory.url.appendingPathComponent(name))
+        }
+        try writeFileAtomically(Data("complete".utf8), to: directory.url.appendingPathComponent("data.txt"))
+        #expect(try directory.contents() == [live, unrelated, otherDestination, "data.txt"].sorted())
+        #expect(try String(contentsOf: directory.url.appendingPathComponent("data.txt"), encoding: .utf8) == "complete")
+    }
+
     @Test func rejectsNonFileURLs() throws {
         let url = try #require(URL(string: "https://example.com/file.txt"))
         #expect(throws: IOError.notAFileURL("https://example.com/file.txt")) {
