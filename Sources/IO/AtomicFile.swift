@@ -92,6 +92,9 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
 /// directory shared with another machine or PID namespace can lose a live writer's temporary file
 /// (its write then fails, the destination stays intact).
 ///
+/// To write a file too large to hold in memory at once, use
+/// ``writeFileAtomically(to:createDirectories:_:)``, which takes the contents piece by piece.
+///
 /// ```swift
 /// try writeFileAtomically(Data("t,x\n0,1\n".utf8), to: URL(fileURLWithPath: "out/run.csv"),
 ///                         createDirectories: true)
@@ -103,6 +106,35 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
 ///   - createDirectories: Create missing parent directories first.
 /// - Throws: ``IOError`` naming the path and the cause.
 public func writeFileAtomically(_ data: Data, to url: URL, createDirectories: Bool = false) throws(IOError) {
+    try writeFileAtomically(to: url, createDirectories: createDirectories) { (file: inout AtomicFileSink) throws(IOError) in
+        try file.write(data)
+    }
+}
+
+/// Writes the bytes that `body` appends to the sink it is given to `url`, atomically: readers see
+/// either the old file or the complete new one, never a partial write, and memory holds only what
+/// `body` holds, not the whole file.
+///
+/// The bytes go straight to the temporary file that ``writeFileAtomically(_:to:createDirectories:)``
+/// describes, with the same guarantees: when `body` returns, the file is flushed to disk (`fsync`),
+/// renamed over the destination and the directory flushed; if `body` or any step throws, the
+/// temporary file is removed and the destination is left as it was. The sink exists only during
+/// `body` (it cannot be copied out of it).
+///
+/// ```swift
+/// try writeFileAtomically(to: URL(fileURLWithPath: "out/log.txt")) { file in
+///     for line in lines { try file.write(Array((line + "\n").utf8)) }
+/// }
+/// ```
+///
+/// - Parameters:
+///   - url: A file URL; its directory must exist unless `createDirectories` is `true`.
+///   - createDirectories: Create missing parent directories first.
+///   - body: Writes the contents, in order, with the sink's `write` methods.
+/// - Throws: ``IOError`` naming the path and the cause, or the error `body` throws.
+public func writeFileAtomically(
+    to url: URL, createDirectories: Bool = false, _ body: (inout AtomicFileSink) throws(IOError) -> Void
+) throws(IOError) {
     guard url.isFileURL else { throw .notAFileURL(url.absoluteString) }
     let path = url.standardizedFileURL.path
     let directory = url.standardizedFileURL.deletingLastPathComponent().path
@@ -143,21 +175,12 @@ public func writeFileAtomically(_ data: Data, to url: URL, createDirectories: Bo
         _ = fchmod(descriptor, existing.st_mode & 0o7777)
     }
 
-    let writeError: String? = data.withUnsafeBytes { buffer -> String? in
-        guard var pointer = buffer.baseAddress else { return nil }
-        var remaining = buffer.count
-        while remaining > 0 {
-            let written = write(descriptor, pointer, remaining)
-            if written < 0 {
-                if errno == EINTR { continue }
-                return errnoText()
-            }
-            remaining -= written
-            pointer += written
-        }
-        return nil
+    var sink = AtomicFileSink(descriptor: descriptor, path: path)
+    do {
+        try body(&sink)
+    } catch {
+        throw fail(error)
     }
-    if let writeError { throw fail(.writeFailed(path: path, reason: writeError)) }
     if fsync(descriptor) != 0 { throw fail(.writeFailed(path: path, reason: errnoText())) }
     let closeResult = close(descriptor)
     descriptor = -1
@@ -173,6 +196,75 @@ public func writeFileAtomically(_ data: Data, to url: URL, createDirectories: Bo
         _ = fsync(directoryDescriptor)
         close(directoryDescriptor)
     }
+}
+
+/// The temporary file of ``writeFileAtomically(to:createDirectories:_:)``, to which its `body`
+/// appends the new contents.
+public struct AtomicFileSink: ~Copyable {
+    private let descriptor: Int32
+    /// The destination's path, which errors name.
+    private let path: String
+    /// The number of bytes written so far: the offset in the file of the next byte.
+    public private(set) var count = 0
+
+    fileprivate init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    /// Appends `bytes`.
+    ///
+    /// - Throws: ``IOError/writeFailed(path:reason:)`` naming the destination.
+    public mutating func write(_ bytes: UnsafeRawBufferPointer) throws(IOError) {
+        if let reason = writeAll(bytes, to: descriptor, at: nil) { throw .writeFailed(path: path, reason: reason) }
+        count += bytes.count
+    }
+
+    /// Appends `bytes` (an array, a slice of one, `Data`…: contiguous bytes are written without a
+    /// copy).
+    ///
+    /// - Throws: ``IOError/writeFailed(path:reason:)`` naming the destination.
+    public mutating func write<Bytes: Sequence<UInt8>>(_ bytes: Bytes) throws(IOError) {
+        let descriptor = descriptor
+        let result = bytes.withContiguousStorageIfAvailable { buffer in
+            (writeAll(UnsafeRawBufferPointer(buffer), to: descriptor, at: nil), buffer.count)
+        }
+        guard let (failure, written) = result else { return try write(Array(bytes)) }
+        if let failure { throw .writeFailed(path: path, reason: failure) }
+        count += written
+    }
+
+    /// Replaces bytes already written, starting at `offset`, by `bytes`: for a header whose fields
+    /// (a checksum, a length) are known only after what follows it has been written.
+    ///
+    /// - Precondition: the bytes replaced have been written (`offset + bytes.count <= count`).
+    /// - Throws: ``IOError/writeFailed(path:reason:)`` naming the destination.
+    func overwrite(_ bytes: [UInt8], at offset: Int) throws(IOError) {
+        require(
+            offset >= 0 && offset <= count - bytes.count,
+            "overwriting \(bytes.count) bytes at offset \(offset) of a file of \(count) bytes")
+        let failure = bytes.withUnsafeBytes { writeAll($0, to: descriptor, at: offset) }
+        if let failure { throw .writeFailed(path: path, reason: failure) }
+    }
+}
+
+/// Writes all of `bytes` to `descriptor`, at its current position or (with `pwrite`) at `offset`;
+/// the `errno` text if that fails.
+private func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, at offset: Int?) -> String? {
+    guard var pointer = bytes.baseAddress else { return nil }
+    var remaining = bytes.count
+    var position = offset
+    while remaining > 0 {
+        let written = position.map { pwrite(descriptor, pointer, remaining, off_t($0)) } ?? write(descriptor, pointer, remaining)
+        if written < 0 {
+            if errno == EINTR { continue }
+            return errnoText()
+        }
+        remaining -= written
+        pointer += written
+        position = position.map { $0 + written }
+    }
+    return nil
 }
 
 /// Reads a regular file, the one way every reader of this library reads a path.

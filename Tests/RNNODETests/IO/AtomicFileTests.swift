@@ -85,6 +85,51 @@ import Darwin
         #expect(try String(contentsOf: file, encoding: .utf8) == "v2")
     }
 
+    @Test func streamsPiecesThroughATemporaryFile() throws {
+        let directory = try IOTestDirectory()
+        defer { directory.remove() }
+        let file = directory.url.appendingPathComponent("stream.bin")
+        try writeFileAtomically(Data("old".utf8), to: file)
+        var during: [String] = []
+        try writeFileAtomically(to: file) { sink throws(IOError) in
+            try sink.write([1, 2, 3])
+            try sink.write(Data([4, 5]))
+            try sink.write([9, 6, 7, 8][1...])
+            let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: 3, alignment: 1)
+            defer { raw.deallocate() }
+            raw.initializeMemory(as: UInt8.self, repeating: 10)
+            try sink.write(UnsafeRawBufferPointer(raw))
+            try sink.write(EmptyCollection<UInt8>())
+            try sink.write((11...12).lazy.map { UInt8($0) })  // not contiguous: copied first
+            #expect(sink.count == 13)
+            try sink.overwrite([0xA1, 0xA2], at: 3)
+            #expect(sink.count == 13)
+            during = (try? directory.contents()) ?? []
+        }
+        #expect(try Data(contentsOf: file) == Data([1, 2, 3, 0xA1, 0xA2, 6, 7, 8, 10, 10, 10, 11, 12]))
+        // Meanwhile the old file was intact and the new bytes went to this process's temporary file.
+        #expect(during.count == 2 && during.contains("stream.bin"))
+        let temporary = during.first { $0 != "stream.bin" } ?? ""
+        #expect(temporaryFileWriter(temporary, for: "stream.bin") == getpid(), "\(temporary)")
+        #expect(try directory.contents() == ["stream.bin"])
+    }
+
+    @Test func aFailingStreamLeavesTheOldFileAndNoTemporary() throws {
+        let directory = try IOTestDirectory()
+        defer { directory.remove() }
+        let file = directory.url.appendingPathComponent("keep.txt")
+        try writeFileAtomically(Data("old contents".utf8), to: file)
+        let failure = IOError.writeFailed(path: file.path, reason: "the producer failed")
+        #expect(throws: failure) {
+            try writeFileAtomically(to: file) { sink throws(IOError) in
+                try sink.write(Array("new, half written".utf8))
+                throw failure
+            }
+        }
+        #expect(try String(contentsOf: file, encoding: .utf8) == "old contents")
+        #expect(try directory.contents() == ["keep.txt"])
+    }
+
     /// A process ID that no process has (`kill` reports `ESRCH`).
     private func pidOfNoProcess() throws -> pid_t {
         var pid: pid_t = 4_000_000
