@@ -65,6 +65,7 @@ import Testing
         let tensor = Tensor<Float>([[1, 2, 3], [4, 5, 6]])
         try NumPyArray(tensor).write(to: file, createDirectories: true)
         #expect(try NumPyArray(contentsOf: file).tensor() == tensor)
+        #expect(try Data(contentsOf: file) == NumPyArray(tensor).npyData())
         try NumPyArray(Tensor<Float>([7])).write(to: file)  // replaces it
         #expect(try NumPyArray(contentsOf: file).tensor() == Tensor<Float>([7]))
         #expect(try FileManager.default.contentsOfDirectory(atPath: file.deletingLastPathComponent().path) == ["weights.npy"])
