@@ -76,11 +76,24 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Writes `data` to `url` so that readers see either the old file or the complete new one, never a
 /// partial write.
 ///
-/// The data goes to a uniquely named hidden temporary file in the destination's directory, which is
-/// flushed to disk (`fsync`) and then renamed over the destination; `rename(2)` replaces the
-/// destination atomically on POSIX file systems. On failure the temporary file is removed. A new
-/// file gets the usual permissions (`0666` minus the umask); an existing file keeps its permissions.
-/// If the destination is a symbolic link, the link itself is replaced.
+/// The data goes to a hidden temporary file in the destination's directory, which is flushed to
+/// disk (`fsync`) and then renamed over the destination; `rename(2)` replaces the destination
+/// atomically on POSIX file systems. On failure the temporary file is removed. A new file gets the
+/// usual permissions (`0666` minus the umask); an existing file keeps its permissions. If the
+/// destination is a symbolic link, the link itself is replaced.
+///
+/// The temporary file is named `.<name>.<pid>.<random>.tmp` (for example
+/// `.run.csv.4242.9f86d081884c7d65.tmp`): the destination's name, the writing process's ID and 16
+/// random hexadecimal digits. A process killed mid-write (`kill -9`, a power cut) cannot remove
+/// its temporary file, so each write first removes the temporary files of the same destination
+/// whose process no longer exists (`kill(pid, 0)` fails with `ESRCH`). One whose process is alive
+/// is never touched, so writers in other processes can write the same destination at the same
+/// time (the last rename wins). This assumes the writers share the machine's process IDs; a
+/// directory shared with another machine or PID namespace can lose a live writer's temporary file
+/// (its write then fails, the destination stays intact).
+///
+/// To write a file too large to hold in memory at once, use
+/// ``writeFileAtomically(to:createDirectories:_:)``, which takes the contents piece by piece.
 ///
 /// ```swift
 /// try writeFileAtomically(Data("t,x\n0,1\n".utf8), to: URL(fileURLWithPath: "out/run.csv"),
@@ -93,6 +106,35 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
 ///   - createDirectories: Create missing parent directories first.
 /// - Throws: ``IOError`` naming the path and the cause.
 public func writeFileAtomically(_ data: Data, to url: URL, createDirectories: Bool = false) throws(IOError) {
+    try writeFileAtomically(to: url, createDirectories: createDirectories) { (file: inout AtomicFileSink) throws(IOError) in
+        try file.write(data)
+    }
+}
+
+/// Writes the bytes that `body` appends to the sink it is given to `url`, atomically: readers see
+/// either the old file or the complete new one, never a partial write, and memory holds only what
+/// `body` holds, not the whole file.
+///
+/// The bytes go straight to the temporary file that ``writeFileAtomically(_:to:createDirectories:)``
+/// describes, with the same guarantees: when `body` returns, the file is flushed to disk (`fsync`),
+/// renamed over the destination and the directory flushed; if `body` or any step throws, the
+/// temporary file is removed and the destination is left as it was. The sink exists only during
+/// `body` (it cannot be copied out of it).
+///
+/// ```swift
+/// try writeFileAtomically(to: URL(fileURLWithPath: "out/log.txt")) { file in
+///     for line in lines { try file.write(Array((line + "\n").utf8)) }
+/// }
+/// ```
+///
+/// - Parameters:
+///   - url: A file URL; its directory must exist unless `createDirectories` is `true`.
+///   - createDirectories: Create missing parent directories first.
+///   - body: Writes the contents, in order, with the sink's `write` methods.
+/// - Throws: ``IOError`` naming the path and the cause, or the error `body` throws.
+public func writeFileAtomically(
+    to url: URL, createDirectories: Bool = false, _ body: (inout AtomicFileSink) throws(IOError) -> Void
+) throws(IOError) {
     guard url.isFileURL else { throw .notAFileURL(url.absoluteString) }
     let path = url.standardizedFileURL.path
     let directory = url.standardizedFileURL.deletingLastPathComponent().path
@@ -107,11 +149,13 @@ public func writeFileAtomically(_ data: Data, to url: URL, createDirectories: Bo
         throw .cannotCreateDirectory(path: directory, reason: "a file with that name exists")
     }
 
+    removeStaleTemporaryFiles(of: fileName, in: directory)
+
     // Create the temporary file next to the destination (same file system, so rename is atomic).
     var temporaryPath = ""
     var descriptor: Int32 = -1
     for _ in 0..<8 {
-        temporaryPath = directory + "/." + fileName + ".tmp-" + UUID().uuidString
+        temporaryPath = directory + "/" + temporaryFileName(for: fileName)
         descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         if descriptor >= 0 || errno != EEXIST { break }
     }
@@ -131,21 +175,12 @@ public func writeFileAtomically(_ data: Data, to url: URL, createDirectories: Bo
         _ = fchmod(descriptor, existing.st_mode & 0o7777)
     }
 
-    let writeError: String? = data.withUnsafeBytes { buffer -> String? in
-        guard var pointer = buffer.baseAddress else { return nil }
-        var remaining = buffer.count
-        while remaining > 0 {
-            let written = write(descriptor, pointer, remaining)
-            if written < 0 {
-                if errno == EINTR { continue }
-                return errnoText()
-            }
-            remaining -= written
-            pointer += written
-        }
-        return nil
+    var sink = AtomicFileSink(descriptor: descriptor, path: path)
+    do {
+        try body(&sink)
+    } catch {
+        throw fail(error)
     }
-    if let writeError { throw fail(.writeFailed(path: path, reason: writeError)) }
     if fsync(descriptor) != 0 { throw fail(.writeFailed(path: path, reason: errnoText())) }
     let closeResult = close(descriptor)
     descriptor = -1
@@ -161,6 +196,75 @@ public func writeFileAtomically(_ data: Data, to url: URL, createDirectories: Bo
         _ = fsync(directoryDescriptor)
         close(directoryDescriptor)
     }
+}
+
+/// The temporary file of ``writeFileAtomically(to:createDirectories:_:)``, to which its `body`
+/// appends the new contents.
+public struct AtomicFileSink: ~Copyable {
+    private let descriptor: Int32
+    /// The destination's path, which errors name.
+    private let path: String
+    /// The number of bytes written so far: the offset in the file of the next byte.
+    public private(set) var count = 0
+
+    fileprivate init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    /// Appends `bytes`.
+    ///
+    /// - Throws: ``IOError/writeFailed(path:reason:)`` naming the destination.
+    public mutating func write(_ bytes: UnsafeRawBufferPointer) throws(IOError) {
+        if let reason = writeAll(bytes, to: descriptor, at: nil) { throw .writeFailed(path: path, reason: reason) }
+        count += bytes.count
+    }
+
+    /// Appends `bytes` (an array, a slice of one, `Data`…: contiguous bytes are written without a
+    /// copy).
+    ///
+    /// - Throws: ``IOError/writeFailed(path:reason:)`` naming the destination.
+    public mutating func write<Bytes: Sequence<UInt8>>(_ bytes: Bytes) throws(IOError) {
+        let descriptor = descriptor
+        let result = bytes.withContiguousStorageIfAvailable { buffer in
+            (writeAll(UnsafeRawBufferPointer(buffer), to: descriptor, at: nil), buffer.count)
+        }
+        guard let (failure, written) = result else { return try write(Array(bytes)) }
+        if let failure { throw .writeFailed(path: path, reason: failure) }
+        count += written
+    }
+
+    /// Replaces bytes already written, starting at `offset`, by `bytes`: for a header whose fields
+    /// (a checksum, a length) are known only after what follows it has been written.
+    ///
+    /// - Precondition: the bytes replaced have been written (`offset + bytes.count <= count`).
+    /// - Throws: ``IOError/writeFailed(path:reason:)`` naming the destination.
+    func overwrite(_ bytes: [UInt8], at offset: Int) throws(IOError) {
+        require(
+            offset >= 0 && offset <= count - bytes.count,
+            "overwriting \(bytes.count) bytes at offset \(offset) of a file of \(count) bytes")
+        let failure = bytes.withUnsafeBytes { writeAll($0, to: descriptor, at: offset) }
+        if let failure { throw .writeFailed(path: path, reason: failure) }
+    }
+}
+
+/// Writes all of `bytes` to `descriptor`, at its current position or (with `pwrite`) at `offset`;
+/// the `errno` text if that fails.
+private func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, at offset: Int?) -> String? {
+    guard var pointer = bytes.baseAddress else { return nil }
+    var remaining = bytes.count
+    var position = offset
+    while remaining > 0 {
+        let written = position.map { pwrite(descriptor, pointer, remaining, off_t($0)) } ?? write(descriptor, pointer, remaining)
+        if written < 0 {
+            if errno == EINTR { continue }
+            return errnoText()
+        }
+        remaining -= written
+        pointer += written
+        position = position.map { $0 + written }
+    }
+    return nil
 }
 
 /// Reads a regular file, the one way every reader of this library reads a path.
@@ -248,6 +352,49 @@ private func makeDirectories(_ path: String) throws(IOError) {
     if mkdir(path, 0o777) != 0 && errno != EEXIST {
         throw .cannotCreateDirectory(path: path, reason: errnoText())
     }
+}
+
+/// A new name for a temporary file of the destination `fileName`: `.<name>.<pid>.<random>.tmp`,
+/// with 16 random hexadecimal digits.
+func temporaryFileName(for fileName: String) -> String {
+    let random = String(UInt64.random(in: .min ... .max), radix: 16)
+    return "." + fileName + "." + String(getpid()) + "." + String(repeating: "0", count: 16 - random.count) + random
+        + ".tmp"
+}
+
+/// The process ID in `name` if it is a temporary file name that ``temporaryFileName(for:)`` makes
+/// for the destination `fileName`, else `nil`.
+func temporaryFileWriter(_ name: String, for fileName: String) -> pid_t? {
+    let prefix = "." + fileName + "."
+    guard name.hasPrefix(prefix), name.hasSuffix(".tmp") else { return nil }
+    let middle = name.utf8.dropFirst(prefix.utf8.count).dropLast(4)
+    let parts = middle.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+    let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
+    let hexLetters = UInt8(ascii: "a")...UInt8(ascii: "f")
+    guard parts.count == 2, (1...10).contains(parts[0].count), parts[0].allSatisfy(digits.contains),
+        parts[1].count == 16, parts[1].allSatisfy({ digits.contains($0) || hexLetters.contains($0) }),
+        let pid = pid_t(String(decoding: parts[0], as: UTF8.self)), pid > 0
+    else { return nil }
+    return pid
+}
+
+/// Removes the temporary files of the destination `fileName` in `directory` whose writing process
+/// no longer exists: left by a process that was killed mid-write. A file whose process is alive (or
+/// whose liveness cannot be told, such as another user's process) is kept; one that vanishes
+/// meanwhile (removed by another writer doing the same) is skipped. Failures are ignored: this is
+/// housekeeping, not part of the write.
+private func removeStaleTemporaryFiles(of fileName: String, in directory: String) {
+    guard let stream = opendir(directory) else { return }
+    var stale: [String] = []
+    while let entry = readdir(stream) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(validatingCString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+        }
+        guard let name, let pid = temporaryFileWriter(name, for: fileName) else { continue }
+        if kill(pid, 0) != 0 && errno == ESRCH { stale.append(name) }
+    }
+    closedir(stream)
+    for name in stale { _ = unlink(directory + "/" + name) }
 }
 
 /// The text of the current `errno`, e.g. "Permission denied".

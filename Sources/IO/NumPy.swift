@@ -148,17 +148,58 @@ public struct NumPyArray: Sendable, Equatable {
     /// ```
     public init<T: TensorScalar>(_ tensor: Tensor<T>) {
         shape = tensor.shape
-        if T.self == Float.self {
-            dataType = .float32
-            elementBytes = tensor.withUnsafeBufferPointer { buffer in
-                Self.littleEndianBytes(count: buffer.count, byteCount: 4) { unsafeBitCast(buffer[$0], to: Float.self).bitPattern }
-            }
-        } else {
-            dataType = .float64
-            elementBytes = tensor.withUnsafeBufferPointer { buffer in
-                Self.littleEndianBytes(count: buffer.count, byteCount: 8) { Double(buffer[$0]).bitPattern }
-            }
+        let encoding = Self.encoding(of: tensor)
+        dataType = encoding.dataType
+        let byteCount = tensor.scalarCount * dataType.byteCount
+        elementBytes = [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
+            encoding.encode(0..<tensor.scalarCount, UnsafeMutableRawBufferPointer(buffer))
+            initialized = byteCount
         }
+    }
+
+    /// How ``init(_:)`` stores a tensor's scalars: the data type, and a function that
+    /// writes the little-endian bytes of the scalars at `indices` to the start of `target` (which
+    /// has room for them), so that they can be produced a piece at a time.
+    static func encoding<T: TensorScalar>(
+        of tensor: Tensor<T>
+    ) -> (dataType: NumPyDataType, encode: (_ indices: Range<Int>, _ target: UnsafeMutableRawBufferPointer) -> Void) {
+        #if _endian(little)
+        if T.self == Float.self || T.self == Double.self {
+            // The scalars' own bytes are the little-endian bit patterns.
+            return (
+                T.self == Float.self ? .float32 : .float64,
+                { indices, target in
+                    tensor.withUnsafeBufferPointer { buffer in
+                        target.copyMemory(from: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[indices])))
+                    }
+                }
+            )
+        }
+        #endif
+        if T.self == Float.self {
+            return (
+                .float32,
+                { indices, target in
+                    tensor.withUnsafeBufferPointer { buffer in
+                        for (position, index) in indices.enumerated() {
+                            let bits = unsafeBitCast(buffer[index], to: Float.self).bitPattern
+                            target.storeBytes(of: bits.littleEndian, toByteOffset: position * 4, as: UInt32.self)
+                        }
+                    }
+                }
+            )
+        }
+        return (
+            .float64,
+            { indices, target in
+                tensor.withUnsafeBufferPointer { buffer in
+                    for (position, index) in indices.enumerated() {
+                        let bits = Double(buffer[index]).bitPattern
+                        target.storeBytes(of: bits.littleEndian, toByteOffset: position * 8, as: UInt64.self)
+                    }
+                }
+            }
+        )
     }
 
     /// A 1-D `uint8` array holding `bytes`, for example UTF-8 text such as JSON metadata.
@@ -244,6 +285,14 @@ public struct NumPyArray: Sendable, Equatable {
     /// let data = NumPyArray(Tensor<Float>([1, 2])).npyData()   // starts with "\u{93}NUMPY"
     /// ```
     public func npyData() -> Data {
+        var data = Data(Self.npyHeader(shape: shape, dataType: dataType))
+        data.append(contentsOf: elementBytes)
+        return data
+    }
+
+    /// The bytes of ``npyData()`` before the elements: the magic string, the version, the header
+    /// length and the padded header, for an array of `shape` and `dataType`.
+    static func npyHeader(shape: [Int], dataType: NumPyDataType) -> [UInt8] {
         var header = "{'descr': '\(dataType.descr)', 'fortran_order': False, 'shape': \(Self.pythonTuple(shape)), }"
         // numpy leaves room for the first axis to grow to 21 digits in place.
         if let first = shape.first { header += String(repeating: " ", count: max(21 - String(first).count, 0)) }
@@ -259,13 +308,12 @@ public struct NumPyArray: Sendable, Equatable {
         headerBytes += repeatElement(UInt8(ascii: " "), count: padding)
         headerBytes.append(UInt8(ascii: "\n"))
 
-        var data = Data(npyMagic)
-        data.append(contentsOf: [version, 0])
+        var bytes = npyMagic
+        bytes += [version, 0]
         let length = UInt32(headerBytes.count)
-        for index in 0..<lengthFieldSize { data.append(UInt8(truncatingIfNeeded: length >> (8 * index))) }
-        data.append(contentsOf: headerBytes)
-        data.append(contentsOf: elementBytes)
-        return data
+        for index in 0..<lengthFieldSize { bytes.append(UInt8(truncatingIfNeeded: length >> (8 * index))) }
+        bytes += headerBytes
+        return bytes
     }
 
     /// Writes ``npyData()`` to `url` atomically (see ``writeFileAtomically(_:to:createDirectories:)``).
@@ -277,7 +325,11 @@ public struct NumPyArray: Sendable, Equatable {
     /// - Throws: ``NumPyError`` with problem ``NumPyError/Problem/io(_:)`` if the file cannot be written.
     public func write(to url: URL, createDirectories: Bool = false) throws(NumPyError) {
         do {
-            try writeFileAtomically(npyData(), to: url, createDirectories: createDirectories)
+            // The header, then the elements from where they are: no copy of the whole file.
+            try writeFileAtomically(to: url, createDirectories: createDirectories) { file throws(IOError) in
+                try file.write(Self.npyHeader(shape: shape, dataType: dataType))
+                try file.write(elementBytes)
+            }
         } catch {
             throw NumPyError(.io(error), path: error.path)
         }
@@ -423,18 +475,6 @@ public struct NumPyArray: Sendable, Equatable {
     /// A shape as Python writes a tuple: `()`, `(3,)`, `(2, 3)`.
     static func pythonTuple(_ shape: [Int]) -> String {
         shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-    }
-
-    private static func littleEndianBytes<Bits: FixedWidthInteger>(
-        count: Int, byteCount: Int, _ element: (Int) -> Bits
-    ) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: count * byteCount) { buffer, initialized in
-            let raw = UnsafeMutableRawBufferPointer(buffer)
-            for index in 0..<count {
-                raw.storeBytes(of: element(index).littleEndian, toByteOffset: index * byteCount, as: Bits.self)
-            }
-            initialized = count * byteCount
-        }
     }
 
     /// Reorders the elements of a Fortran-order (column-major) array into C order.

@@ -116,106 +116,30 @@ public struct NumPyArchive: Sendable, Equatable {
 
     /// The ZIP bytes; `forceZip64` writes every ZIP64 record and extra field (for testing).
     func zipBytes(forceZip64: Bool = false) -> [UInt8] {
-        var out = ZipWriter()
-        var central = ZipWriter()
+        var out: [UInt8] = []
+        var central: [UInt8] = []
         for entry in entries {
-            let name = Array((entry.name + ".npy").utf8)
             let payload = [UInt8](entry.array.npyData())
             let crc = crc32(payload)
-            let offset = out.bytes.count
-            let size = payload.count
-            let sizeNeedsZip64 = forceZip64 || size >= 0xFFFF_FFFF
-            let offsetNeedsZip64 = forceZip64 || offset >= 0xFFFF_FFFF
-            let flags: UInt16 = name.allSatisfy { $0 < 0x80 } ? 0 : 0x0800  // bit 11: UTF-8 name
-            let version: UInt16 = sizeNeedsZip64 || offsetNeedsZip64 ? 45 : 20
-
-            // Local file header.
-            out.u32(0x0403_4B50)
-            out.u16(version)
-            out.u16(flags)
-            out.u16(0)  // stored
-            out.u16(0)  // time 00:00
-            out.u16(0x21)  // date 1980-01-01
-            out.u32(crc)
-            out.u32(sizeNeedsZip64 ? 0xFFFF_FFFF : UInt32(size))
-            out.u32(sizeNeedsZip64 ? 0xFFFF_FFFF : UInt32(size))
-            out.u16(UInt16(name.count))
-            out.u16(sizeNeedsZip64 ? 20 : 0)
-            out.bytes += name
-            if sizeNeedsZip64 {
-                out.u16(0x0001)
-                out.u16(16)
-                out.u64(UInt64(size))
-                out.u64(UInt64(size))
-            }
-            out.bytes += payload
-
-            // Central directory header.
-            var extra = ZipWriter()
-            if sizeNeedsZip64 {
-                extra.u64(UInt64(size))
-                extra.u64(UInt64(size))
-            }
-            if offsetNeedsZip64 { extra.u64(UInt64(offset)) }
-            central.u32(0x0201_4B50)
-            central.u16(0x0300 | version)  // made by: Unix
-            central.u16(version)
-            central.u16(flags)
-            central.u16(0)
-            central.u16(0)
-            central.u16(0x21)
-            central.u32(crc)
-            central.u32(sizeNeedsZip64 ? 0xFFFF_FFFF : UInt32(size))
-            central.u32(sizeNeedsZip64 ? 0xFFFF_FFFF : UInt32(size))
-            central.u16(UInt16(name.count))
-            central.u16(extra.bytes.isEmpty ? 0 : UInt16(extra.bytes.count + 4))
-            central.u16(0)  // comment
-            central.u16(0)  // disk
-            central.u16(0)  // internal attributes
-            central.u32(0o100644 << 16)  // external attributes: a regular file, rw-r--r--
-            central.u32(offsetNeedsZip64 ? 0xFFFF_FFFF : UInt32(offset))
-            central.bytes += name
-            if !extra.bytes.isEmpty {
-                central.u16(0x0001)
-                central.u16(UInt16(extra.bytes.count))
-                central.bytes += extra.bytes
-            }
+            let layout = ZipEntryLayout(
+                name: entry.name + ".npy", size: payload.count, offset: out.count, forceZip64: forceZip64)
+            out += layout.localHeader(crc: crc)
+            out += payload
+            central += layout.centralHeader(crc: crc)
         }
-
-        let centralOffset = out.bytes.count
-        let centralSize = central.bytes.count
-        out.bytes += central.bytes
-        let count = entries.count
-        let needsZip64 = forceZip64 || count >= 0xFFFF || centralOffset >= 0xFFFF_FFFF || centralSize >= 0xFFFF_FFFF
-        if needsZip64 {
-            let recordOffset = out.bytes.count
-            out.u32(0x0606_4B50)  // ZIP64 end of central directory record
-            out.u64(44)
-            out.u16(0x032D)
-            out.u16(45)
-            out.u32(0)
-            out.u32(0)
-            out.u64(UInt64(count))
-            out.u64(UInt64(count))
-            out.u64(UInt64(centralSize))
-            out.u64(UInt64(centralOffset))
-            out.u32(0x0706_4B50)  // ZIP64 end of central directory locator
-            out.u32(0)
-            out.u64(UInt64(recordOffset))
-            out.u32(1)
-        }
-        out.u32(0x0605_4B50)  // end of central directory record
-        out.u16(0)
-        out.u16(0)
-        out.u16(needsZip64 ? 0xFFFF : UInt16(count))
-        out.u16(needsZip64 ? 0xFFFF : UInt16(count))
-        out.u32(needsZip64 ? 0xFFFF_FFFF : UInt32(centralSize))
-        out.u32(needsZip64 ? 0xFFFF_FFFF : UInt32(centralOffset))
-        out.u16(0)
-        return out.bytes
+        let centralOffset = out.count
+        out += central
+        out += zipEndRecords(
+            count: entries.count, centralOffset: centralOffset, centralSize: central.count, forceZip64: forceZip64)
+        return out
     }
 
-    /// Writes ``zipData()`` to `url` atomically (see ``writeFileAtomically(_:to:createDirectories:)``).
+    /// Writes the archive to `url` atomically (see ``writeFileAtomically(_:to:createDirectories:)``),
+    /// byte for byte ``zipData()``.
+    ///
+    /// The archive goes to the file as it is made, each entry's header and then its `.npy` header
+    /// and elements straight from the array, so memory holds the arrays and a small buffer, not a
+    /// second copy of the archive.
     ///
     /// ```swift
     /// try archive.write(to: URL(fileURLWithPath: "checkpoints/epoch-10.npz"), createDirectories: true)
@@ -224,16 +148,111 @@ public struct NumPyArchive: Sendable, Equatable {
     /// - Throws: ``NumPyError`` with the path: ``NumPyError/Problem/duplicateEntry(_:)`` if two
     ///   entries share a name, ``NumPyError/Problem/io(_:)`` if the file cannot be written.
     public func write(to url: URL, createDirectories: Bool = false) throws(NumPyError) {
+        try Self.write(entries.map(StreamedEntry.init), to: url, createDirectories: createDirectories)
+    }
+
+    /// An entry as it is written to a file: its name, its `.npy` header and its elements, which
+    /// are either bytes at hand or produced a piece at a time (from a tensor, without a copy of
+    /// them all).
+    struct StreamedEntry {
+        enum Elements {
+            /// The elements' bytes.
+            case bytes([UInt8])
+            /// `count` elements of `size` bytes; `encode(indices, target)` writes the bytes of
+            /// those at `indices` to the start of `target`.
+            case encoded(count: Int, size: Int, encode: (Range<Int>, UnsafeMutableRawBufferPointer) -> Void)
+
+            var byteCount: Int {
+                switch self {
+                case .bytes(let bytes): return bytes.count
+                case .encoded(let count, let size, _): return count * size
+                }
+            }
+        }
+
+        var name: String
+        var npyHeader: [UInt8]
+        var elements: Elements
+
+        /// The entry `entry` of an archive.
+        init(_ entry: Entry) {
+            name = entry.name
+            npyHeader = NumPyArray.npyHeader(shape: entry.array.shape, dataType: entry.array.dataType)
+            elements = .bytes(entry.array.elementBytes)
+        }
+
+        /// The entry `name` holding `tensor` as ``NumPyArray/init(_:)`` stores it.
+        init<T: TensorScalar>(name: String, tensor: Tensor<T>) {
+            let encoding = NumPyArray.encoding(of: tensor)
+            self.name = name
+            npyHeader = NumPyArray.npyHeader(shape: tensor.shape, dataType: encoding.dataType)
+            elements = .encoded(count: tensor.scalarCount, size: encoding.dataType.byteCount, encode: encoding.encode)
+        }
+    }
+
+    /// The most bytes of elements produced or written at a time.
+    static let writeChunkSize = 1 << 20
+
+    /// Writes an archive of `entries` to `url` atomically, the same bytes as ``zipData()`` of the
+    /// same arrays, as it is made (see ``write(to:createDirectories:)``).
+    static func write(
+        _ entries: [StreamedEntry], to url: URL, createDirectories: Bool = false, forceZip64: Bool = false
+    ) throws(NumPyError) {
         let path = url.isFileURL ? url.standardizedFileURL.path : url.absoluteString
         var seen = Set<String>()
         for entry in entries where !seen.insert(entry.name).inserted {
             throw NumPyError(.duplicateEntry(entry.name + ".npy"), path: path, entry: entry.name + ".npy")
         }
         do {
-            try writeFileAtomically(zipData(), to: url, createDirectories: createDirectories)
+            try writeFileAtomically(to: url, createDirectories: createDirectories) { file throws(IOError) in
+                try writeZip(entries, to: &file, forceZip64: forceZip64)
+            }
         } catch {
             throw NumPyError(.io(error), path: path)
         }
+    }
+
+    /// Writes the ZIP archive of `entries` to `file`: for each entry its local header, its `.npy`
+    /// header and its elements, a chunk at a time with the CRC-32 computed as they go (and written
+    /// into the local header afterwards: the sizes are known beforehand, the checksum is not), then
+    /// the central directory and the end records.
+    private static func writeZip(
+        _ entries: [StreamedEntry], to file: inout AtomicFileSink, forceZip64: Bool
+    ) throws(IOError) {
+        var central: [UInt8] = []
+        var chunk: [UInt8] = []
+        for entry in entries {
+            let layout = ZipEntryLayout(
+                name: entry.name + ".npy", size: entry.npyHeader.count + entry.elements.byteCount, offset: file.count,
+                forceZip64: forceZip64)
+            try file.write(layout.localHeader(crc: 0))
+            var crc = crc32(entry.npyHeader)
+            try file.write(entry.npyHeader)
+            switch entry.elements {
+            case .bytes(let bytes):
+                for start in stride(from: 0, to: bytes.count, by: writeChunkSize) {
+                    let piece = bytes[start..<min(start + writeChunkSize, bytes.count)]
+                    crc = crc32(piece, continuing: crc)
+                    try file.write(piece)
+                }
+            case .encoded(let count, let size, let encode):
+                let perChunk = max(1, writeChunkSize / size)
+                if chunk.count < min(perChunk, count) * size { chunk = [UInt8](repeating: 0, count: min(perChunk, count) * size) }
+                for first in stride(from: 0, to: count, by: perChunk) {
+                    let indices = first..<min(first + perChunk, count)
+                    let byteCount = indices.count * size
+                    chunk.withUnsafeMutableBytes { encode(indices, $0) }
+                    crc = crc32(chunk[0..<byteCount], continuing: crc)
+                    try file.write(chunk[0..<byteCount])
+                }
+            }
+            try file.overwrite(ZipEntryLayout.littleEndian(crc), at: layout.offset + ZipEntryLayout.localCRCOffset)
+            central += layout.centralHeader(crc: crc)
+        }
+        let centralOffset = file.count
+        try file.write(central)
+        try file.write(
+            zipEndRecords(count: entries.count, centralOffset: centralOffset, centralSize: central.count, forceZip64: forceZip64))
     }
 
     // MARK: Reading
@@ -324,6 +343,130 @@ public struct NumPyArchive: Sendable, Equatable {
 }
 
 // MARK: - ZIP structures
+
+/// Where an entry goes in a written archive and its headers: a stored (uncompressed) entry dated
+/// 1980-01-01, with ZIP64 fields when its size or offset needs them (or `forceZip64` says so).
+private struct ZipEntryLayout {
+    /// Where the CRC-32 lies in the local header.
+    static let localCRCOffset = 14
+
+    let name: [UInt8]
+    let size: Int
+    let offset: Int
+    let sizeNeedsZip64: Bool
+    let offsetNeedsZip64: Bool
+    let flags: UInt16
+    let version: UInt16
+
+    init(name: String, size: Int, offset: Int, forceZip64: Bool) {
+        self.name = Array(name.utf8)
+        self.size = size
+        self.offset = offset
+        sizeNeedsZip64 = forceZip64 || size >= 0xFFFF_FFFF
+        offsetNeedsZip64 = forceZip64 || offset >= 0xFFFF_FFFF
+        flags = self.name.allSatisfy { $0 < 0x80 } ? 0 : 0x0800  // bit 11: UTF-8 name
+        version = sizeNeedsZip64 || offsetNeedsZip64 ? 45 : 20
+    }
+
+    static func littleEndian(_ value: UInt32) -> [UInt8] {
+        var out = ZipWriter()
+        out.u32(value)
+        return out.bytes
+    }
+
+    /// The local file header, name and extra field included.
+    func localHeader(crc: UInt32) -> [UInt8] {
+        var out = ZipWriter()
+        out.u32(0x0403_4B50)
+        out.u16(version)
+        out.u16(flags)
+        out.u16(0)  // stored
+        out.u16(0)  // time 00:00
+        out.u16(0x21)  // date 1980-01-01
+        out.u32(crc)
+        out.u32(sizeNeedsZip64 ? 0xFFFF_FFFF : UInt32(size))
+        out.u32(sizeNeedsZip64 ? 0xFFFF_FFFF : UInt32(size))
+        out.u16(UInt16(name.count))
+        out.u16(sizeNeedsZip64 ? 20 : 0)
+        out.bytes += name
+        if sizeNeedsZip64 {
+            out.u16(0x0001)
+            out.u16(16)
+            out.u64(UInt64(size))
+            out.u64(UInt64(size))
+        }
+        return out.bytes
+    }
+
+    /// The central directory header, name and extra field included.
+    func centralHeader(crc: UInt32) -> [UInt8] {
+        var extra = ZipWriter()
+        if sizeNeedsZip64 {
+            extra.u64(UInt64(size))
+            extra.u64(UInt64(size))
+        }
+        if offsetNeedsZip64 { extra.u64(UInt64(offset)) }
+        var central = ZipWriter()
+        central.u32(0x0201_4B50)
+        central.u16(0x0300 | version)  // made by: Unix
+        central.u16(version)
+        central.u16(flags)
+        central.u16(0)
+        central.u16(0)
+        central.u16(0x21)
+        central.u32(crc)
+        central.u32(sizeNeedsZip64 ? 0xFFFF_FFFF : UInt32(size))
+        central.u32(sizeNeedsZip64 ? 0xFFFF_FFFF : UInt32(size))
+        central.u16(UInt16(name.count))
+        central.u16(extra.bytes.isEmpty ? 0 : UInt16(extra.bytes.count + 4))
+        central.u16(0)  // comment
+        central.u16(0)  // disk
+        central.u16(0)  // internal attributes
+        central.u32(0o100644 << 16)  // external attributes: a regular file, rw-r--r--
+        central.u32(offsetNeedsZip64 ? 0xFFFF_FFFF : UInt32(offset))
+        central.bytes += name
+        if !extra.bytes.isEmpty {
+            central.u16(0x0001)
+            central.u16(UInt16(extra.bytes.count))
+            central.bytes += extra.bytes
+        }
+        return central.bytes
+    }
+}
+
+/// The end of an archive whose central directory of `count` entries (`centralSize` bytes) starts
+/// at `centralOffset`: the ZIP64 end record and locator when a field needs them (or `forceZip64`
+/// says so), then the end-of-central-directory record.
+private func zipEndRecords(count: Int, centralOffset: Int, centralSize: Int, forceZip64: Bool) -> [UInt8] {
+    var out = ZipWriter()
+    let needsZip64 = forceZip64 || count >= 0xFFFF || centralOffset >= 0xFFFF_FFFF || centralSize >= 0xFFFF_FFFF
+    if needsZip64 {
+        let recordOffset = centralOffset + centralSize
+        out.u32(0x0606_4B50)  // ZIP64 end of central directory record
+        out.u64(44)
+        out.u16(0x032D)
+        out.u16(45)
+        out.u32(0)
+        out.u32(0)
+        out.u64(UInt64(count))
+        out.u64(UInt64(count))
+        out.u64(UInt64(centralSize))
+        out.u64(UInt64(centralOffset))
+        out.u32(0x0706_4B50)  // ZIP64 end of central directory locator
+        out.u32(0)
+        out.u64(UInt64(recordOffset))
+        out.u32(1)
+    }
+    out.u32(0x0605_4B50)  // end of central directory record
+    out.u16(0)
+    out.u16(0)
+    out.u16(needsZip64 ? 0xFFFF : UInt16(count))
+    out.u16(needsZip64 ? 0xFFFF : UInt16(count))
+    out.u32(needsZip64 ? 0xFFFF_FFFF : UInt32(centralSize))
+    out.u32(needsZip64 ? 0xFFFF_FFFF : UInt32(centralOffset))
+    out.u16(0)
+    return out.bytes
+}
 
 /// Little-endian output for ZIP structures.
 private struct ZipWriter {

@@ -85,6 +85,97 @@ import Darwin
         #expect(try String(contentsOf: file, encoding: .utf8) == "v2")
     }
 
+    @Test func streamsPiecesThroughATemporaryFile() throws {
+        let directory = try IOTestDirectory()
+        defer { directory.remove() }
+        let file = directory.url.appendingPathComponent("stream.bin")
+        try writeFileAtomically(Data("old".utf8), to: file)
+        var during: [String] = []
+        try writeFileAtomically(to: file) { sink throws(IOError) in
+            try sink.write([1, 2, 3])
+            try sink.write(Data([4, 5]))
+            try sink.write([9, 6, 7, 8][1...])
+            let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: 3, alignment: 1)
+            defer { raw.deallocate() }
+            raw.initializeMemory(as: UInt8.self, repeating: 10)
+            try sink.write(UnsafeRawBufferPointer(raw))
+            try sink.write(EmptyCollection<UInt8>())
+            try sink.write((11...12).lazy.map { UInt8($0) })  // not contiguous: copied first
+            #expect(sink.count == 13)
+            try sink.overwrite([0xA1, 0xA2], at: 3)
+            #expect(sink.count == 13)
+            during = (try? directory.contents()) ?? []
+        }
+        #expect(try Data(contentsOf: file) == Data([1, 2, 3, 0xA1, 0xA2, 6, 7, 8, 10, 10, 10, 11, 12]))
+        // Meanwhile the old file was intact and the new bytes went to this process's temporary file.
+        #expect(during.count == 2 && during.contains("stream.bin"))
+        let temporary = during.first { $0 != "stream.bin" } ?? ""
+        #expect(temporaryFileWriter(temporary, for: "stream.bin") == getpid(), "\(temporary)")
+        #expect(try directory.contents() == ["stream.bin"])
+    }
+
+    @Test func aFailingStreamLeavesTheOldFileAndNoTemporary() throws {
+        let directory = try IOTestDirectory()
+        defer { directory.remove() }
+        let file = directory.url.appendingPathComponent("keep.txt")
+        try writeFileAtomically(Data("old contents".utf8), to: file)
+        let failure = IOError.writeFailed(path: file.path, reason: "the producer failed")
+        #expect(throws: failure) {
+            try writeFileAtomically(to: file) { sink throws(IOError) in
+                try sink.write(Array("new, half written".utf8))
+                throw failure
+            }
+        }
+        #expect(try String(contentsOf: file, encoding: .utf8) == "old contents")
+        #expect(try directory.contents() == ["keep.txt"])
+    }
+
+    /// A process ID that no process has (`kill` reports `ESRCH`).
+    private func pidOfNoProcess() throws -> pid_t {
+        var pid: pid_t = 4_000_000
+        while pid > 1 && !(kill(pid, 0) != 0 && errno == ESRCH) { pid -= 1 }
+        try #require(pid > 1)
+        return pid
+    }
+
+    @Test func temporaryFileNamesIdentifyTheirWriter() throws {
+        let name = temporaryFileName(for: "run.csv")
+        #expect(name.hasPrefix(".run.csv.\(getpid()).") && name.hasSuffix(".tmp"))
+        #expect(name.count == ".run.csv.\(getpid()).".count + 16 + 4)
+        #expect(temporaryFileWriter(name, for: "run.csv") == getpid())
+        #expect(temporaryFileName(for: "run.csv") != name)
+        // Only the exact pattern of the same destination counts.
+        #expect(temporaryFileWriter(".run.csv.12.0123456789abcdef.tmp", for: "run.csv") == 12)
+        for other in [
+            ".run.csv.12.0123456789abcdef.tmp.x", ".run.csv.12.0123456789abcde.tmp", ".run.csv.12.0123456789ABCDEF.tmp",
+            ".run.csv.x12.0123456789abcdef.tmp", ".run.csv..0123456789abcdef.tmp", ".run.csv.0.0123456789abcdef.tmp",
+            ".run.csv.5.12.0123456789abcdef.tmp", "run.csv.12.0123456789abcdef.tmp", ".run.csv.tmp-1234",
+            ".run.csv.99999999999.0123456789abcdef.tmp",
+        ] {
+            #expect(temporaryFileWriter(other, for: "run.csv") == nil, "\(other)")
+        }
+        #expect(temporaryFileWriter(".run.csv.12.0123456789abcdef.tmp", for: "run") == nil)
+        #expect(temporaryFileWriter(".run.csv.12.0123456789abcdef.tmp", for: "csv") == nil)
+    }
+
+    /// A writer killed mid-write leaves its temporary file; the next write of the same destination
+    /// removes it, but keeps those of live writers and of other destinations.
+    @Test func writingRemovesTemporaryFilesOfDeadWritersOnly() throws {
+        let directory = try IOTestDirectory()
+        defer { directory.remove() }
+        let dead = try pidOfNoProcess()
+        let stale = ".data.txt.\(dead).0123456789abcdef.tmp"
+        let live = ".data.txt.\(getpid()).fedcba9876543210.tmp"
+        let otherDestination = ".other.txt.\(dead).0123456789abcdef.tmp"
+        let unrelated = ".data.txt.\(dead).tmp"
+        for name in [stale, live, otherDestination, unrelated] {
+            try Data("partial".utf8).write(to: directory.url.appendingPathComponent(name))
+        }
+        try writeFileAtomically(Data("complete".utf8), to: directory.url.appendingPathComponent("data.txt"))
+        #expect(try directory.contents() == [live, unrelated, otherDestination, "data.txt"].sorted())
+        #expect(try String(contentsOf: directory.url.appendingPathComponent("data.txt"), encoding: .utf8) == "complete")
+    }
+
     @Test func rejectsNonFileURLs() throws {
         let url = try #require(URL(string: "https://example.com/file.txt"))
         #expect(throws: IOError.notAFileURL("https://example.com/file.txt")) {

@@ -52,6 +52,40 @@ struct CheckpointTests {
         #expect(resumed.parameters == model.parameters)
     }
 
+    /// A checkpoint streams its tensors to the file, and the file is the archive of their arrays
+    /// that `zipData()` would build.
+    @Test func writingStreamsTheArchiveOfItsArrays() throws {
+        let directory = try IOTestDirectory()
+        defer { directory.remove() }
+        let url = directory.url.appendingPathComponent("checkpoint.npz")
+        let model = Self.model(seed: 3)
+        let state: [String: Tensor<Float>] = ["m.0": Tensor([1, 2, 3]), "step": Tensor(shape: [], scalars: [7])]
+        let checkpoint = Checkpoint(model: model, optimizerState: state, metadata: ["b": "2", "a": "ü"])
+        try checkpoint.write(to: url)
+
+        var expected = NumPyArchive([
+            "format": NumPyArray(bytes: Array("rnnode-checkpoint-1".utf8)),
+            "metadata": NumPyArray(bytes: Array(#"{"a":"ü","b":"2"}"#.utf8)),
+        ])
+        for (path, value) in zip(model.parameterPaths, model.parameters) {
+            expected["parameter/" + path.name] = NumPyArray(value)
+        }
+        expected["optimizer/m.0"] = NumPyArray(state["m.0"]!)
+        expected["optimizer/step"] = NumPyArray(state["step"]!)
+        #expect(try Data(contentsOf: url) == expected.zipData())
+        #expect(try Checkpoint<Float>(contentsOf: url).parameterValues == model.parameters)
+
+        // Writing a checkpoint of the same names twice is refused before anything is written.
+        var twice = checkpoint
+        twice.parameterNames[1] = twice.parameterNames[0]
+        let other = directory.url.appendingPathComponent("twice.npz")
+        let name = "parameter/\(twice.parameterNames[0]).npy"
+        #expect(throws: CheckpointError.file(NumPyError(.duplicateEntry(name), path: other.path, entry: name))) {
+            try twice.write(to: other)
+        }
+        #expect(try directory.contents() == ["checkpoint.npz"])
+    }
+
     @Test func restoreRejectsMismatchesByName() throws {
         let directory = try IOTestDirectory()
         defer { directory.remove() }
@@ -175,5 +209,31 @@ struct CheckpointTests {
         noBias.tensors["bias_ih_l0"] = nil
         noBias.tensors["bias_hh_l0"] = nil
         #expect(try noBias.lstmCell().bias == Tensor.zeros([16]))
+    }
+}
+
+/// The memory a large checkpoint write takes, for a measurement by hand: with
+/// `CHECKPOINT_MEMORY_MIB=256`, writes a checkpoint of one `Float` parameter of that many MiB (and
+/// reads nothing back), so that the process's peak resident set is the tensor plus what writing
+/// costs, e.g. `CHECKPOINT_MEMORY_MIB=256 /usr/bin/time -v .build/debug/RNNODEPackageTests.xctest
+/// --testing-library swift-testing --filter IOCheckpointMemoryTests` ("Maximum resident set size").
+@Suite struct IOCheckpointMemoryTests {
+    static let mebibytes = ProcessInfo.processInfo.environment["CHECKPOINT_MEMORY_MIB"].flatMap { Int($0) }
+
+    @Test(.enabled(if: mebibytes != nil)) func writeLargeCheckpoint() throws {
+        let directory = try IOTestDirectory()
+        defer { directory.remove() }
+        let count = (Self.mebibytes ?? 0) << 18
+        // Filled in place (every page touched), so the tensor is resident once.
+        let storage = TensorStorage<Float>(count: count) { target in
+            for index in 0..<count { target[index] = Float(index & 0xFFFF) }
+        }
+        var checkpoint = Checkpoint(model: CheckpointTests.model(seed: 1))
+        checkpoint.parameterNames = ["weight"]
+        checkpoint.parameterValues = [Tensor(shape: [count], storage: storage, node: nil)]
+        let url = directory.url.appendingPathComponent("large.npz")
+        try checkpoint.write(to: url)
+        let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int
+        #expect(size.map { $0 > count * 4 } == true)
     }
 }

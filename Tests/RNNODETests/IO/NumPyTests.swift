@@ -65,6 +65,7 @@ import Testing
         let tensor = Tensor<Float>([[1, 2, 3], [4, 5, 6]])
         try NumPyArray(tensor).write(to: file, createDirectories: true)
         #expect(try NumPyArray(contentsOf: file).tensor() == tensor)
+        #expect(try Data(contentsOf: file) == NumPyArray(tensor).npyData())
         try NumPyArray(Tensor<Float>([7])).write(to: file)  // replaces it
         #expect(try NumPyArray(contentsOf: file).tensor() == Tensor<Float>([7]))
         #expect(try FileManager.default.contentsOfDirectory(atPath: file.deletingLastPathComponent().path) == ["weights.npy"])
@@ -444,6 +445,82 @@ import Testing
         let nowhere = directory.url.appendingPathComponent("no/dir/model.npz")
         let writeError = #expect(throws: NumPyError.self) { try archive.write(to: nowhere) }
         #expect(writeError?.problem == .io(.directoryMissing(path: nowhere.deletingLastPathComponent().path)))
+    }
+
+    /// Entries of every kind the writer handles: names in ASCII and not, data types, a 0-d array,
+    /// an empty one, and arrays larger than a write chunk (whole chunks and a remainder).
+    static func streamingSample() -> NumPyArchive {
+        let chunkFloats = NumPyArchive.writeChunkSize / 4
+        return NumPyArchive([
+            .init(name: "weights", array: NumPyArray(Tensor<Float>([[1, 2], [3, 4]]))),
+            .init(name: "layer/1/Gewicht-ä", array: NumPyArray(bytes: Array("ü".utf8))),
+            .init(name: "scalar", array: NumPyArray(Tensor<Double>(shape: [], scalars: [2.5]))),
+            .init(name: "empty", array: NumPyArray(Tensor<Float>(shape: [0, 3], scalars: []))),
+            .init(name: "flags", array: NumPyArray(shape: [3], dataType: .bool, elementBytes: [1, 0, 1])),
+            .init(
+                name: "large",
+                array: NumPyArray(
+                    Tensor<Float>(shape: [2 * chunkFloats + 5], scalars: (0..<(2 * chunkFloats + 5)).map(Float.init)))),
+            .init(
+                name: "exact",
+                array: NumPyArray(
+                    shape: [NumPyArchive.writeChunkSize], dataType: .uint8,
+                    elementBytes: .init(repeating: 7, count: NumPyArchive.writeChunkSize))),
+        ])
+    }
+
+    /// Writing streams the archive to the file, byte for byte what `zipData()` builds in memory.
+    @Test func writingStreamsTheBytesOfZipData() throws {
+        let directory = try IOTestDirectory()
+        defer { directory.remove() }
+        let file = directory.url.appendingPathComponent("stream.npz")
+        let archive = Self.streamingSample()
+        for sample in [archive, NumPyArchive(), NumPyArchive(Array(archive.entries.prefix(1)))] {
+            try sample.write(to: file)
+            #expect(try Data(contentsOf: file) == sample.zipData())
+            // With every ZIP64 record and field (the size of a 4 GiB entry, the offset past 4 GiB).
+            try NumPyArchive.write(sample.entries.map(NumPyArchive.StreamedEntry.init), to: file, forceZip64: true)
+            #expect(try Data(contentsOf: file) == Data(sample.zipBytes(forceZip64: true)))
+        }
+        #expect(try NumPyArchive(contentsOf: file) == NumPyArchive(Array(archive.entries.prefix(1))))
+        #expect(try directory.contents() == ["stream.npz"])
+    }
+
+    /// Tensors written a chunk at a time give the bytes of `NumPyArray(tensor)`.
+    @Test func tensorsStreamAsTheirArrays() throws {
+        let directory = try IOTestDirectory()
+        defer { directory.remove() }
+        let file = directory.url.appendingPathComponent("tensors.npz")
+        let floatCount = NumPyArchive.writeChunkSize / 4 * 3 + 1
+        let doubleCount = NumPyArchive.writeChunkSize / 8 + 3
+        let floats = Tensor<Float>(shape: [floatCount], scalars: (0..<floatCount).map { Float($0) / 7 - 3 })
+        let doubles = Tensor<Double>(shape: [doubleCount, 1], scalars: (0..<doubleCount).map { Double($0) * -1e-3 })
+        let small = Tensor<Float>([[-0.0, .infinity], [.nan, 1e-40]])
+        let entries: [NumPyArchive.StreamedEntry] = [
+            .init(name: "floats", tensor: floats), .init(name: "doubles", tensor: doubles),
+            .init(name: "small", tensor: small), .init(name: "none", tensor: Tensor<Double>(shape: [0], scalars: [])),
+        ]
+        let expected = NumPyArchive([
+            "floats": NumPyArray(floats), "doubles": NumPyArray(doubles), "small": NumPyArray(small),
+            "none": NumPyArray(Tensor<Double>(shape: [0], scalars: [])),
+        ])
+        try NumPyArchive.write(entries, to: file)
+        #expect(try Data(contentsOf: file) == expected.zipData())
+        #expect(try NumPyArchive(contentsOf: file)["floats"]?.tensor(as: Float.self) == floats)
+    }
+
+    /// The bytes of `zipData()` for fixed archives, as the writer has always produced them (length
+    /// and CRC-32 of the whole archive).
+    @Test func zipDataBytesAreStable() {
+        let archive = Self.streamingSample()
+        let plain = archive.zipBytes()
+        let zip64 = archive.zipBytes(forceZip64: true)
+        #expect(plain.count == 3_147_385 && crc32(plain) == 0x0722_7833)
+        #expect(zip64.count == 3_147_797 && crc32(zip64) == 0xA8BF_5B46)
+        let t = Tensor<Float>([[-0.0, .infinity], [.nan, 1e-40]])
+        let d = Tensor<Double>(shape: [3, 1], scalars: [1e-300, -2, .pi])
+        let tensors = NumPyArchive(["t": NumPyArray(t), "d": NumPyArray(d)]).zipBytes()
+        #expect(tensors.count == 490 && crc32(tensors) == 0x02AE_363E)
     }
 
     @Test func writingDuplicateNamesIsAnError() throws {
