@@ -267,11 +267,92 @@ private func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, at 
     return nil
 }
 
-/// Reads a regular file, the one way every reader of this library reads a path.
+/// A regular file open for reading, closed when the value goes away: the one way every reader of
+/// this library opens a path.
 ///
-/// Only regular files are read: the type is checked (`fstat`) right after opening, which does not
-/// wait for a FIFO's writer, and anything else is ``IOError/notARegularFile(path:kind:)``. The
-/// first `prefixLength` bytes are read first and passed to `acceptsPrefix` (a shorter file is
+/// Only regular files are opened: the type is checked (`fstat`) right after opening, which does not
+/// wait for a FIFO's writer, and anything else is ``IOError/notARegularFile(path:kind:)``.
+final class ReadableFile {
+    let descriptor: Int32
+    /// The standardized path, which errors name.
+    let path: String
+    /// The file's size when it was opened.
+    let size: Int
+
+    /// Opens the regular file at `url`.
+    ///
+    /// - Throws: ``IOError/notAFileURL(_:)``, ``IOError/notARegularFile(path:kind:)`` or
+    ///   ``IOError/readFailed(path:reason:)`` naming the path.
+    init(at url: URL) throws(IOError) {
+        guard url.isFileURL else { throw .notAFileURL(url.absoluteString) }
+        let path = url.standardizedFileURL.path
+        // O_NONBLOCK so that opening a FIFO does not wait for a writer; it changes nothing for a
+        // regular file.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else { throw .readFailed(path: path, reason: errnoText()) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            let reason = errnoText()
+            close(descriptor)
+            throw .readFailed(path: path, reason: reason)
+        }
+        let kind: String
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: kind = ""
+        case S_IFDIR: kind = "a directory"
+        case S_IFIFO: kind = "a FIFO (named pipe)"
+        case S_IFCHR: kind = "a character device"
+        case S_IFBLK: kind = "a block device"
+        case S_IFSOCK: kind = "a socket"
+        default: kind = "not a file"
+        }
+        guard kind.isEmpty else {
+            close(descriptor)
+            throw .notARegularFile(path: path, kind: kind)
+        }
+        self.descriptor = descriptor
+        self.path = path
+        size = max(Int(info.st_size), 0)
+    }
+
+    deinit { close(descriptor) }
+
+    /// The bytes at the offsets `range` (with `pread`, so reads do not depend on each other), in an
+    /// array the caller owns.
+    ///
+    /// - Throws: ``IOError/readFailed(path:reason:)`` if reading fails or the file ends before
+    ///   `range` does (it was cut short after being opened).
+    func read(_ range: Range<Int>) throws(IOError) -> [UInt8] {
+        var failure: String?
+        let descriptor = descriptor
+        let bytes = [UInt8](unsafeUninitializedCapacity: range.count) { buffer, initialized in
+            var done = 0
+            while done < range.count {
+                let count = pread(
+                    descriptor, buffer.baseAddress! + done, range.count - done, off_t(range.lowerBound + done))
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    failure = errnoText()
+                    break
+                }
+                if count == 0 {
+                    failure =
+                        "the file ends at byte \(range.lowerBound + done), before byte \(range.upperBound) "
+                        + "(it was cut short while being read)"
+                    break
+                }
+                done += count
+            }
+            initialized = done
+        }
+        if let failure { throw .readFailed(path: path, reason: failure) }
+        return bytes
+    }
+}
+
+/// Reads a regular file (opened as ``ReadableFile`` does).
+///
+/// The first `prefixLength` bytes are read first and passed to `acceptsPrefix` (a shorter file is
 /// returned as it is); if it returns `false` (the magic bytes of the expected format are missing),
 /// only those bytes are returned, so the caller reports its own format error without the rest of
 /// the file being read. Otherwise the rest follows, with memory reserved for the size the file
@@ -283,26 +364,7 @@ private func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, at 
 func readFileContents(
     at url: URL, prefixLength: Int = 0, acceptsPrefix: ([UInt8]) -> Bool = { _ in true }
 ) throws(IOError) -> [UInt8] {
-    guard url.isFileURL else { throw .notAFileURL(url.absoluteString) }
-    let path = url.standardizedFileURL.path
-    // O_NONBLOCK so that opening a FIFO does not wait for a writer; it changes nothing for a
-    // regular file.
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-    guard descriptor >= 0 else { throw .readFailed(path: path, reason: errnoText()) }
-    defer { close(descriptor) }
-    var info = stat()
-    guard fstat(descriptor, &info) == 0 else { throw .readFailed(path: path, reason: errnoText()) }
-    let kind: String
-    switch info.st_mode & S_IFMT {
-    case S_IFREG: kind = ""
-    case S_IFDIR: kind = "a directory"
-    case S_IFIFO: kind = "a FIFO (named pipe)"
-    case S_IFCHR: kind = "a character device"
-    case S_IFBLK: kind = "a block device"
-    case S_IFSOCK: kind = "a socket"
-    default: kind = "not a file"
-    }
-    guard kind.isEmpty else { throw .notARegularFile(path: path, kind: kind) }
+    let file = try ReadableFile(at: url)
 
     /// Appends up to `limit` bytes (all, if `nil`) to `data`; returns at the end of the file.
     func append(to data: inout [UInt8], limit: Int?) throws(IOError) {
@@ -310,10 +372,10 @@ func readFileContents(
         var remaining = limit ?? .max
         while remaining > 0 {
             let wanted = min(chunk.count, remaining)
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, wanted) }
+            let count = chunk.withUnsafeMutableBytes { read(file.descriptor, $0.baseAddress, wanted) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw .readFailed(path: path, reason: errnoText())
+                throw .readFailed(path: file.path, reason: errnoText())
             }
             if count == 0 { return }
             data.append(contentsOf: chunk[0..<count])
@@ -321,7 +383,7 @@ func readFileContents(
         }
     }
     var data: [UInt8] = []
-    data.reserveCapacity(max(Int(info.st_size), 0))
+    data.reserveCapacity(file.size)
     if prefixLength > 0 {
         try append(to: &data, limit: prefixLength)
         if data.count == prefixLength && !acceptsPrefix(data) { return data }

@@ -276,11 +276,18 @@ public struct NumPyArchive: Sendable, Equatable {
 
     /// ``init(zipData:path:)`` for bytes already in an array.
     init(zipBytes bytes: [UInt8], path: String?) throws(NumPyError) {
+        try self.init(source: ZipMemorySource(bytes: bytes), path: path)
+    }
+
+    /// Decodes the archive whose bytes `source` reads; each entry's bytes are read into an array
+    /// of their own, which becomes the array's storage (a stored entry) or is decompressed and
+    /// dropped (DEFLATE).
+    private init(source: some ZipByteSource, path: String?) throws(NumPyError) {
         var entries: [Entry] = []
         var firstIndex: [String: Int] = [:]
         let records: [ZipEntryRecord]
         do {
-            records = try ZipEntryRecord.centralDirectory(of: bytes)
+            records = try ZipEntryRecord.centralDirectory(of: source)
         } catch {
             throw NumPyError(error.problem, path: path, entry: error.entry)
         }
@@ -291,7 +298,7 @@ public struct NumPyArchive: Sendable, Equatable {
         located.reserveCapacity(records.count)
         for record in records {
             do {
-                located.append((record, try record.dataStart(in: bytes)))
+                located.append((record, try record.dataStart(in: source)))
             } catch {
                 throw NumPyError(error, path: path, entry: record.name)
             }
@@ -311,7 +318,7 @@ public struct NumPyArchive: Sendable, Equatable {
             guard firstIndex[name] == nil else { throw fail(.duplicateEntry(record.name)) }
             let array: NumPyArray
             do {
-                array = try record.decodeArray(in: bytes, dataStart: dataStart)
+                array = try record.decodeArray(from: source, dataStart: dataStart)
             } catch {
                 throw fail(error)
             }
@@ -332,13 +339,30 @@ public struct NumPyArchive: Sendable, Equatable {
     /// (bytes `50 4B 03 04` or `50 4B 05 06`): anything else is ``NumPyError/Problem/notZipArchive``
     /// after reading 4 bytes.
     ///
+    /// The file is not read whole: the end records and the central directory are read first, then
+    /// each entry's local header and data, the data into an array of its own that becomes the
+    /// array's storage (a stored entry) or is decompressed (DEFLATE). Reading a file therefore
+    /// takes about the memory of its arrays, with the same checks and errors as
+    /// ``init(zipData:path:)`` on the file's bytes.
+    ///
     /// - Throws: ``NumPyError`` with the file's path (see ``init(zipData:path:)``);
     ///   ``NumPyError/Problem/io(_:)`` if it cannot be read.
     public init(contentsOf url: URL) throws(NumPyError) {
+        let path = url.isFileURL ? url.standardizedFileURL.path : url.absoluteString
+        let source: ZipFileSource
+        let prefix: [UInt8]
+        do {
+            source = ZipFileSource(file: try ReadableFile(at: url))
+            prefix = try source.file.read(0..<min(4, source.count))
+        } catch {
+            throw NumPyError(.io(error), path: path)
+        }
         // As `numpy.load` does, a file is taken for an archive only if it starts with a local file
         // header or, for an empty archive, the end record.
-        let (bytes, path) = try readNumPyFile(url, magics: [[0x50, 0x4B, 0x03, 0x04], [0x50, 0x4B, 0x05, 0x06]])
-        try self.init(zipBytes: bytes, path: path)
+        guard prefix == [0x50, 0x4B, 0x03, 0x04] || prefix == [0x50, 0x4B, 0x05, 0x06] else {
+            throw NumPyError(.notZipArchive, path: path)
+        }
+        try self.init(source: source, path: path)
     }
 }
 
@@ -486,23 +510,62 @@ private struct ZipWriter {
     }
 }
 
-/// Little-endian fields of `bytes`; `nil` past the end.
-private struct ZipReader {
+/// Where the bytes of an archive are read from: an array in memory, or a file read a piece at a
+/// time, so that reading a file never holds all of it.
+private protocol ZipByteSource {
+    /// The archive's size in bytes.
+    var count: Int { get }
+    /// A copy of the bytes at the offsets `range`, which lie in `0..<count`.
+    func bytes(_ range: Range<Int>) throws(NumPyError.Problem) -> [UInt8]
+}
+
+/// An archive's bytes in memory.
+private struct ZipMemorySource: ZipByteSource {
     let bytes: [UInt8]
 
+    var count: Int { bytes.count }
+
+    func bytes(_ range: Range<Int>) -> [UInt8] { Array(bytes[range]) }
+}
+
+/// An archive in a file, read with `pread` as needed.
+private struct ZipFileSource: ZipByteSource {
+    let file: ReadableFile
+
+    var count: Int { file.size }
+
+    func bytes(_ range: Range<Int>) throws(NumPyError.Problem) -> [UInt8] {
+        do {
+            return try file.read(range)
+        } catch {
+            throw .io(error)
+        }
+    }
+}
+
+/// Little-endian fields of `bytes`, which hold an archive's bytes from offset `base` on; fields
+/// are addressed by their offset in the archive, `nil` outside `bytes`.
+private struct ZipReader {
+    let bytes: [UInt8]
+    var base = 0
+
     func value(at offset: Int, size: Int) -> UInt64? {
-        guard offset >= 0, size <= bytes.count, offset <= bytes.count - size else { return nil }
+        guard offset >= base, size <= bytes.count, offset - base <= bytes.count - size else { return nil }
+        let start = offset - base
         var value: UInt64 = 0
-        for index in 0..<size { value |= UInt64(bytes[offset + index]) << UInt64(8 * index) }
+        for index in 0..<size { value |= UInt64(bytes[start + index]) << UInt64(8 * index) }
         return value
     }
 
     func u16(_ offset: Int) -> Int? { value(at: offset, size: 2).map { Int($0) } }
     func u32(_ offset: Int) -> Int? { value(at: offset, size: 4).map { Int($0) } }
 
-    /// A 64-bit field as an `Int`; values beyond `Int.max` (nonsense for an in-memory archive)
-    /// become `Int.max`, which later fails a bounds check.
+    /// A 64-bit field as an `Int`; values beyond `Int.max` (nonsense for an archive) become
+    /// `Int.max`, which later fails a bounds check.
     func u64(_ offset: Int) -> Int? { value(at: offset, size: 8).map { $0 > UInt64(Int.max) ? Int.max : Int($0) } }
+
+    /// The bytes at the archive offsets `range`, which lie inside `bytes`.
+    func slice(_ range: Range<Int>) -> ArraySlice<UInt8> { bytes[range.lowerBound - base..<range.upperBound - base] }
 }
 
 /// An error found while reading ZIP structures, possibly about one entry.
@@ -524,20 +587,33 @@ private struct ZipEntryRecord {
     var localHeaderOffset: Int
 
     /// The entries listed in the central directory, in order.
-    static func centralDirectory(of bytes: [UInt8]) throws(ZipReadError) -> [ZipEntryRecord] {
-        let reader = ZipReader(bytes: bytes)
+    ///
+    /// Only the end of the archive (its end records), the ZIP64 end record if there is one and
+    /// the central directory are read from `source`, each after its offsets have been checked
+    /// against the archive's size.
+    static func centralDirectory(of source: some ZipByteSource) throws(ZipReadError) -> [ZipEntryRecord] {
+        let count = source.count
+        func read(_ range: Range<Int>) throws(ZipReadError) -> ZipReader {
+            do {
+                return ZipReader(bytes: try source.bytes(range), base: range.lowerBound)
+            } catch {
+                throw ZipReadError(problem: error)
+            }
+        }
         func truncated(_ what: String) -> ZipReadError { ZipReadError(problem: .truncatedArchive(what)) }
         func malformed(_ what: String) -> ZipReadError { ZipReadError(problem: .malformedArchive(what)) }
 
         // The end-of-central-directory record: 22 bytes plus a comment of at most 65 535 bytes, at
-        // the very end. Prefer a signature whose comment length reaches exactly to the end.
-        guard bytes.count >= 22 else { throw ZipReadError(problem: .notZipArchive) }
+        // the very end. Prefer a signature whose comment length reaches exactly to the end. The
+        // 20 bytes before the lowest place it can start are read too, for a ZIP64 locator.
+        guard count >= 22 else { throw ZipReadError(problem: .notZipArchive) }
+        let lowest = max(0, count - 22 - 0xFFFF)
+        let reader = try read(max(0, lowest - 20)..<count)
         var endOffset: Int?
-        var candidate = bytes.count - 22
-        let lowest = max(0, bytes.count - 22 - 0xFFFF)
+        var candidate = count - 22
         while candidate >= lowest {
             if reader.u32(candidate) == 0x0605_4B50, let commentLength = reader.u16(candidate + 20),
-                candidate + 22 + commentLength == bytes.count
+                candidate + 22 + commentLength == count
             {
                 endOffset = candidate
                 break
@@ -545,7 +621,7 @@ private struct ZipEntryRecord {
             candidate -= 1
         }
         guard let endOffset else {
-            if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+            if try read(0..<4).bytes == [0x50, 0x4B, 0x03, 0x04] {
                 throw truncated("the end-of-central-directory record is missing (the file is cut off)")
             }
             throw ZipReadError(problem: .notZipArchive)
@@ -560,21 +636,24 @@ private struct ZipEntryRecord {
         // A ZIP64 locator right before the end record points to the ZIP64 end record.
         if endOffset >= 20, reader.u32(endOffset - 20) == 0x0706_4B50 {
             let recordOffset = reader.u64(endOffset - 20 + 8)!
-            guard let signature = reader.u32(recordOffset), let recordSize = reader.u64(recordOffset + 4),
-                recordSize >= 44, reader.u64(recordOffset + 48) != nil
+            // Its fixed fields take 56 bytes, read as far as the archive reaches.
+            let recordStart = min(recordOffset, count)
+            let record = try read(recordStart..<recordStart + min(56, count - recordStart))
+            guard let signature = record.u32(recordOffset), let recordSize = record.u64(recordOffset + 4),
+                recordSize >= 44, record.u64(recordOffset + 48) != nil
             else {
                 throw truncated("the ZIP64 end-of-central-directory record at offset \(recordOffset) is cut off")
             }
             guard signature == 0x0606_4B50 else {
                 throw malformed("no ZIP64 end-of-central-directory record at offset \(recordOffset)")
             }
-            guard reader.u32(recordOffset + 16) == 0, reader.u32(recordOffset + 20) == 0 else {
+            guard record.u32(recordOffset + 16) == 0, record.u32(recordOffset + 20) == 0 else {
                 throw ZipReadError(problem: .unsupportedArchiveFeature("archives split over several disks"))
             }
-            entriesOnDisk = reader.u64(recordOffset + 24)!
-            entryCount = reader.u64(recordOffset + 32)!
-            centralSize = reader.u64(recordOffset + 40)!
-            centralOffset = reader.u64(recordOffset + 48)!
+            entriesOnDisk = record.u64(recordOffset + 24)!
+            entryCount = record.u64(recordOffset + 32)!
+            centralSize = record.u64(recordOffset + 40)!
+            centralOffset = record.u64(recordOffset + 48)!
         } else if disk != 0 || centralDisk != 0 {
             throw ZipReadError(problem: .unsupportedArchiveFeature("archives split over several disks"))
         }
@@ -584,11 +663,12 @@ private struct ZipEntryRecord {
         // Like Python's `zipfile` (and so `numpy.load`), the records are read for as long as the
         // directory's size covers them; the end record's count (16 bits, which some writers let
         // wrap) is not needed.
-        guard centralOffset <= bytes.count, centralSize <= bytes.count - centralOffset else {
+        guard centralOffset <= count, centralSize <= count - centralOffset else {
             throw truncated(
                 "the central directory (\(centralSize) bytes at offset \(centralOffset)) extends past the end of the "
-                    + "\(bytes.count)-byte file")
+                    + "\(count)-byte file")
         }
+        let directory = try read(centralOffset..<centralOffset + centralSize)
         var records: [ZipEntryRecord] = []
         records.reserveCapacity(centralSize / 46)  // each header takes at least 46 bytes
         var offset = centralOffset
@@ -599,32 +679,32 @@ private struct ZipEntryRecord {
             guard offset <= centralEnd - 46 else {
                 throw malformed("central directory header \(index + 1) extends past the directory")
             }
-            guard reader.u32(offset) == 0x0201_4B50 else {
+            guard directory.u32(offset) == 0x0201_4B50 else {
                 throw malformed("bad signature of central directory header \(index + 1) at offset \(offset)")
             }
-            let flags = reader.u16(offset + 8)!
-            let method = reader.u16(offset + 10)!
-            let crc = UInt32(reader.u32(offset + 16)!)
-            var compressedSize = reader.u32(offset + 20)!
-            var uncompressedSize = reader.u32(offset + 24)!
-            let nameLength = reader.u16(offset + 28)!
-            let extraLength = reader.u16(offset + 30)!
-            let commentLength = reader.u16(offset + 32)!
-            let startDisk = reader.u16(offset + 34)!
-            var localHeaderOffset = reader.u32(offset + 42)!
+            let flags = directory.u16(offset + 8)!
+            let method = directory.u16(offset + 10)!
+            let crc = UInt32(directory.u32(offset + 16)!)
+            var compressedSize = directory.u32(offset + 20)!
+            var uncompressedSize = directory.u32(offset + 24)!
+            let nameLength = directory.u16(offset + 28)!
+            let extraLength = directory.u16(offset + 30)!
+            let commentLength = directory.u16(offset + 32)!
+            let startDisk = directory.u16(offset + 34)!
+            var localHeaderOffset = directory.u32(offset + 42)!
             let nameStart = offset + 46
             guard nameStart + nameLength + extraLength + commentLength <= centralEnd else {
                 throw malformed("central directory header \(index + 1) extends past the directory")
             }
-            let nameBytes = Array(bytes[nameStart..<nameStart + nameLength])
+            let nameBytes = Array(directory.slice(nameStart..<nameStart + nameLength))
             let name = decodeZipName(nameBytes, flags: flags)
 
             // ZIP64 extra field: the 8-byte values of the fields set to 0xFFFFFFFF, in this order.
             var extraOffset = nameStart + nameLength
             let extraEnd = extraOffset + extraLength
             while extraOffset + 4 <= extraEnd {
-                let id = reader.u16(extraOffset)!
-                let size = reader.u16(extraOffset + 2)!
+                let id = directory.u16(extraOffset)!
+                let size = directory.u16(extraOffset + 2)!
                 guard extraOffset + 4 + size <= extraEnd else {
                     throw ZipReadError(
                         problem: .malformedArchive("an extra field of the central directory header runs past its end"),
@@ -638,7 +718,7 @@ private struct ZipEntryRecord {
                             throw ZipReadError(problem: .malformedArchive("the ZIP64 extra field is too short"), entry: name)
                         }
                         defer { field += 8 }
-                        return reader.u64(field)!
+                        return directory.u64(field)!
                     }
                     if uncompressedSize == 0xFFFF_FFFF { uncompressedSize = try next() }
                     if compressedSize == 0xFFFF_FFFF { compressedSize = try next() }
@@ -661,57 +741,55 @@ private struct ZipEntryRecord {
         return records
     }
 
-    /// Where the entry's data starts, after checking its local header against this record: the
-    /// signature, the name, and that the data lies inside the file.
-    func dataStart(in bytes: [UInt8]) throws(NumPyError.Problem) -> Int {
-        let reader = ZipReader(bytes: bytes)
-        guard let signature = reader.u32(localHeaderOffset), let nameLength = reader.u16(localHeaderOffset + 26),
-            let extraLength = reader.u16(localHeaderOffset + 28)
-        else {
+    /// Where the entry's data starts, after checking its local header (read from `source`)
+    /// against this record: the signature, the name, and that the data lies inside the archive.
+    func dataStart(in source: some ZipByteSource) throws(NumPyError.Problem) -> Int {
+        let count = source.count
+        guard localHeaderOffset <= count - 30 else {
             throw .truncatedArchive("the local header at offset \(localHeaderOffset) is cut off")
         }
-        guard signature == 0x0403_4B50 else {
+        let header = ZipReader(bytes: try source.bytes(localHeaderOffset..<localHeaderOffset + 30), base: localHeaderOffset)
+        let nameLength = header.u16(localHeaderOffset + 26)!
+        let extraLength = header.u16(localHeaderOffset + 28)!
+        guard header.u32(localHeaderOffset) == 0x0403_4B50 else {
             throw .malformedArchive("no local file header at offset \(localHeaderOffset)")
         }
         let nameStart = localHeaderOffset + 30
-        guard nameLength <= bytes.count - nameStart else {
+        guard nameLength <= count - nameStart else {
             throw .truncatedArchive("the local header at offset \(localHeaderOffset) is cut off")
         }
-        let localName = bytes[nameStart..<nameStart + nameLength]
-        guard localName.elementsEqual(nameBytes) else {
-            let flags = reader.u16(localHeaderOffset + 6)!
-            throw .entryNameMismatch(central: name, local: decodeZipName(Array(localName), flags: flags))
+        let localName = try source.bytes(nameStart..<nameStart + nameLength)
+        guard localName == nameBytes else {
+            let flags = header.u16(localHeaderOffset + 6)!
+            throw .entryNameMismatch(central: name, local: decodeZipName(localName, flags: flags))
         }
         let dataStart = nameStart + nameLength + extraLength
-        guard dataStart <= bytes.count, compressedSize <= bytes.count - dataStart else {
+        guard dataStart <= count, compressedSize <= count - dataStart else {
             throw .truncatedArchive(
                 "the entry's \(compressedSize) bytes of data at offset \(dataStart) extend past the end of the "
-                    + "\(bytes.count)-byte file")
+                    + "\(count)-byte file")
         }
         return dataStart
     }
 
-    /// The entry's array, its bytes checked against the recorded size and CRC-32.
-    func decodeArray(in bytes: [UInt8], dataStart: Int) throws(NumPyError.Problem) -> NumPyArray {
-        let stored = bytes[dataStart..<dataStart + compressedSize]
+    /// The entry's array, its bytes (read from `source` at `dataStart`) checked against the
+    /// recorded size and CRC-32. The bytes read become the array's storage (a stored entry) or are
+    /// dropped once decompressed (DEFLATE), so the entry is held once, plus its compressed bytes
+    /// while it is decompressed.
+    func decodeArray(from source: some ZipByteSource, dataStart: Int) throws(NumPyError.Problem) -> NumPyArray {
+        let range = dataStart..<dataStart + compressedSize
         switch method {
         case 0:
             guard compressedSize == uncompressedSize else {
                 throw .malformedArchive(
                     "a stored entry with compressed size \(compressedSize) and uncompressed size \(uncompressedSize)")
             }
-            let actual = crc32(stored)
+            var contents = try source.bytes(range)
+            let actual = crc32(contents)
             guard actual == crc else { throw .crcMismatch(expected: crc, actual: actual) }
-            return try NumPyArray.decode(stored)
+            return try NumPyArray.decode(consuming: &contents)
         case 8:
-            // The recorded size caps the output, which grows with the bytes actually decoded.
-            var contents: [UInt8]
-            do {
-                contents = try inflate(Array(stored), maximumSize: uncompressedSize, sizeHint: uncompressedSize)
-            } catch {
-                if error.exceedsMaximumSize { throw .entrySizeMismatch(recorded: uncompressedSize, decoded: nil) }
-                throw .corruptDeflateStream(error.description)
-            }
+            var contents = try inflateEntry(source.bytes(range))
             guard contents.count == uncompressedSize else {
                 throw .entrySizeMismatch(recorded: uncompressedSize, decoded: contents.count)
             }
@@ -720,6 +798,17 @@ private struct ZipEntryRecord {
             return try NumPyArray.decode(consuming: &contents)
         default:
             throw .unsupportedCompression(method: method)
+        }
+    }
+
+    /// The DEFLATE data `stored` decompressed; the recorded size caps the output, which grows with
+    /// the bytes actually decoded.
+    private func inflateEntry(_ stored: [UInt8]) throws(NumPyError.Problem) -> [UInt8] {
+        do {
+            return try inflate(stored, maximumSize: uncompressedSize, sizeHint: uncompressedSize)
+        } catch {
+            if error.exceedsMaximumSize { throw .entrySizeMismatch(recorded: uncompressedSize, decoded: nil) }
+            throw .corruptDeflateStream(error.description)
         }
     }
 }

@@ -809,6 +809,119 @@ import Testing
         let badLocal = patched(archive) { bytes in bytes[0] = 0 }
         #expect(archiveError(badLocal)?.problem == .malformedArchive("no local file header at offset 0"))
     }
+
+    // MARK: Files and bytes
+
+    /// The archive that `read` returns, or the error it throws.
+    private func outcome(_ read: () throws(NumPyError) -> NumPyArchive) -> Result<NumPyArchive, NumPyError> {
+        do {
+            return .success(try read())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Reading a file, which reads its pieces as they are needed, gives what decoding its bytes
+    /// gives: the same entries or the same error (except that a file must start with a ZIP
+    /// signature, as `numpy.load` requires).
+    @Test func filesReadAsTheirBytesDecode() throws {
+        let small = NumPyArchive(["a": NumPyArray(Tensor<Float>([1, 2])), "b": NumPyArray(bytes: [3])])
+        var samples: [(name: String, bytes: [UInt8])] = [
+            ("savez", [UInt8](fixture(NumPyFixtures.savez))),
+            ("savez-all-types", [UInt8](fixture(NumPyFixtures.savezAllTypes))),
+            ("savez-compressed", [UInt8](fixture(NumPyFixtures.savezCompressed))),
+            ("savez-zip64-end-record", [UInt8](fixture(NumPyFixtures.savezZip64EndRecord))),
+            ("small-zip64", small.zipBytes(forceZip64: true)),
+            ("streaming", Self.streamingSample().zipBytes()),
+            ("streaming-zip64", Self.streamingSample().zipBytes(forceZip64: true)),
+            ("empty", NumPyArchive().zipBytes()),
+            ("npy", [UInt8](fixture(NumPyFixtures.float64C))),
+        ]
+        for name in [
+            "npz-200-entries-share-one-16MiB-entry.npz", "npz-central-name-differs-from-local.npz",
+            "npz-end-record-counts-1-of-2.npz", "npz-entry-declares-4GiB.npz", "checkpoint-adam-step-1e30.npz",
+        ] {
+            samples.append((name, [UInt8](try Data(contentsOf: malformedFixture(name)))))
+        }
+        let seeds = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../../Examples/Fuzz/Seeds")
+        let seedNames = try FileManager.default.contentsOfDirectory(atPath: seeds.path).filter { $0.hasSuffix(".npz") }.sorted()
+        #expect(seedNames.count >= 4)
+        for name in seedNames {
+            samples.append((name, [UInt8](try Data(contentsOf: seeds.appendingPathComponent(name)))))
+        }
+        // Damaged copies: cut short, and with single bytes changed across headers and data.
+        for (name, bytes) in samples.prefix(5) {
+            for length in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 40)) {
+                samples.append(("\(name)-cut-\(length)", Array(bytes.prefix(length))))
+            }
+            for offset in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 60)) {
+                var damaged = bytes
+                damaged[offset] ^= 0x41
+                samples.append(("\(name)-damaged-\(offset)", damaged))
+            }
+        }
+
+        let directory = try IOTestDirectory()
+        defer { directory.remove() }
+        var successes = 0
+        for (index, sample) in samples.enumerated() {
+            let file = directory.url.appendingPathComponent("\(index).npz")
+            try Data(sample.bytes).write(to: file)
+            let fromBytes = outcome { () throws(NumPyError) in try NumPyArchive(zipData: Data(sample.bytes), path: file.path) }
+            let fromFile = outcome { () throws(NumPyError) in try NumPyArchive(contentsOf: file) }
+            let signed = [[0x50, 0x4B, 0x03, 0x04], [0x50, 0x4B, 0x05, 0x06]].contains(Array(sample.bytes.prefix(4)))
+            let expected = signed ? fromBytes : .failure(NumPyError(.notZipArchive, path: file.path))
+            #expect(fromFile == expected, "\(sample.name)")
+            if case .success = fromFile { successes += 1 }
+        }
+        // Valid archives of every kind were among them, not only errors.
+        #expect(successes >= 15)
+    }
+
+    /// A file cut short after it was opened is a read error, not a crash or a short entry.
+    @Test func readsOfAShrunkFileFail() throws {
+        let directory = try IOTestDirectory()
+        defer { directory.remove() }
+        let url = directory.url.appendingPathComponent("x.npz")
+        try Data(Self.streamingSample().zipBytes()).write(to: url)
+        let file = try ReadableFile(at: url)
+        #expect(try file.read(0..<4) == [0x50, 0x4B, 0x03, 0x04])
+        #expect(truncate(url.path, 10) == 0)
+        let error = #expect(throws: IOError.self) { try file.read(4..<20) }
+        #expect(error?.path == url.path)
+        #expect(error?.description.contains("ends at byte 10, before byte 20") == true)
+        #expect(try file.read(8..<8) == [])
+    }
+}
+
+/// The memory reading a large stored archive takes, for a measurement by hand: with
+/// `NPZ_MEMORY_MB=400`, writes a stored archive of one `float64` array of that many megabytes
+/// (streamed, so writing holds none of it) and reads it back, so that the process's peak resident
+/// set is the array plus what reading costs, e.g. `NPZ_MEMORY_MB=400 /usr/bin/time -v
+/// .build/debug/RNNODEPackageTests.xctest --testing-library swift-testing --filter
+/// IONumPyArchiveMemoryTests` ("Maximum resident set size").
+@Suite struct IONumPyArchiveMemoryTests {
+    static let megabytes = ProcessInfo.processInfo.environment["NPZ_MEMORY_MB"].flatMap { Int($0) }
+
+    @Test(.enabled(if: megabytes != nil)) func readLargeStoredArchive() throws {
+        let directory = try IOTestDirectory()
+        defer { directory.remove() }
+        let count = (Self.megabytes ?? 0) * 125_000
+        var entry = NumPyArchive.StreamedEntry(name: "x", tensor: Tensor<Double>([0]))
+        entry.npyHeader = NumPyArray.npyHeader(shape: [count], dataType: .float64)
+        entry.elements = .encoded(count: count, size: 8) { indices, target in
+            for (slot, index) in indices.enumerated() {
+                target.storeBytes(of: Double(index & 0xFFFF).bitPattern.littleEndian, toByteOffset: 8 * slot, as: UInt64.self)
+            }
+        }
+        let url = directory.url.appendingPathComponent("large.npz")
+        try NumPyArchive.write([entry], to: url)
+        let archive = try NumPyArchive(contentsOf: url)
+        #expect(archive.names == ["x"])
+        #expect(archive["x"]?.shape == [count])
+        #expect(archive["x"]?.elementBytes.count == count * 8)
+    }
 }
 
 @Suite struct IOInflateTests {
