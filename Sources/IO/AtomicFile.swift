@@ -449,9 +449,11 @@ private func removeStaleTemporaryFiles(of fileName: String, in directory: String
     guard let stream = opendir(directory) else { return }
     var stale: [String] = []
     while let entry = readdir(stream) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(validatingCString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-        }
+        // The name in place: a directory record is only as long as its name, so loading the whole
+        // `dirent` (whose `d_name` is declared 256 bytes) can read past the end of the buffer.
+        let name = String(
+            validatingCString: (UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \.d_name)!)
+                .assumingMemoryBound(to: CChar.self))
         guard let name, let pid = temporaryFileWriter(name, for: fileName) else { continue }
         if kill(pid, 0) != 0 && errno == ESRCH { stale.append(name) }
     }

@@ -176,6 +176,19 @@ import Darwin
         #expect(try String(contentsOf: directory.url.appendingPathComponent("data.txt"), encoding: .utf8) == "complete")
     }
 
+    /// Directory records are as long as their names: reading one must not load a whole `dirent`
+    /// (an overread that AddressSanitizer reports in a directory of many short names).
+    @Test func staleTemporariesAreFoundAmongManyFiles() throws {
+        let directory = try IOTestDirectory()
+        defer { directory.remove() }
+        let stale = ".d.\(try pidOfNoProcess()).0123456789abcdef.tmp"
+        for index in 0..<3000 { try Data().write(to: directory.url.appendingPathComponent("\(index)")) }
+        try Data("partial".utf8).write(to: directory.url.appendingPathComponent(stale))
+        try writeFileAtomically(Data("complete".utf8), to: directory.url.appendingPathComponent("d"))
+        let contents = try directory.contents()
+        #expect(contents.count == 3001 && !contents.contains(stale) && contents.contains("d"))
+    }
+
     @Test func rejectsNonFileURLs() throws {
         let url = try #require(URL(string: "https://example.com/file.txt"))
         #expect(throws: IOError.notAFileURL("https://example.com/file.txt")) {
