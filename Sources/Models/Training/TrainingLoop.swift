@@ -33,8 +33,10 @@ public enum ParameterAveraging: Sendable, Equatable {
     /// The model ends with the last iterate.
     case none
     /// θ̄ ← decay·θ̄ + (1 − decay)·θ after every update, starting from the first update; the model ends
-    /// with θ̄ (unless training stops by a failure, which keeps the last good iterate). A decay of 0.99 averages over the last ~100 steps. The decay must be in [0, 1) (0 is the
-    /// last iterate); anything else is a precondition failure in ``train(_:optimizer:until:clipping:averaging:seed:progress:label:loss:)``.
+    /// with θ̄ (unless training stops by a failure, which keeps the last good iterate). A decay of
+    /// 0.99 averages over the last ~100 steps. The decay must be in [0, 1) (0 is the last iterate);
+    /// anything else is a programmer error in
+    /// ``train(_:optimizer:until:clipping:averaging:seed:progress:label:loss:)``.
     case exponential(decay: Double)
 }
 
