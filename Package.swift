@@ -46,7 +46,8 @@ let package = Package(
         // Mutation fuzzing of the file readers, each case in a bounded child process; seeds made by
         // NumPy (and PyTorch state dicts saved through NumPy) next to the ones the library writes.
         .executableTarget(
-            name: "Fuzz", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/Fuzz", exclude: ["Seeds/PROVENANCE.md"],
+            name: "Fuzz", dependencies: ["RNNODE", "RNNODEIO", "ExampleSupport"], path: "Examples/Fuzz",
+            exclude: ["Seeds/PROVENANCE.md"],
             resources: [.copy("Seeds")]),
         .testTarget(
             name: "RNNODETests",

@@ -54,6 +54,16 @@ struct RecurrentRegression<Cell: RecurrentCell>: Trainable where Cell.Scalar == 
     func loss(_ x: Tensor<Float>, _ y: Tensor<Float>) throws -> Tensor<Float> {
         squaredError(head(try layer.run(x, initialStates: nil, mask: nil, times: times).last), y)
     }
+
+    /// One training step: the loss on the tape, its gradients, and `optimizer`'s update.
+    mutating func trainStep(_ x: Tensor<Float>, _ y: Tensor<Float>, optimizer: inout Adam<Float>) throws {
+        let tape = Tape<Float>()
+        let (recorded, variables) = recorded(on: tape)
+        let loss = try recorded.loss(x, y)
+        var parameters = self.parameters
+        optimizer.update(&parameters, gradients: tape.gradients(of: loss, withRespectTo: variables))
+        self.parameters = parameters
+    }
 }
 
 /// Milliseconds per training batch and per forward pass, and the peak resident memory of training.
@@ -71,14 +81,7 @@ func measureTraining<Cell: RecurrentCell>(
         model.times = .irregular(try timeStamps(c, gaps: gaps))
     }
     var optimizer = Adam<Float>(learningRate: 1e-3)
-    func trainStep() throws {
-        let tape = Tape<Float>()
-        let (recorded, variables) = model.recorded(on: tape)
-        let loss = try recorded.loss(x, y)
-        var parameters = model.parameters
-        optimizer.update(&parameters, gradients: tape.gradients(of: loss, withRespectTo: variables))
-        model.parameters = parameters
-    }
+    func trainStep() throws { try model.trainStep(x, y, optimizer: &optimizer) }
     try trainStep()  // warm-up
     resetPeakMemory()
     let before = residentMemoryMiB() ?? 0
@@ -189,12 +192,7 @@ func fusedTrainingMemory(scheme: String, steps: Int) throws -> Double {
     var optimizer = Adam<Float>(learningRate: 1e-3)
     let before = residentMemoryMiB() ?? 0
     resetPeakMemory()
-    let tape = Tape<Float>()
-    let (recorded, variables) = model.recorded(on: tape)
-    let loss = try recorded.loss(x, y)
-    var parameters = model.parameters
-    optimizer.update(&parameters, gradients: tape.gradients(of: loss, withRespectTo: variables))
-    model.parameters = parameters
+    try model.trainStep(x, y, optimizer: &optimizer)
     return (peakMemoryMiB() ?? .nan) - before
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import RNNODE
+import RNNODEIO  // crc32
 
 /// A small, fast, seedable generator (SplitMix64): every case's input is a pure function of the
 /// campaign's seed, the reader and the case number, so a case can be regenerated on its own.
@@ -255,16 +256,6 @@ struct StoredZip {
 
 private func le(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
 private func le16(_ value: Int) -> [UInt8] { [UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8)] }
-
-/// The CRC-32 (IEEE, reflected) ZIP stores for every entry.
-func crc32(_ bytes: [UInt8]) -> UInt32 {
-    var crc: UInt32 = 0xFFFF_FFFF
-    for byte in bytes {
-        crc ^= UInt32(byte)
-        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-    }
-    return ~crc
-}
 
 /// A mutation of an `.npz` file: its entries read and rewritten as a stored archive with valid
 /// CRCs after mutating one entry's array (structure-aware), one header field, the entry list

@@ -336,7 +336,8 @@ private let fixedDistanceTable = try! HuffmanTable(lengths: [UInt8](repeating: 5
 /// ```swift
 /// crc32(Array("123456789".utf8)) == 0xCBF4_3926
 /// ```
-func crc32<Bytes: Sequence>(_ bytes: Bytes, continuing crc: UInt32 = 0) -> UInt32 where Bytes.Element == UInt8 {
+package func crc32<Bytes: Sequence>(_ bytes: Bytes, continuing crc: UInt32 = 0) -> UInt32
+where Bytes.Element == UInt8 {
     if let result = bytes.withContiguousStorageIfAvailable({ crc32(buffer: $0, continuing: crc) }) {
         return result
     }
