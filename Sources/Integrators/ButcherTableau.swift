@@ -48,8 +48,37 @@ public struct ButcherTableau: Sendable, Hashable, CustomStringConvertible {
     public var isAdaptive: Bool { errorWeights != nil }
 
     /// First Same As Last: the last stage is evaluated at the new state (cₛ = 1, its row of `a` equals
-    /// b, bₛ = 0), so it is the first stage of the next step and costs nothing.
+    /// b, bₛ = 0), so it is the first stage of the next step and costs nothing. A stiffly accurate
+    /// method with an explicit first stage (an ESDIRK such as ``kvaerno5``) is FSAL too: its last
+    /// stage is the new state and its slope the next step's first stage.
     public let isFSAL: Bool
+
+    /// Explicit, diagonally implicit or Rosenbrock (linearly implicit).
+    public let kind: Kind
+    /// Rosenbrock methods: the s×s lower triangular matrix Γ of the Jacobian terms, with the constant
+    /// diagonal γ (see ``init(rosenbrock:order:alpha:gamma:b:embeddedWeights:embeddedOrder:interpolant:interpolantOrder:tolerance:)``).
+    /// Nil for the other kinds.
+    public let gamma: [[Double]]?
+    /// Whether the update is the last stage (bᵢ = aₛᵢ for a Runge–Kutta method; the last stage's input
+    /// plus its own increment for a Rosenbrock method): such methods damp stiff components fully.
+    public let isStifflyAccurate: Bool
+    /// The linear stability of the method (from its stability function R(z)), computed when the
+    /// tableau is made.
+    public let stability: LinearStability
+
+    /// The families of methods the integrator runs.
+    public enum Kind: String, Sendable, Hashable {
+        /// Every stage from the previous ones: `a` strictly lower triangular.
+        case explicit
+        /// Each stage solves one implicit equation: `a` lower triangular with a nonzero diagonal
+        /// somewhere (DIRK, SDIRK, ESDIRK), solved by simplified Newton iterations.
+        case diagonallyImplicit
+        /// Linearly implicit: one linear solve with I − hγJ per stage and no Newton iteration.
+        case rosenbrock
+    }
+
+    /// Whether the method needs the Jacobian ∂f/∂y (implicit and Rosenbrock methods).
+    public var isImplicit: Bool { kind != .explicit }
 
     /// Makes and validates a tableau.
     ///
@@ -72,6 +101,84 @@ public struct ButcherTableau: Sendable, Hashable, CustomStringConvertible {
         interpolant: [[Double]]? = nil, interpolantOrder: Int = 0,
         tolerance: Double = 1e-12
     ) throws(TableauError) {
+        try self.init(
+            validating: name, kind: .explicit, order: order, a: a, gamma: nil, b: b, c: c,
+            embeddedWeights: embeddedWeights, embeddedOrder: embeddedOrder, interpolant: interpolant,
+            interpolantOrder: interpolantOrder, tolerance: tolerance)
+    }
+
+    /// Makes and validates a diagonally implicit Runge–Kutta method (DIRK; SDIRK when the diagonal is
+    /// constant; ESDIRK when the first stage is explicit).
+    ///
+    /// A step solves the stages in turn, each from the ones before it:
+    ///
+    ///     Yᵢ = y + h Σ_{j<i} aᵢⱼ kⱼ + h aᵢᵢ kᵢ,   kᵢ = f(t + cᵢ h, Yᵢ)
+    ///
+    /// by simplified Newton iterations with the matrix I − h aᵢᵢ J (see ``ImplicitSolverSettings``).
+    /// The order conditions are Butcher's, as for explicit methods (they hold for any `a`); the
+    /// tableau also reports ``isStifflyAccurate`` and its ``stability``.
+    ///
+    /// ```swift
+    /// // The trapezoidal rule: A-stable, order 2.
+    /// let trapezoid = try ButcherTableau(
+    ///     diagonallyImplicit: "Trapezoid", order: 2, a: [[0, 0], [0.5, 0.5]], b: [0.5, 0.5])
+    /// ```
+    ///
+    /// - Parameters: as for explicit methods, with `a` lower triangular (nonzero diagonal allowed,
+    ///   ≥ 0 so that the stage equations stay solvable for stiff, dissipative problems).
+    /// - Throws: ``TableauError`` naming what is inconsistent (``TableauError/notDiagonallyImplicit(name:row:column:)``
+    ///   for an entry above the diagonal).
+    public init(
+        diagonallyImplicit name: String, order: Int,
+        a: [[Double]], b: [Double], c: [Double]? = nil,
+        embeddedWeights: [Double]? = nil, embeddedOrder: Int = 0,
+        interpolant: [[Double]]? = nil, interpolantOrder: Int = 0,
+        tolerance: Double = 1e-12
+    ) throws(TableauError) {
+        try self.init(
+            validating: name, kind: .diagonallyImplicit, order: order, a: a, gamma: nil, b: b, c: c,
+            embeddedWeights: embeddedWeights, embeddedOrder: embeddedOrder, interpolant: interpolant,
+            interpolantOrder: interpolantOrder, tolerance: tolerance)
+    }
+
+    /// Makes and validates a Rosenbrock (linearly implicit) method in its standard form
+    /// (Hairer–Wanner II, IV.7):
+    ///
+    ///     (I − hγJ) kᵢ = f(t + αᵢ h, y + h Σ_{j<i} αᵢⱼ kⱼ) + h J Σ_{j<i} γᵢⱼ kⱼ + h γᵢ ∂f/∂t,
+    ///     y₁ = y + h Σ bᵢ kᵢ,
+    ///
+    /// with J = ∂f/∂y at (t, y), αᵢ = Σⱼ αᵢⱼ and γᵢ = Σ_{j≤i} γᵢⱼ. Each stage is one linear solve with
+    /// the same matrix; there is no Newton iteration. The order conditions are Butcher's with the
+    /// elementary weights of Rosenbrock methods: a vertex with exactly one child carries
+    /// βᵢⱼ = αᵢⱼ + γᵢⱼ (diagonal included), every other vertex αᵢⱼ. The dense output
+    /// y₀ + h Σ bᵢ(θ) kᵢ is checked the same way.
+    ///
+    /// - Parameters:
+    ///   - alpha: the s×s strictly lower triangular αᵢⱼ.
+    ///   - gamma: the s×s lower triangular Γ with a constant positive diagonal γ.
+    ///   - b, embeddedWeights, interpolant: weights of the stages kᵢ, as for Runge–Kutta methods.
+    /// - Throws: ``TableauError`` naming what is inconsistent.
+    public init(
+        rosenbrock name: String, order: Int,
+        alpha: [[Double]], gamma: [[Double]], b: [Double],
+        embeddedWeights: [Double]? = nil, embeddedOrder: Int = 0,
+        interpolant: [[Double]]? = nil, interpolantOrder: Int = 0,
+        tolerance: Double = 1e-12
+    ) throws(TableauError) {
+        try self.init(
+            validating: name, kind: .rosenbrock, order: order, a: alpha, gamma: gamma, b: b, c: nil,
+            embeddedWeights: embeddedWeights, embeddedOrder: embeddedOrder, interpolant: interpolant,
+            interpolantOrder: interpolantOrder, tolerance: tolerance)
+    }
+
+    /// The validation shared by every kind.
+    private init(
+        validating name: String, kind: Kind, order: Int,
+        a: [[Double]], gamma: [[Double]]?, b: [Double], c: [Double]?,
+        embeddedWeights: [Double]?, embeddedOrder: Int,
+        interpolant: [[Double]]?, interpolantOrder: Int,
+        tolerance: Double
+    ) throws(TableauError) {
         let s = b.count
         guard s > 0 else { throw .shape("\(name): a method needs at least one stage") }
         guard a.count == s, a.allSatisfy({ $0.count == s }) else {
@@ -82,11 +189,44 @@ public struct ButcherTableau: Sendable, Hashable, CustomStringConvertible {
         allCoefficients += c ?? []
         allCoefficients += embeddedWeights ?? []
         allCoefficients += interpolant.map { Array($0.joined()) } ?? []
+        allCoefficients += gamma.map { Array($0.joined()) } ?? []
         guard allCoefficients.allSatisfy({ $0.isFinite }) else { throw .shape("\(name): a coefficient is not finite") }
-        for i in 0..<s {
-            for j in i..<s where a[i][j] != 0 {
-                throw .notExplicit(name: name, row: i, column: j)
+        switch kind {
+        case .explicit, .rosenbrock:
+            for i in 0..<s {
+                for j in i..<s where a[i][j] != 0 {
+                    throw .notExplicit(name: name, row: i, column: j)
+                }
             }
+        case .diagonallyImplicit:
+            for i in 0..<s {
+                for j in (i + 1)..<s where a[i][j] != 0 {
+                    throw .notDiagonallyImplicit(name: name, row: i, column: j)
+                }
+                guard a[i][i] >= 0 else {
+                    throw .shape("\(name): the diagonal entry a[\(i)][\(i)] = \(a[i][i]) is negative")
+                }
+            }
+            guard (0..<s).contains(where: { a[$0][$0] != 0 }) else {
+                throw .shape("\(name): no diagonal entry is nonzero; make an explicit method instead")
+            }
+        }
+        var beta: [[Double]]? = nil
+        if kind == .rosenbrock {
+            guard let gamma, gamma.count == s, gamma.allSatisfy({ $0.count == s }) else {
+                throw .shape("\(name): Γ must be \(s)×\(s)")
+            }
+            let diagonal = gamma[0][0]
+            guard diagonal > 0 else { throw .shape("\(name): the diagonal γ of Γ must be positive, got \(diagonal)") }
+            for i in 0..<s {
+                for j in (i + 1)..<s where gamma[i][j] != 0 {
+                    throw .notDiagonallyImplicit(name: name, row: i, column: j)
+                }
+                guard gamma[i][i] == diagonal else {
+                    throw .shape("\(name): Γ must have a constant diagonal; Γ[\(i)][\(i)] = \(gamma[i][i]) ≠ \(diagonal)")
+                }
+            }
+            beta = (0..<s).map { i in (0..<s).map { j in a[i][j] + gamma[i][j] } }
         }
         let rowSums = a.map { $0.reduce(0, +) }
         let nodes = c ?? rowSums
@@ -97,7 +237,7 @@ public struct ButcherTableau: Sendable, Hashable, CustomStringConvertible {
                 throw .rowSumMismatch(name: name, row: i, rowSum: rowSums[i], node: nodes[i])
             }
         }
-        var conditions = OrderConditions(a: a)
+        var conditions = OrderConditions(a: a, singleChild: beta)
         if let failure = conditions.firstFailure(weights: b, order: order, tolerance: tolerance) {
             throw .orderCondition(name: name, weights: "b", tree: failure.tree, residual: failure.residual)
         }
@@ -132,12 +272,32 @@ public struct ButcherTableau: Sendable, Hashable, CustomStringConvertible {
             }
         }
         let last = s - 1
-        let fsal =
-            s > 1 && Swift.abs(nodes[last] - 1) <= tolerance && b[last] == 0
-            && (0..<last).allSatisfy { a[last][$0] == b[$0] }
+        let lastRowIsB = (0..<s).allSatisfy { a[last][$0] == b[$0] }
+        let stifflyAccurate: Bool
+        switch kind {
+        case .explicit: stifflyAccurate = false
+        case .diagonallyImplicit: stifflyAccurate = lastRowIsB
+        case .rosenbrock:
+            // y₁ = Yₛ + h kₛ-part: bᵢ = αₛᵢ + γₛᵢ for i < s and bₛ = γ.
+            stifflyAccurate = (0..<s).allSatisfy { Swift.abs(b[$0] - (a[last][$0] + gamma![last][$0])) <= tolerance }
+        }
+        let fsal: Bool
+        switch kind {
+        case .explicit:
+            fsal =
+                s > 1 && Swift.abs(nodes[last] - 1) <= tolerance && b[last] == 0 && (0..<last).allSatisfy { a[last][$0] == b[$0] }
+        case .diagonallyImplicit:
+            fsal = s > 1 && stifflyAccurate && a[0][0] == 0
+        case .rosenbrock:
+            // The last stage's input is y₁ itself, so its evaluation is the next step's f(t, y).
+            fsal =
+                s > 1 && Swift.abs(nodes[last] - 1) <= tolerance && b[last] == 0 && (0..<last).allSatisfy { a[last][$0] == b[$0] }
+        }
 
         self.name = name
+        self.kind = kind
         self.a = a
+        self.gamma = gamma
         self.b = b
         self.c = nodes
         self.order = order
@@ -146,6 +306,8 @@ public struct ButcherTableau: Sendable, Hashable, CustomStringConvertible {
         self.interpolant = interpolant
         self.interpolantOrder = interpolant == nil ? 0 : interpolantOrder
         self.isFSAL = fsal
+        self.isStifflyAccurate = stifflyAccurate
+        self.stability = LinearStability(stageMatrix: beta ?? a, weights: b, implicit: kind != .explicit)
     }
 
     public var description: String {
@@ -153,6 +315,15 @@ public struct ButcherTableau: Sendable, Hashable, CustomStringConvertible {
         if isAdaptive { text += ", embedded order \(embeddedOrder)" }
         if interpolant != nil { text += ", dense output of order \(interpolantOrder)" }
         if isFSAL { text += ", FSAL" }
+        if kind != .explicit {
+            text += kind == .rosenbrock ? ", Rosenbrock" : ", diagonally implicit"
+            if stability.isLStable {
+                text += ", L-stable"
+            } else if stability.isAStable {
+                text += ", A-stable"
+            }
+            if isStifflyAccurate { text += ", stiffly accurate" }
+        }
         return text
     }
 }
@@ -163,6 +334,9 @@ public enum TableauError: Error, Equatable, CustomStringConvertible {
     case shape(String)
     /// A nonzero coefficient on or above the diagonal of `a` (an implicit method).
     case notExplicit(name: String, row: Int, column: Int)
+    /// A nonzero coefficient above the diagonal of a diagonally implicit method's `a` (or of a
+    /// Rosenbrock method's Γ): a fully implicit method.
+    case notDiagonallyImplicit(name: String, row: Int, column: Int)
     /// A row of `a` that does not sum to its node.
     case rowSumMismatch(name: String, row: Int, rowSum: Double, node: Double)
     /// An order condition that does not hold; `tree` is the rooted tree in bracket notation
@@ -177,6 +351,9 @@ public enum TableauError: Error, Equatable, CustomStringConvertible {
             return "invalid Butcher tableau: \(message)"
         case .notExplicit(let name, let row, let column):
             return "\(name): a[\(row)][\(column)] is nonzero; an explicit method needs a strictly lower triangular a"
+        case .notDiagonallyImplicit(let name, let row, let column):
+            return
+                "\(name): entry [\(row)][\(column)] above the diagonal is nonzero; a diagonally implicit method needs a lower triangular matrix"
         case .rowSumMismatch(let name, let row, let rowSum, let node):
             return "\(name): row \(row) of a sums to \(rowSum) but c[\(row)] = \(node)"
         case .orderCondition(let name, let weights, let tree, let residual):
@@ -200,13 +377,19 @@ struct OrderConditions {
     }
 
     let a: [[Double]]
+    /// Rosenbrock methods: the coefficients βᵢⱼ = αᵢⱼ + γᵢⱼ used at vertices with exactly one child
+    /// (the Jacobian terms h J Σ γᵢⱼ kⱼ contribute only there); nil for Runge–Kutta methods.
+    let singleChild: [[Double]]?
     private(set) var trees: [Tree] = []
     private(set) var phi: [[Double]] = []
     private(set) var gamma: [Double] = []
     /// Σⱼ |aᵢⱼ Φⱼ| products alongside Φ, so that residuals are judged against the size of the terms.
     private(set) var magnitude: [[Double]] = []
 
-    init(a: [[Double]]) { self.a = a }
+    init(a: [[Double]], singleChild: [[Double]]? = nil) {
+        self.a = a
+        self.singleChild = singleChild
+    }
 
     /// Ensures all trees up to `order` are built.
     private mutating func build(upTo order: Int) {
@@ -231,6 +414,7 @@ struct OrderConditions {
             }
             extend(n - 1, 0, [])
             for children in results {
+                let m = children.count == 1 ? (singleChild ?? a) : a
                 var weights = [Double](repeating: 1, count: s)
                 var sizes = [Double](repeating: 1, count: s)
                 var density = Double(n)
@@ -239,8 +423,8 @@ struct OrderConditions {
                         var sum = 0.0
                         var size = 0.0
                         for j in 0..<s {
-                            sum += a[i][j] * phi[child][j]
-                            size += Swift.abs(a[i][j]) * magnitude[child][j]
+                            sum += m[i][j] * phi[child][j]
+                            size += Swift.abs(m[i][j]) * magnitude[child][j]
                         }
                         weights[i] *= sum
                         sizes[i] *= size
@@ -298,5 +482,101 @@ struct OrderConditions {
             }
         }
         return nil
+    }
+}
+
+// MARK: - Linear stability
+
+/// The linear stability of a method: how it treats y' = λy, for which one step multiplies y by the
+/// stability function R(z), z = hλ,
+///
+///     R(z) = 1 + z bᵀ (I − z M)⁻¹ 𝟙,
+///
+/// with M = a for Runge–Kutta methods and M = α + Γ for Rosenbrock methods. Computed when the
+/// tableau is made, by sampling: |R(iy)| at 400 points with y log-spaced in [10⁻⁴, 10⁸], R at
+/// z = −10¹² for the limit at infinity, and R on the negative real axis for the stability boundary.
+public struct LinearStability: Sendable, Hashable {
+    /// |R(z)| ≤ 1 on the whole left half-plane (sampled on the imaginary axis; the poles 1/Mᵢᵢ of an
+    /// implicit method with a nonnegative diagonal lie in the right half-plane). False for explicit
+    /// methods, whose R is a polynomial.
+    public let isAStable: Bool
+    /// |R(−∞)|: how much of a very stiff component survives a step (0 for L-stable methods; ∞ for
+    /// explicit ones; 1 for the trapezoidal rule).
+    public let stabilityAtInfinity: Double
+    /// The largest x with |R(−ξ)| ≤ 1 for all ξ in [0, x]: the step of an explicit method is bounded by
+    /// x / |λ| on a stiff problem (about 3.3 for Dormand–Prince). Infinite for A-stable methods.
+    public let realStabilityBoundary: Double
+
+    /// A-stable with R(−∞) = 0 (to 10⁻⁹): stiff components are damped out in one step.
+    public var isLStable: Bool { isAStable && stabilityAtInfinity <= 1e-9 }
+
+    init(stageMatrix m: [[Double]], weights b: [Double], implicit: Bool) {
+        func r(_ z: Complex) -> Complex {
+            // (I − zM) x = 𝟙 by forward substitution (M is lower triangular).
+            let s = b.count
+            var x = [Complex](repeating: Complex(0, 0), count: s)
+            var sum = Complex(0, 0)
+            for i in 0..<s {
+                var rhs = Complex(1, 0)
+                for j in 0..<i where m[i][j] != 0 { rhs = rhs + z * x[j] * m[i][j] }
+                x[i] = rhs / (Complex(1, 0) - z * m[i][i])
+                sum = sum + x[i] * b[i]
+            }
+            return Complex(1, 0) + z * sum
+        }
+        var aStable = implicit && m.indices.allSatisfy { m[$0][$0] >= 0 }
+        if aStable {
+            for k in 0..<400 {
+                let y = Double.pow(10, -4 + 12 * Double(k) / 399)
+                if r(Complex(0, y)).magnitude > 1 + 1e-9 {
+                    aStable = false
+                    break
+                }
+            }
+        }
+        isAStable = aStable
+        stabilityAtInfinity = implicit ? r(Complex(-1e12, 0)).magnitude : .infinity
+        if aStable {
+            realStabilityBoundary = .infinity
+        } else {
+            // Scan the negative real axis in steps of 0.01 up to 1000, then bisect the first exit.
+            var inside = 0.0
+            var outside = Double.infinity
+            var x = 0.01
+            while x <= 1000 {
+                if r(Complex(-x, 0)).magnitude > 1 + 1e-12 {
+                    outside = x
+                    break
+                }
+                inside = x
+                x += 0.01
+            }
+            if outside.isFinite {
+                for _ in 0..<40 {
+                    let mid = (inside + outside) / 2
+                    if r(Complex(-mid, 0)).magnitude > 1 + 1e-12 { outside = mid } else { inside = mid }
+                }
+            }
+            realStabilityBoundary = outside.isFinite ? inside : .infinity
+        }
+    }
+}
+
+/// Just enough complex arithmetic for stability functions.
+private struct Complex {
+    var re: Double
+    var im: Double
+    init(_ re: Double, _ im: Double) {
+        self.re = re
+        self.im = im
+    }
+    var magnitude: Double { (re * re + im * im).squareRoot() }
+    static func + (a: Complex, b: Complex) -> Complex { Complex(a.re + b.re, a.im + b.im) }
+    static func - (a: Complex, b: Complex) -> Complex { Complex(a.re - b.re, a.im - b.im) }
+    static func * (a: Complex, b: Complex) -> Complex { Complex(a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re) }
+    static func * (a: Complex, w: Double) -> Complex { Complex(a.re * w, a.im * w) }
+    static func / (a: Complex, b: Complex) -> Complex {
+        let d = b.re * b.re + b.im * b.im
+        return Complex((a.re * b.re + a.im * b.im) / d, (a.im * b.re - a.re * b.im) / d)
     }
 }

@@ -37,6 +37,28 @@ package final class CompiledTableau<Scalar: TensorScalar>: @unchecked Sendable {
     /// 0, 1, …, s − 1: the indices of a dense combination.
     @usableFromInline package let allStages: UnsafeMutablePointer<Int>
 
+    // Implicit and Rosenbrock methods (see ImplicitStages).
+    @usableFromInline package let kind: ButcherTableau.Kind
+    @usableFromInline package let isStifflyAccurate: Bool
+    /// Rosenbrock methods in the transformed variables uᵢ = h Σⱼ γᵢⱼ kⱼ (Hairer–Wanner's RODAS form):
+    /// stage inputs y + Σⱼ Aᵢⱼ uⱼ (A = α Γ⁻¹), the terms Σⱼ Cᵢⱼ uⱼ / h (C = I/γ − Γ⁻¹, strictly lower),
+    /// the update y + Σ mᵢ uᵢ (mᵀ = bᵀ Γ⁻¹), the error Σ (m − m̂)ᵢ uᵢ, the ∂f/∂t weights γᵢ = Σⱼ γᵢⱼ,
+    /// and Γ⁻¹ to recover the slopes kᵢ = (Γ⁻¹ u)ᵢ / h. Row-major s×s; empty for the other kinds.
+    @usableFromInline package let rosenbrockA: [Scalar]
+    @usableFromInline package let rosenbrockC: [Scalar]
+    @usableFromInline package let rosenbrockM: [Scalar]
+    @usableFromInline package let rosenbrockError: [Scalar]
+    @usableFromInline package let gammaSums: [Scalar]
+    @usableFromInline package let gammaInverse: [Scalar]
+    /// The diagonal γ of a Rosenbrock method's Γ (0 for the other kinds).
+    @usableFromInline package let gammaDiagonal: Scalar
+    /// Explicit methods: two stages at the same node (the last such pair), whose slopes estimate
+    /// the dominant eigenvalue (Hairer's stiffness test), and the coefficients aᵢₖ − aⱼₖ of the
+    /// difference of their inputs; nil when there is no such pair.
+    @usableFromInline package let stiffnessPair: (first: Int, second: Int, difference: [Scalar])?
+    /// |R| ≤ 1 on [−boundary, 0]: the stability boundary on the negative real axis.
+    @usableFromInline package let stabilityBoundary: Scalar
+
     init(_ tableau: ButcherTableau) {
         let s = tableau.stages
         stageCount = s
@@ -89,6 +111,55 @@ package final class CompiledTableau<Scalar: TensorScalar>: @unchecked Sendable {
         }
         allStages = .allocate(capacity: s)
         allStages.initialize(from: Array(0..<s), count: s)
+
+        kind = tableau.kind
+        isStifflyAccurate = tableau.isStifflyAccurate
+        stabilityBoundary = Scalar(Swift.min(tableau.stability.realStabilityBoundary, 1e30))
+        var pair: (Int, Int, [Scalar])? = nil
+        if tableau.kind == .explicit {
+            search: for i in stride(from: s - 1, through: 1, by: -1) {
+                for j in stride(from: i - 1, through: 0, by: -1) where tableau.c[i] == tableau.c[j] && tableau.c[i] != 0 {
+                    pair = (j, i, (0..<s).map { Scalar(tableau.a[i][$0] - tableau.a[j][$0]) })
+                    break search
+                }
+            }
+        }
+        stiffnessPair = pair.map { (first: $0.0, second: $0.1, difference: $0.2) }
+        if tableau.kind == .rosenbrock, let gamma = tableau.gamma {
+            // Γ⁻¹ by forward substitution, column by column.
+            var inverse = [[Double]](repeating: [Double](repeating: 0, count: s), count: s)
+            for column in 0..<s {
+                for i in column..<s {
+                    var sum = i == column ? 1.0 : 0.0
+                    for k in column..<i { sum -= gamma[i][k] * inverse[k][column] }
+                    inverse[i][column] = sum / gamma[i][i]
+                }
+            }
+            let g = gamma[0][0]
+            var aU = [Scalar](repeating: 0, count: s * s)
+            var cU = [Scalar](repeating: 0, count: s * s)
+            for i in 0..<s {
+                for j in 0..<s {
+                    aU[i * s + j] = Scalar((0..<s).reduce(0) { $0 + tableau.a[i][$1] * inverse[$1][j] })
+                    if j < i { cU[i * s + j] = Scalar(-inverse[i][j]) }
+                }
+            }
+            func uWeights(_ w: [Double]) -> [Scalar] {
+                (0..<s).map { j in Scalar((0..<s).reduce(0) { $0 + w[$1] * inverse[$1][j] }) }
+            }
+            let m = uWeights(tableau.b)
+            rosenbrockA = aU
+            rosenbrockC = cU
+            rosenbrockM = m
+            rosenbrockError = tableau.errorWeights.map(uWeights) ?? []
+            gammaSums = gamma.map { Scalar($0.reduce(0, +)) }
+            gammaInverse = inverse.flatMap { $0.map { Scalar($0) } }
+            gammaDiagonal = Scalar(g)
+        } else {
+            (rosenbrockA, rosenbrockC, rosenbrockM, rosenbrockError) = ([], [], [], [])
+            (gammaSums, gammaInverse) = ([], [])
+            gammaDiagonal = 0
+        }
     }
 
     deinit {

@@ -30,12 +30,18 @@ public final class Integrator<Field: VectorField> {
     public typealias State = Field.State
     public typealias Scalar = Field.State.Scalar
 
-    /// The vector field. Replacing it discards the derivative cached at the current state.
+    /// The vector field. Replacing it discards the derivative cached at the current state (and an
+    /// implicit method's Jacobian).
     public var field: Field {
-        didSet { slope = nil }
+        didSet {
+            slope = nil
+            stepper.implicit?.invalidate()
+        }
     }
-    /// The Runge–Kutta method.
+    /// The Runge–Kutta method: explicit, diagonally implicit or Rosenbrock.
     public let method: ButcherTableau
+    /// The Jacobian and Newton settings of implicit and Rosenbrock methods.
+    public let implicitSettings: ImplicitSolverSettings
     /// Fixed or adaptive steps.
     public let stepControl: StepSizeControl<Scalar>
     /// The step budget (accepted plus rejected steps) over the integrator's life.
@@ -44,8 +50,19 @@ public final class Integrator<Field: VectorField> {
     @inlinable public var time: Scalar { currentTime }
     /// The state at ``time``: always finite.
     @inlinable public var state: State { currentState }
-    /// Steps and evaluations so far.
-    @inlinable public var statistics: SolveStatistics { counts }
+    /// Steps, evaluations and (implicit methods) the linear algebra so far.
+    @inlinable public var statistics: SolveStatistics {
+        var statistics = counts
+        if let implicit = stepper.implicit {
+            statistics.evaluations += implicit.evaluations
+            statistics.jacobians += implicit.jacobians
+            statistics.factorizations += implicit.factorizations
+            statistics.linearSolves += implicit.linearSolves
+            statistics.newtonIterations += implicit.newtonIterations
+            statistics.newtonFailures += implicit.newtonFailures
+        }
+        return statistics
+    }
     /// ``SolveStatus/success`` while the integration can go on; otherwise why it stopped.
     @inlinable public var status: SolveStatus<Scalar> { currentStatus }
 
@@ -87,12 +104,16 @@ public final class Integrator<Field: VectorField> {
     /// - Parameters:
     ///   - step: fixed or adaptive steps (adaptive needs a method with an error estimate).
     ///   - maxSteps: the step budget; by default unlimited for fixed steps and 1,000,000 for adaptive ones.
+    ///   - implicit: the Jacobian's structure and the Newton settings of implicit and Rosenbrock
+    ///     methods (ignored by explicit ones).
     /// - Throws: ``SolveError`` for a non-finite time, state or parameter, invalid step settings, a
-    ///   derivative of the wrong shape, or a non-finite derivative at the initial state.
+    ///   derivative of the wrong shape, or a non-finite derivative at the initial state; for implicit
+    ///   methods also a state that does not expose its components and invalid implicit settings.
     @inlinable
     public init(
         _ field: Field, initialState: State, time: Scalar, method: ButcherTableau = .dopri5,
-        step: StepSizeControl<Scalar> = .adaptive(), maxSteps: Int? = nil
+        step: StepSizeControl<Scalar> = .adaptive(), maxSteps: Int? = nil,
+        implicit: ImplicitSolverSettings = ImplicitSolverSettings()
     ) throws(SolveError) {
         guard time.isFinite else { throw .nonFiniteTime("the start time t0") }
         if let maxSteps, maxSteps < 1 { throw .invalidMaxSteps(maxSteps) }
@@ -110,6 +131,12 @@ public final class Integrator<Field: VectorField> {
         }
         guard initialState.isFinite else { throw .nonFiniteInitialState }
         if let name = field.firstNonFiniteParameter() { throw .nonFiniteParameter(name: name) }
+        if method.isImplicit {
+            guard let n = initialState.componentCount else {
+                throw .componentsUnavailable(state: initialState.shapeDescription, method: method.name)
+            }
+            try implicit.validate(dimension: n)
+        }
         let f0 = field(time, initialState)
         guard f0.hasSameShape(as: initialState) else {
             throw .shapeMismatch(state: initialState.shapeDescription, derivative: f0.shapeDescription)
@@ -117,6 +144,7 @@ public final class Integrator<Field: VectorField> {
         guard f0.isFinite else { throw .nonFiniteInitialDerivative(time: Double(time)) }
         self.field = field
         self.method = method
+        self.implicitSettings = implicit
         self.stepControl = step
         self.currentTime = time
         self.currentState = initialState
@@ -125,7 +153,12 @@ public final class Integrator<Field: VectorField> {
         previousState = initialState
         slope = f0
         counts.evaluations = 1
-        stepper = RungeKuttaStepper(method, filler: initialState)
+        stepper = RungeKuttaStepper(method, filler: initialState, implicit: implicit)
+        if case .adaptive(let settings) = step.mode, let workspace = stepper.implicit {
+            (workspace.rtol, workspace.atol) = (settings.rtol, settings.atol)
+        } else {
+            stepper.estimatesError = false
+        }
     }
 
     /// Integrates to `target`, landing on it exactly, and returns ``status``.
@@ -186,6 +219,7 @@ public final class Integrator<Field: VectorField> {
         previousTime = time
         previousState = state
         slope = nil
+        stepper.implicit?.invalidate()
     }
 
     /// The dense output within the last step: the state at `t` between the step's start and
@@ -230,7 +264,8 @@ public final class Integrator<Field: VectorField> {
     @inlinable
     package func advanceFixed(to stop: Scalar, dt: Scalar, observingSteps: Bool, onStep: (Integrator) -> Void) {
         let (t0, direction, snap) = (gridOrigin, direction, tolerance(near: stop, dt))
-        let newEvaluations = stepper.stageCount - 1
+        // Implicit methods count their own evaluations.
+        let newEvaluations = stepper.implicit == nil ? stepper.stageCount - 1 : 0
         var counted = counts.steps  // the steps already in the statistics
         var t = time
         var y = state
@@ -263,11 +298,17 @@ public final class Integrator<Field: VectorField> {
             }
             let (y1, last) = stepper.step(field, t, y, h, k0)
             evaluations += newEvaluations
+            if stepper.stepFailed {
+                status = .implicitStageFailed(time: t, stepSize: h)
+                rejected += 1
+                return false
+            }
             guard y1.isFinite else {
                 status = .nonFiniteState(time: t, stepSize: h)
                 rejected += 1
                 return false
             }
+            stepper.implicit?.stepAccepted()
             accepted += 1
             (previous, previousY) = (t, y)
             t = next
@@ -354,7 +395,8 @@ public final class Integrator<Field: VectorField> {
         let controller = settings.controller
         let direction = self.direction
         let snap = tolerance(near: stop)
-        let newEvaluations = stepper.stageCount - 1
+        let newEvaluations = stepper.implicit == nil ? stepper.stageCount - 1 : 0
+        let newtonFailureFactor = Scalar(implicitSettings.newtonFailureFactor)
         var h: Scalar
         if let proposedStep {
             h = direction * proposedStep
@@ -379,6 +421,8 @@ public final class Integrator<Field: VectorField> {
         var lastFailureWasNonFinite = false
         var status = SolveStatus<Scalar>.success
         var failure: SolveError? = nil
+        var stiffSteps = 0
+        var lastStiffnessRatio: Scalar? = nil
 
         while t != stop {
             if counted + accepted + rejected >= maxSteps {
@@ -394,10 +438,19 @@ public final class Integrator<Field: VectorField> {
             let (y1, last) = stepper.step(field, t, y, h, slope)
             evaluations += newEvaluations
             // err² (the squared scaled RMS norm): err ≤ 1 ⟺ err² ≤ 1, and log err = ½ log err².
-            let squaredError = y1.isFinite ? stepper.squaredErrorNorm(h, y, y1, rtol: rtol, atol: atol) : .nan
+            let implicitFailure = stepper.stepFailed
+            let squaredError =
+                !implicitFailure && y1.isFinite ? stepper.squaredErrorNorm(h, y, y1, rtol: rtol, atol: atol) : .nan
             if squaredError.isFinite && squaredError <= 1 {
                 accepted += 1
                 lastFailureWasNonFinite = false
+                if let workspace = stepper.implicit {
+                    workspace.stepAccepted()
+                } else if let ratio = stepper.stiffnessRatio(h, y, y1) {
+                    // Hairer's test: the step is at the explicit method's stability limit.
+                    lastStiffnessRatio = ratio
+                    if ratio >= Scalar(stiffnessThreshold) { stiffSteps += 1 }
+                }
                 let tNew = unshortened == nil ? t + h : stop
                 let fsal: State? = stepper.isFSAL ? last : nil
                 if observingSteps || tNew == stop {
@@ -437,20 +490,26 @@ public final class Integrator<Field: VectorField> {
                 }
             } else {
                 rejected += 1
-                lastFailureWasNonFinite = !squaredError.isFinite
+                lastFailureWasNonFinite = !squaredError.isFinite && !implicitFailure
                 if settings.minStep > 0 && Swift.abs(h) <= settings.minStep {
                     // A step of the minimum size still failed: stop rather than go below it.
                     status =
-                        lastFailureWasNonFinite
-                        ? .nonFiniteState(time: t, stepSize: h) : .stepSizeUnderflow(time: t, stepSize: h)
+                        implicitFailure
+                        ? .implicitStageFailed(time: t, stepSize: h)
+                        : lastFailureWasNonFinite
+                            ? .nonFiniteState(time: t, stepSize: h) : .stepSizeUnderflow(time: t, stepSize: h)
                     break
                 }
-                h *=
-                    squaredError.isFinite
-                    ? controller.factor(
-                        logError: Scalar.log(squaredError) / 2, logPreviousError: logPreviousError,
-                        errorOrder: errorOrder, accepted: false)
-                    : Scalar(controller.minFactor)
+                if implicitFailure {
+                    h *= newtonFailureFactor
+                } else {
+                    h *=
+                        squaredError.isFinite
+                        ? controller.factor(
+                            logError: Scalar.log(squaredError) / 2, logPreviousError: logPreviousError,
+                            errorOrder: errorOrder, accepted: false)
+                        : Scalar(controller.minFactor)
+                }
             }
             h = direction * Swift.min(Swift.max(Swift.abs(h), settings.minStep), settings.maxStep)
             if h.isNaN {
@@ -459,7 +518,10 @@ public final class Integrator<Field: VectorField> {
             }
             if Swift.abs(h) <= 16 * Scalar.ulpOfOne * Swift.max(Swift.abs(t), Scalar.leastNormalMagnitude) {
                 status =
-                    lastFailureWasNonFinite ? .nonFiniteState(time: t, stepSize: h) : .stepSizeUnderflow(time: t, stepSize: h)
+                    stepper.stepFailed
+                    ? .implicitStageFailed(time: t, stepSize: h)
+                    : lastFailureWasNonFinite
+                        ? .nonFiniteState(time: t, stepSize: h) : .stepSizeUnderflow(time: t, stepSize: h)
                 break
             }
         }
@@ -471,12 +533,18 @@ public final class Integrator<Field: VectorField> {
         counts.acceptedSteps += accepted
         counts.rejectedSteps += rejected
         counts.evaluations += evaluations
+        counts.stiffSteps += stiffSteps
+        if let lastStiffnessRatio { counts.stiffnessRatio = Double(lastStiffnessRatio) }
         proposedStep = Swift.abs(h)
         self.logPreviousError = logPreviousError
         self.currentStatus = status
         if let failure { throw failure }
     }
 }
+
+/// An explicit step whose stiffness estimate |hλ| reaches this fraction of the method's stability
+/// boundary counts as limited by stability (``SolveStatistics/stiffSteps``).
+@usableFromInline let stiffnessThreshold = 0.9
 
 extension AdaptiveStepping {
     /// Checks the tolerances, the step bounds and the controller, and that `method` can adapt.

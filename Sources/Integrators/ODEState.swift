@@ -51,6 +51,46 @@ public protocol ODEState: Sendable {
     /// The same value with no derivative information: gradients do not flow back through it (a
     /// detached ``Tensor``; the value itself for fixed-size states).
     var withoutDerivative: Self { get }
+
+    // MARK: Components (for implicit methods)
+
+    /// The number of scalar components, which implicit and Rosenbrock methods number 0…n−1 for their
+    /// Jacobians and linear solves; nil (the default) for a type that does not expose them. SIMD
+    /// vectors, scalars and ``Tensor`` do; give your own ``FixedSizeState`` the three component
+    /// requirements to solve it with implicit methods.
+    var componentCount: Int? { get }
+
+    /// Writes the ``componentCount`` components to `buffer`.
+    func copyComponents(to buffer: UnsafeMutablePointer<Scalar>)
+
+    /// A state of this one's shape whose components are read from `buffer` (with no derivative
+    /// information).
+    func withComponents(from buffer: UnsafePointer<Scalar>) -> Self
+
+    /// Writes the exact Jacobian ∂f/∂y of `field` at (t, y) into `matrix` by the state type's own
+    /// means and returns true, or returns false (the default) to leave it to finite differences.
+    /// ``Tensor`` computes it on the tape, one backward pass per component.
+    static func exactJacobian<F: VectorField>(
+        of field: F, at t: Scalar, _ y: Self, into matrix: JacobianMatrix<Scalar>
+    ) -> Bool where F.State == Self
+}
+
+extension ODEState {
+    public var componentCount: Int? { nil }
+
+    public func copyComponents(to buffer: UnsafeMutablePointer<Scalar>) {
+        programmingError("\(Self.self) does not expose its components (componentCount is nil)")
+    }
+
+    public func withComponents(from buffer: UnsafePointer<Scalar>) -> Self {
+        programmingError("\(Self.self) does not expose its components (componentCount is nil)")
+    }
+
+    public static func exactJacobian<F: VectorField>(
+        of field: F, at t: Scalar, _ y: Self, into matrix: JacobianMatrix<Scalar>
+    ) -> Bool where F.State == Self {
+        false
+    }
 }
 
 // MARK: - Fixed-size states
@@ -143,6 +183,21 @@ extension SIMD where Self: FixedSizeState, Scalar: TensorScalar {
     public var isFinite: Bool { (self - self).sum() == 0 }
 
     public var shapeDescription: String { "SIMD\(scalarCount)<\(Scalar.self)>" }
+
+    @inlinable
+    public var componentCount: Int? { Self.scalarCount }
+
+    @inlinable @inline(__always)
+    public func copyComponents(to buffer: UnsafeMutablePointer<Scalar>) {
+        for i in 0..<Self.scalarCount { buffer[i] = self[i] }
+    }
+
+    @inlinable @inline(__always)
+    public func withComponents(from buffer: UnsafePointer<Scalar>) -> Self {
+        var result = Self()
+        for i in 0..<Self.scalarCount { result[i] = buffer[i] }
+        return result
+    }
 }
 
 extension SIMD2: ODEState, FixedSizeState where Scalar: TensorScalar {}
@@ -161,6 +216,17 @@ extension TensorScalar {
     }
 
     public var shapeDescription: String { "\(Self.self)" }
+}
+
+extension ScalarState {
+    @inlinable
+    public var componentCount: Int? { 1 }
+
+    @inlinable @inline(__always)
+    public func copyComponents(to buffer: UnsafeMutablePointer<Scalar>) { buffer[0] = self }
+
+    @inlinable @inline(__always)
+    public func withComponents(from buffer: UnsafePointer<Scalar>) -> Self { buffer[0] }
 }
 
 /// A scalar type that is also a one-dimensional state (`Float`, `Double`): write generic code over
@@ -255,6 +321,49 @@ extension Tensor: ODEState {
 
     @inlinable
     public var withoutDerivative: Tensor { detached }
+
+    @inlinable
+    public var componentCount: Int? { scalarCount }
+
+    @inlinable
+    public func copyComponents(to buffer: UnsafeMutablePointer<Scalar>) {
+        storage.withUnsafeBufferPointer { source in
+            for i in 0..<source.count { buffer[i] = source[i] }
+        }
+    }
+
+    @inlinable
+    public func withComponents(from buffer: UnsafePointer<Scalar>) -> Tensor {
+        Tensor(shape: shape, scalars: Array(UnsafeBufferPointer(start: buffer, count: scalarCount)))
+    }
+
+    /// The Jacobian from the tape: f(t, y) recorded once, then one backward pass per component of
+    /// f. When the field's parameters are recorded on a tape, the evaluation joins that tape (the
+    /// records stay on it until it is released).
+    public static func exactJacobian<F: VectorField>(
+        of field: F, at t: Scalar, _ y: Tensor, into matrix: JacobianMatrix<Scalar>
+    ) -> Bool where F.State == Tensor {
+        let probe = field(t, y.detached)
+        let tape = probe.node?.tape ?? Tape<Scalar>()
+        let variable = tape.variable(y.detached)
+        let output = field(t, variable)
+        guard output.node != nil else {
+            // f does not depend on y at all.
+            matrix.clear()
+            return true
+        }
+        let n = y.scalarCount
+        var seed = Tensor.zeros(output.shape)
+        for i in 0..<n {
+            seed.withUnsafeMutableBufferPointer { $0[i] = 1 }
+            let row = tape.pullback(of: output, seed: seed, withRespectTo: [variable])[0]
+            seed.withUnsafeMutableBufferPointer { $0[i] = 0 }
+            row.storage.withUnsafeBufferPointer { row in
+                for j in 0..<n where matrix.contains(row: i, column: j) { matrix[i, j] = row[j] }
+            }
+        }
+        return true
+    }
 }
 
 // MARK: - Stage terms

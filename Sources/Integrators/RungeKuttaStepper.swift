@@ -33,10 +33,21 @@ package final class RungeKuttaStepper<State: ODEState> {
     @usableFromInline package let weights: UnsafeMutablePointer<Scalar>
     /// The stages k₀…kₛ₋₁ of the most recent step.
     @usableFromInline package let stages: UnsafeMutablePointer<State>
+    /// Implicit and Rosenbrock methods: the Newton and linear-algebra workspace (nil for explicit ones).
+    @usableFromInline package let implicit: ImplicitStages<State>?
+    /// f(t, y) at the start of the most recent step (implicit methods; for the Hermite dense output,
+    /// since their first stage need not be f(t, y)).
+    @usableFromInline package var startSlope: State?
+    /// Whether the error estimate is needed (adaptive steps); implicit methods skip it otherwise.
+    @usableFromInline package var estimatesError = true
+    /// Explicit methods: the terms −kᵢ + kⱼ and Σ (aⱼₖ − aᵢₖ) kₖ of Hairer's stiffness estimate.
+    @usableFromInline package let stiffnessIndices: UnsafeMutablePointer<Int>
+    @usableFromInline package let stiffnessWeights: UnsafeMutablePointer<Scalar>
 
-    /// A workspace for `tableau`; `filler` initializes the stage storage (any state of the right type).
+    /// A workspace for `tableau`; `filler` initializes the stage storage (any state of the right
+    /// type). Implicit methods need `filler` to expose its components (checked by the integrator).
     @inlinable
-    package init(_ tableau: ButcherTableau, filler: State) {
+    package init(_ tableau: ButcherTableau, filler: State, implicit settings: ImplicitSolverSettings = ImplicitSolverSettings()) {
         let compiled = CompiledTableau<Scalar>.shared(tableau)
         self.compiled = compiled
         let s = compiled.stageCount
@@ -58,12 +69,58 @@ package final class RungeKuttaStepper<State: ODEState> {
         weights.initialize(repeating: 0, count: s + 1)
         stages = .allocate(capacity: s)
         stages.initialize(repeating: filler, count: s)
+        if tableau.isImplicit, let n = filler.componentCount {
+            implicit = ImplicitStages(compiled: compiled, settings: settings, dimension: n)
+        } else {
+            implicit = nil
+        }
+        stiffnessIndices = .allocate(capacity: s + 2)
+        stiffnessWeights = .allocate(capacity: s + 2)
+        stiffnessIndices.initialize(repeating: 0, count: s + 2)
+        stiffnessWeights.initialize(repeating: 0, count: s + 2)
+        if let pair = compiled.stiffnessPair {
+            // Terms 0…1: kⱼ − kᵢ; terms 2…: the input difference's nonzero weights.
+            stiffnessIndices[0] = pair.first
+            stiffnessWeights[0] = -1
+            stiffnessIndices[1] = pair.second
+            stiffnessWeights[1] = 1
+            var count = 2
+            for k in 0..<s where pair.difference[k] != 0 {
+                stiffnessIndices[count] = k
+                stiffnessWeights[count] = pair.difference[k]
+                count += 1
+            }
+            stiffnessTermCount = count - 2
+        } else {
+            stiffnessTermCount = -1
+        }
     }
+
+    /// The number of input-difference terms of the stiffness estimate (−1 without a stage pair).
+    @usableFromInline package let stiffnessTermCount: Int
 
     deinit {
         weights.deallocate()
         stages.deinitialize(count: stageCount)
         stages.deallocate()
+        stiffnessIndices.deallocate()
+        stiffnessWeights.deallocate()
+    }
+
+    /// Hairer's stiffness estimate for explicit methods after a step of size h: |hλ| ≈ |h| ‖kⱼ − kᵢ‖ /
+    /// ‖Yⱼ − Yᵢ‖ for two stages i, j at the same node (a power-iteration estimate of the dominant
+    /// eigenvalue of ∂f/∂y), as a fraction of the method's stability boundary; nil when the method
+    /// has no such pair or the inputs coincide.
+    @inlinable
+    package func stiffnessRatio(_ h: Scalar, _ y0: State, _ y1: State) -> Scalar? {
+        guard stiffnessTermCount >= 0 else { return nil }
+        let slopes = StageTerms(count: 2, indices: stiffnessIndices, weights: stiffnessWeights, stages: stages)
+        let inputs = StageTerms(
+            count: stiffnessTermCount, indices: stiffnessIndices + 2, weights: stiffnessWeights + 2, stages: stages)
+        let slopeDifference = State.squaredErrorNorm(1, slopes, y0, y1, rtol: 0, atol: 1)
+        let inputDifference = State.squaredErrorNorm(h, inputs, y0, y1, rtol: 0, atol: 1)
+        guard inputDifference > 0, slopeDifference.isFinite else { return nil }
+        return Swift.abs(h) * (slopeDifference / inputDifference).squareRoot() / compiled.stabilityBoundary
     }
 
     /// The older-stage terms of row `i` (see ``rowStart``).
@@ -79,9 +136,19 @@ package final class RungeKuttaStepper<State: ODEState> {
     /// Evaluates the field s − 1 times. Returns the new state and the last stage; for an FSAL method
     /// the last stage is f(t + h, y₁), the next step's first stage. The stages stay in ``stages`` for
     /// the error estimate and dense output.
+    ///
+    /// Implicit and Rosenbrock methods solve their stages on the state's components instead (see
+    /// ``ImplicitStages``); when that fails, ``stepFailed`` is true and the state is returned unchanged.
     @inlinable
     package func step<F: VectorField>(_ field: F, _ t: Scalar, _ y: State, _ h: Scalar, _ k0: State) -> (y1: State, last: State)
     where F.State == State {
+        if let implicit {
+            startSlope = k0
+            if implicit.compiled.kind == .rosenbrock {
+                return implicit.stepRosenbrock(field, t, y, h, k0, stages: stages, estimateError: estimatesError)
+            }
+            return implicit.stepDiagonallyImplicit(field, t, y, h, k0, stages: stages, estimateError: estimatesError)
+        }
         let s = stageCount
         stages[0] = k0
         var last = k0
@@ -99,9 +166,13 @@ package final class RungeKuttaStepper<State: ODEState> {
         return (State.combine(y, h, olderTerms(s), newestWeight[s], last), last)
     }
 
+    /// Whether the last step's implicit stage equations could not be solved.
+    @inlinable package var stepFailed: Bool { implicit?.failed ?? false }
+
     /// The squared scaled norm of the last step's error estimate h Σ (bᵢ − b̂ᵢ) kᵢ.
     @inlinable
     package func squaredErrorNorm(_ h: Scalar, _ y0: State, _ y1: State, rtol: Scalar, atol: Scalar) -> Scalar {
+        if let implicit { return implicit.squaredError }
         let terms = StageTerms(count: errorCount, indices: errorIndices, weights: errorWeights, stages: stages)
         return State.squaredErrorNorm(h, terms, y0, y1, rtol: rtol, atol: atol)
     }
@@ -134,6 +205,11 @@ package final class RungeKuttaStepper<State: ODEState> {
         let h10 = theta - 2 * theta2 + theta3
         let h11 = theta3 - theta2
         for i in 0..<s { weights[i] = h01 * b[i] }
+        if let startSlope {
+            // An implicit method's first stage need not be f(t, y).
+            let terms = StageTerms(count: s, indices: allStages, weights: weights, stages: stages)
+            return State.combine(y0, h, terms, h11, endSlope).adding(h * h10, times: startSlope)
+        }
         weights[0] += h10
         let terms = StageTerms(count: s, indices: allStages, weights: weights, stages: stages)
         return State.combine(y0, h, terms, h11, endSlope)

@@ -18,16 +18,45 @@ public struct SolveStatistics: Sendable, Equatable, CustomStringConvertible {
     public var acceptedSteps = 0
     /// Steps that were rejected by the error control (or produced non-finite values) and retried.
     public var rejectedSteps = 0
-    /// Evaluations of the vector field.
+    /// Evaluations of the vector field (including those of Newton iterations and finite-difference
+    /// Jacobians).
     public var evaluations = 0
+    /// Implicit and Rosenbrock methods: Jacobian evaluations ∂f/∂y.
+    public var jacobians = 0
+    /// LU factorizations of the iteration matrix I − hγJ.
+    public var factorizations = 0
+    /// Solves with a factored iteration matrix (one per Newton iteration or Rosenbrock stage).
+    public var linearSolves = 0
+    /// Newton iterations of diagonally implicit methods.
+    public var newtonIterations = 0
+    /// Steps whose Newton iterations failed to converge even with a fresh Jacobian (each rejected
+    /// and retried with a smaller step).
+    public var newtonFailures = 0
+    /// Explicit methods: accepted steps whose stiffness estimate |hλ| (Hairer's test, from two stages
+    /// at the same node) reached 90 % of the method's stability boundary — steps limited by
+    /// stability rather than accuracy. Many of them mean the problem is stiff: use an implicit or
+    /// Rosenbrock method.
+    public var stiffSteps = 0
+    /// The last stiffness estimate |hλ| as a fraction of the explicit method's stability boundary
+    /// (0 before one is made).
+    public var stiffnessRatio = 0.0
 
     public init() {}
 
     /// Accepted plus rejected steps.
     public var steps: Int { acceptedSteps + rejectedSteps }
 
+    /// Whether most accepted steps were limited by stability (at least 10 steps and half of them).
+    public var looksStiff: Bool { stiffSteps >= 10 && 2 * stiffSteps >= acceptedSteps }
+
     public var description: String {
-        "\(acceptedSteps) accepted, \(rejectedSteps) rejected steps, \(evaluations) evaluations"
+        var text = "\(acceptedSteps) accepted, \(rejectedSteps) rejected steps, \(evaluations) evaluations"
+        if jacobians > 0 || factorizations > 0 {
+            text += ", \(jacobians) Jacobians, \(factorizations) factorizations, \(linearSolves) linear solves"
+        }
+        if newtonIterations > 0 { text += ", \(newtonIterations) Newton iterations, \(newtonFailures) Newton failures" }
+        if stiffSteps > 0 { text += ", \(stiffSteps) steps limited by stability" }
+        return text
     }
 }
 
@@ -43,6 +72,10 @@ public enum SolveStatus<Scalar: TensorScalar>: Sendable, Equatable, CustomString
     case stepSizeUnderflow(time: Scalar, stepSize: Scalar)
     /// The step budget ran out at `time` after `steps` steps.
     case maxStepsExceeded(time: Scalar, steps: Int)
+    /// An implicit method could not solve its stage equations in the step from `time` with
+    /// `stepSize` (Newton did not converge even with a fresh Jacobian, or I − hγJ was singular), and
+    /// the step could not be shrunk (a fixed step, or one already at the smallest size).
+    case implicitStageFailed(time: Scalar, stepSize: Scalar)
 
     public var description: String {
         switch self {
@@ -53,6 +86,9 @@ public enum SolveStatus<Scalar: TensorScalar>: Sendable, Equatable, CustomString
             return "the step size underflowed at t = \(time) (Δt = \(stepSize))"
         case .maxStepsExceeded(let time, let steps):
             return "the step budget of \(steps) steps ran out at t = \(time)"
+        case .implicitStageFailed(let time, let stepSize):
+            return
+                "the implicit stage equations could not be solved in the step from t = \(time) with Δt = \(stepSize) (Newton did not converge, or I − hγJ is singular)"
         }
     }
 }
@@ -107,7 +143,14 @@ public struct Solution<State: ODEState>: Sendable {
     /// - Throws: ``SolveError/integrationFailed(_:)`` describing the failure (the partial solution
     ///   remains available on the value you called this on).
     public func checked() throws(SolveError) -> Solution {
-        guard succeeded else { throw .integrationFailed(status.description) }
+        guard succeeded else {
+            var reason = status.description
+            if statistics.looksStiff {
+                reason +=
+                    "; the problem looks stiff: \(statistics.stiffSteps) of \(statistics.acceptedSteps) accepted steps were limited by the explicit method's stability (|hλ| at \(Int((statistics.stiffnessRatio * 100).rounded())) % of its stability boundary at the end) — use a stiff method such as .rodas5P or .kvaerno5"
+            }
+            throw .integrationFailed(reason)
+        }
         return self
     }
 }

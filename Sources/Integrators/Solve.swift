@@ -39,6 +39,8 @@ import RNNODETensors
 ///   - truncatedBackpropagation: with fixed steps, let gradients flow back through only the last
 ///     this many steps (truncated backpropagation through time, Keras' `truncate_gradient`): the state
 ///     is detached k·|Δt| before the end. Nil (the default) backpropagates through every step.
+///   - implicit: for implicit and Rosenbrock methods (``ButcherTableau/rodas5P``,
+///     ``ButcherTableau/kvaerno5``, …), the Jacobian's structure and the Newton settings.
 /// - Returns: the solution. A solve that stops early — a non-finite state, an underflowing step, an
 ///   exhausted budget — returns normally with ``Solution/status`` saying why and the trajectory up
 ///   to that point; call ``Solution/checked()`` to turn that into an error.
@@ -47,7 +49,8 @@ import RNNODETensors
 public func solve<Field: VectorField>(
     _ field: Field, initialState: Field.State, from t0: Field.State.Scalar, to t1: Field.State.Scalar,
     method: ButcherTableau = .dopri5, step: StepSizeControl<Field.State.Scalar> = .adaptive(),
-    saveAt: SaveAt<Field.State.Scalar> = .steps, maxSteps: Int? = nil, truncatedBackpropagation: Int? = nil
+    saveAt: SaveAt<Field.State.Scalar> = .steps, maxSteps: Int? = nil, truncatedBackpropagation: Int? = nil,
+    implicit: ImplicitSolverSettings = ImplicitSolverSettings()
 ) throws(SolveError) -> Solution<Field.State> {
     typealias Scalar = Field.State.Scalar
     let plan = try IntegrationPlan(t0: t0, t1: t1, method: method, step: step, saveAt: saveAt, maxSteps: maxSteps)
@@ -65,7 +68,8 @@ public func solve<Field: VectorField>(
         return solution
     }
     let integrator = try Integrator(
-        field, initialState: initialState, time: t0, method: method, step: step, maxSteps: plan.maxSteps)
+        field, initialState: initialState, time: t0, method: method, step: step, maxSteps: plan.maxSteps,
+        implicit: implicit)
     integrator.timeTolerance = plan.snap
     var saveTimes = plan.saveTimes[...]
     if plan.saveSteps || saveTimes.first == t0 {

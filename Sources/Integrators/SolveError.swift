@@ -43,6 +43,14 @@ public enum SolveError: Error, Equatable, Sendable, CustomStringConvertible {
     case integrationFailed(String)
     /// An ``Integrator`` asked to advance to a time that lies against its direction of integration.
     case targetBehind(target: Double, time: Double)
+    /// An implicit or Rosenbrock method with a state type that does not expose its components
+    /// (``ODEState/componentCount`` is nil).
+    case componentsUnavailable(state: String, method: String)
+    /// ``ImplicitSolverSettings`` that are out of range or do not fit the state (named in the message).
+    case invalidImplicitSettings(String)
+    /// A method that cannot run where it was asked to (an implicit method on the fused recurrent
+    /// path, say); the message says why.
+    case unsupportedMethod(String)
 
     public var description: String {
         switch self {
@@ -85,6 +93,13 @@ public enum SolveError: Error, Equatable, Sendable, CustomStringConvertible {
             return "invalid truncated backpropagation: \(message)"
         case .integrationFailed(let reason):
             return "the solve did not reach the end of its span: \(reason)"
+        case .componentsUnavailable(let state, let method):
+            return
+                "\(method) is implicit and needs the state's components, but \(state) does not expose them: implement componentCount, copyComponents(to:) and withComponents(from:)"
+        case .invalidImplicitSettings(let message):
+            return "invalid implicit solver settings: \(message)"
+        case .unsupportedMethod(let message):
+            return message
         case .targetBehind(let target, let time):
             return "cannot advance to t = \(target): it lies behind the integration, which has reached t = \(time)"
         }

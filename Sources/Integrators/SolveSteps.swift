@@ -45,6 +45,8 @@ extension Solution {
             status = .stepSizeUnderflow(time: transform(time), stepSize: transform(stepSize) - transform(0))
         case .maxStepsExceeded(let time, let steps):
             status = .maxStepsExceeded(time: transform(time), steps: steps)
+        case .implicitStageFailed(let time, let stepSize):
+            status = .implicitStageFailed(time: transform(time), stepSize: transform(stepSize) - transform(0))
         }
     }
 }

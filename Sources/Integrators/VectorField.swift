@@ -26,10 +26,33 @@ public protocol VectorField<State> {
     /// The name of a parameter of the field that is NaN or infinite, if any. A solve refuses to start
     /// with such a parameter (``SolveError/nonFiniteParameter(name:)``). The default has no parameters.
     func firstNonFiniteParameter() -> String?
+
+    /// Writes the Jacobian ∂f/∂y at (t, y) into `matrix` (entry `[i, j]` = ∂fᵢ/∂yⱼ over the state's
+    /// components; it starts at zero) and returns true — or returns false, the default, and implicit
+    /// methods compute it themselves: on the tape for ``Tensor`` states, by finite differences for
+    /// fixed-size ones (see ``ImplicitSolverSettings``).
+    ///
+    /// ```swift
+    /// func jacobian(_ t: Double, _ y: SIMD2<Double>, into j: JacobianMatrix<Double>) -> Bool {
+    ///     j[0, 1] = 1
+    ///     j[1, 0] = -mu * (2 * y.x * y.y + 1)
+    ///     j[1, 1] = mu * (1 - y.x * y.x)
+    ///     return true
+    /// }
+    /// ```
+    func jacobian(_ t: State.Scalar, _ y: State, into matrix: JacobianMatrix<State.Scalar>) -> Bool
+
+    /// Whether f does not depend on t. Rosenbrock methods need ∂f/∂t for non-autonomous fields and
+    /// estimate it by one extra evaluation per step unless this is true. The default is false.
+    var isAutonomous: Bool { get }
 }
 
 extension VectorField {
     public func firstNonFiniteParameter() -> String? { nil }
+
+    public func jacobian(_ t: State.Scalar, _ y: State, into matrix: JacobianMatrix<State.Scalar>) -> Bool { false }
+
+    public var isAutonomous: Bool { false }
 }
 
 /// A vector field given by a closure, optionally naming the tensors it depends on so that a solve
@@ -42,18 +65,37 @@ public struct FieldClosure<State: ODEState>: VectorField {
     public let body: (State.Scalar, State) -> State
     /// Named parameters checked for finiteness before a solve.
     public let parameters: [(name: String, value: Tensor<State.Scalar>)]
+    /// Writes ∂f/∂y (see ``VectorField/jacobian(_:_:into:)``), if given.
+    public let jacobianBody: ((State.Scalar, State, JacobianMatrix<State.Scalar>) -> Void)?
+    public let isAutonomous: Bool
 
-    /// A field evaluating `body(t, y)`.
+    /// A field evaluating `body(t, y)`, with an optional Jacobian for implicit methods.
+    ///
+    /// ```swift
+    /// let stiff = FieldClosure<SIMD2<Double>>(autonomous: true, jacobian: { _, _, j in
+    ///     j[0, 0] = -1000; j[1, 1] = -1
+    /// }) { _, y in SIMD2(-1000 * y.x, -y.y) }
+    /// ```
     public init(
         parameters: KeyValuePairs<String, Tensor<State.Scalar>> = [:],
+        autonomous: Bool = false,
+        jacobian: ((State.Scalar, State, JacobianMatrix<State.Scalar>) -> Void)? = nil,
         _ body: @escaping (State.Scalar, State) -> State
     ) {
         self.body = body
         self.parameters = parameters.map { (name: $0.key, value: $0.value) }
+        self.jacobianBody = jacobian
+        self.isAutonomous = autonomous
     }
 
     @inlinable
     public func callAsFunction(_ t: State.Scalar, _ y: State) -> State { body(t, y) }
+
+    public func jacobian(_ t: State.Scalar, _ y: State, into matrix: JacobianMatrix<State.Scalar>) -> Bool {
+        guard let jacobianBody else { return false }
+        jacobianBody(t, y, matrix)
+        return true
+    }
 
     public func firstNonFiniteParameter() -> String? {
         parameters.first { !$0.value.isFinite }?.name
