@@ -351,4 +351,29 @@ struct HighOrderMethodsTests {
         }
         #expect(dense.times == requested)
     }
+
+    /// The dense-output stages on the differentiable tensor path: the same values as the scalar path,
+    /// and gradients through interpolated outputs that match central finite differences.
+    @Test(arguments: ["dop853", "vern7", "vern9"])
+    func denseOutputOnTheTensorPath(name: String) throws {
+        let method = ButcherTableau.builtIn[name]!
+        let times = [0.3, 0.95, 1.4]
+        let step = StepSizeControl<Double>.adaptive(rtol: 1e-9, atol: 1e-9)
+        let scalar = try solve(
+            Riccati<Double>(), initialState: 1.0, from: 0, to: 2, method: method, step: step,
+            saveAt: .times(times))
+        let tensor = try solve(
+            TensorRiccati(), initialState: Tensor([1.0]), from: 0, to: 2, method: method, step: step,
+            saveAt: .times(times))
+        #expect(scalar.states == tensor.states.map { $0.scalars[0] })
+        #expect(scalar.statistics == tensor.statistics)
+        let p = Tensor<Double>([0.1, 0.3, 1e-4, 2e-4, 0.002, 0.003])
+        let check = try checkGradient(at: Tensor<Double>([100, 150])) { x0 in
+            let s = try solve(
+                competitionField(p), initialState: x0, times: [0, 7.3, 21.1, 40], method: method,
+                step: .adaptive(rtol: 1e-11, atol: 1e-11))
+            return (s.states[1] + s.states[2] * 0.5 + s.states[3]).sum()
+        }
+        #expect(check.maxError < 1e-6, "\(name): \(check)")
+    }
 }
