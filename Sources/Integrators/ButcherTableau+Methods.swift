@@ -120,9 +120,10 @@ extension ButcherTableau {
         tolerance: 1e-10)
 
     /// The library's methods, by lowercase name (euler, midpoint, heun, ralston, rk4, bosh3, dopri5,
-    /// tsit5): for command-line flags and configuration.
+    /// tsit5, vern7, dop853, vern9): for command-line flags and configuration.
     public static let builtIn: [String: ButcherTableau] = [
         "euler": .euler, "midpoint": .midpoint, "heun": .heun, "ralston": .ralston, "rk4": .rk4,
-        "bosh3": .bosh3, "dopri5": .dopri5, "tsit5": .tsit5,
+        "bosh3": .bosh3, "dopri5": .dopri5, "tsit5": .tsit5, "vern7": .vern7, "dop853": .dop853,
+        "vern9": .vern9,
     ]
 }

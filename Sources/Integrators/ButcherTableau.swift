@@ -40,6 +40,17 @@ public struct ButcherTableau: Sendable, Hashable, CustomStringConvertible {
     public let interpolant: [[Double]]?
     /// The order of the interpolant (0 without one).
     public let interpolantOrder: Int
+    /// Stages for the dense output only, evaluated when a step is first interpolated (see
+    /// ``ButcherTableau/dop853``): row j holds the coefficients of stage s + j over the stages
+    /// 0…s + j − 1. Empty for most methods.
+    public let denseStages: [[Double]]
+    /// The nodes of the ``denseStages``.
+    public let denseNodes: [Double]
+    /// b − b̂₂, the weights of a second error estimate combined with the first (see
+    /// ``ButcherTableau/dop853``), or nil.
+    public let secondErrorWeights: [Double]?
+    /// The order of the second embedded method b̂₂ (0 without one).
+    public let secondEmbeddedOrder: Int
 
     /// The number of stages s.
     public var stages: Int { b.count }
@@ -92,6 +103,12 @@ public struct ButcherTableau: Sendable, Hashable, CustomStringConvertible {
     ///   - embeddedOrder: the order of the embedded method (its order conditions are checked).
     ///   - interpolant: dense-output coefficients Pᵢₚ (s rows), stage i's weight at θ being Σₚ Pᵢₚ θᵖ⁺¹.
     ///   - interpolantOrder: the order of the interpolant (its order conditions are checked).
+    ///   - denseStages: extra stages for the dense output only, rows of length s + e (see
+    ///     ``denseStages``); the interpolant then has s + e rows.
+    ///   - denseNodes: their nodes; default to their row sums.
+    ///   - secondEmbeddedWeights: the weights b̂₂ of a second embedded method, whose estimate is
+    ///     combined with the first as in DOP853 (see ``ButcherTableau/dop853``).
+    ///   - secondEmbeddedOrder: its order (its order conditions are checked).
     ///   - tolerance: how far an order condition may miss, relative to the size of its terms.
     /// - Throws: ``TableauError`` naming what is inconsistent.
     public init(
@@ -99,12 +116,16 @@ public struct ButcherTableau: Sendable, Hashable, CustomStringConvertible {
         a: [[Double]], b: [Double], c: [Double]? = nil,
         embeddedWeights: [Double]? = nil, embeddedOrder: Int = 0,
         interpolant: [[Double]]? = nil, interpolantOrder: Int = 0,
+        denseStages: [[Double]] = [], denseNodes: [Double]? = nil,
+        secondEmbeddedWeights: [Double]? = nil, secondEmbeddedOrder: Int = 0,
         tolerance: Double = 1e-12
     ) throws(TableauError) {
         try self.init(
             validating: name, kind: .explicit, order: order, a: a, gamma: nil, b: b, c: c,
             embeddedWeights: embeddedWeights, embeddedOrder: embeddedOrder, interpolant: interpolant,
-            interpolantOrder: interpolantOrder, tolerance: tolerance)
+            interpolantOrder: interpolantOrder, denseStages: denseStages, denseNodes: denseNodes,
+            secondEmbeddedWeights: secondEmbeddedWeights, secondEmbeddedOrder: secondEmbeddedOrder,
+            tolerance: tolerance)
     }
 
     /// Makes and validates a diagonally implicit Runge–Kutta method (DIRK; SDIRK when the diagonal is
@@ -177,6 +198,8 @@ public struct ButcherTableau: Sendable, Hashable, CustomStringConvertible {
         a: [[Double]], gamma: [[Double]]?, b: [Double], c: [Double]?,
         embeddedWeights: [Double]?, embeddedOrder: Int,
         interpolant: [[Double]]?, interpolantOrder: Int,
+        denseStages: [[Double]] = [], denseNodes: [Double]? = nil,
+        secondEmbeddedWeights: [Double]? = nil, secondEmbeddedOrder: Int = 0,
         tolerance: Double
     ) throws(TableauError) {
         let s = b.count
@@ -252,22 +275,31 @@ public struct ButcherTableau: Sendable, Hashable, CustomStringConvertible {
             }
             errorWeights = zip(b, embeddedWeights).map { $0 - $1 }
         }
+        let secondErrorWeights = try Self.secondErrorWeights(
+            name, b: b, secondEmbeddedWeights, order: secondEmbeddedOrder, hasFirst: embeddedWeights != nil,
+            conditions: &conditions, tolerance: tolerance)
+        let denseNodes = try Self.validateDenseStages(
+            name, a: a, denseStages, nodes: denseNodes, hasInterpolant: interpolant != nil, tolerance: tolerance)
+        let denseCount = s + denseStages.count
         if let interpolant {
-            guard interpolant.count == s, let degree = interpolant.first?.count, degree >= 1,
+            guard interpolant.count == denseCount, let degree = interpolant.first?.count, degree >= 1,
                 interpolant.allSatisfy({ $0.count == degree })
             else {
-                throw .shape("\(name): the interpolant needs \(s) rows of equal length")
+                throw .shape("\(name): the interpolant needs \(denseCount) rows of equal length")
             }
             guard interpolantOrder >= 1 else { throw .shape("\(name): the interpolant needs an order ≥ 1") }
             // bᵢ(1) = bᵢ: the interpolant passes through the step's end.
-            for i in 0..<s {
+            for i in 0..<denseCount {
+                let weight = i < s ? b[i] : 0
                 let atOne = interpolant[i].reduce(0, +)
-                if Swift.abs(atOne - b[i]) > tolerance * Swift.max(1, interpolant[i].reduce(0) { $0 + Swift.abs($1) }) {
-                    throw .interpolantEnd(name: name, stage: i, value: atOne, weight: b[i])
+                if Swift.abs(atOne - weight) > tolerance * Swift.max(1, interpolant[i].reduce(0) { $0 + Swift.abs($1) }) {
+                    throw .interpolantEnd(name: name, stage: i, value: atOne, weight: weight)
                 }
             }
             // For every tree t of order ≤ q: Σᵢ bᵢ(θ) Φᵢ(t) = θ^|t| / γ(t) as polynomials in θ.
-            if let failure = conditions.firstInterpolantFailure(interpolant, order: interpolantOrder, tolerance: tolerance) {
+            // Over the s + e stages when there are dense-output stages.
+            var denseConditions = denseStages.isEmpty ? conditions : OrderConditions(a: Self.denseStageMatrix(a, denseStages))
+            if let failure = denseConditions.firstInterpolantFailure(interpolant, order: interpolantOrder, tolerance: tolerance) {
                 throw .orderCondition(name: name, weights: "b(θ)", tree: failure.tree, residual: failure.residual)
             }
         }
@@ -308,12 +340,18 @@ public struct ButcherTableau: Sendable, Hashable, CustomStringConvertible {
         self.isFSAL = fsal
         self.isStifflyAccurate = stifflyAccurate
         self.stability = LinearStability(stageMatrix: beta ?? a, weights: b, implicit: kind != .explicit)
+        self.denseStages = denseStages
+        self.denseNodes = denseNodes
+        self.secondErrorWeights = secondErrorWeights
+        self.secondEmbeddedOrder = secondErrorWeights == nil ? 0 : secondEmbeddedOrder
     }
 
     public var description: String {
         var text = "\(name): \(stages) stages, order \(order)"
         if isAdaptive { text += ", embedded order \(embeddedOrder)" }
         if interpolant != nil { text += ", dense output of order \(interpolantOrder)" }
+        if !denseStages.isEmpty { text += " (\(denseStages.count) extra stages)" }
+        if secondErrorWeights != nil { text += ", second estimate of order \(secondEmbeddedOrder)" }
         if isFSAL { text += ", FSAL" }
         if kind != .explicit {
             text += kind == .rosenbrock ? ", Rosenbrock" : ", diagonally implicit"

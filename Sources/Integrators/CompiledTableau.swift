@@ -34,8 +34,24 @@ package final class CompiledTableau<Scalar: TensorScalar>: @unchecked Sendable {
     /// Dense-output coefficients Pᵢₚ, row-major s×degree, or nil (then cubic Hermite is used).
     @usableFromInline package let interpolant: UnsafeMutablePointer<Scalar>?
     @usableFromInline package let interpolantDegree: Int
-    /// 0, 1, …, s − 1: the indices of a dense combination.
+    /// 0, 1, …, s + e − 1: the indices of a dense combination.
     @usableFromInline package let allStages: UnsafeMutablePointer<Int>
+    /// The number e of dense-output stages (``ButcherTableau/denseStages``), 0 for most methods. Row j
+    /// (stage s + j) combines `denseRowIndices[denseRowStart[j]..<denseRowStart[j+1]]` and the newest
+    /// nonzero term `denseNewestIndex[j]`; `denseIsEndSlope[j]` marks a row equal to b at node 1,
+    /// whose stage is f(t + h, y₁), taken from the integrator instead of evaluated.
+    @usableFromInline package let denseStageCount: Int
+    @usableFromInline package let denseNodes: UnsafeMutablePointer<Scalar>
+    @usableFromInline package let denseRowStart: UnsafeMutablePointer<Int>
+    @usableFromInline package let denseRowIndices: UnsafeMutablePointer<Int>
+    @usableFromInline package let denseRowWeights: UnsafeMutablePointer<Scalar>
+    @usableFromInline package let denseNewestIndex: UnsafeMutablePointer<Int>
+    @usableFromInline package let denseNewestWeight: UnsafeMutablePointer<Scalar>
+    @usableFromInline package let denseIsEndSlope: UnsafeMutablePointer<Bool>
+    /// The nonzero weights b − b̂₂ of a second error estimate (count 0 without one).
+    @usableFromInline package let secondErrorCount: Int
+    @usableFromInline package let secondErrorIndices: UnsafeMutablePointer<Int>
+    @usableFromInline package let secondErrorWeights: UnsafeMutablePointer<Scalar>
 
     // Implicit and Rosenbrock methods (see ImplicitStages).
     @usableFromInline package let kind: ButcherTableau.Kind
@@ -63,7 +79,13 @@ package final class CompiledTableau<Scalar: TensorScalar>: @unchecked Sendable {
         let s = tableau.stages
         stageCount = s
         isFSAL = tableau.isFSAL
-        errorOrder = tableau.isAdaptive ? Swift.min(tableau.order, tableau.embeddedOrder) + 1 : 0
+        let dense = compileDenseExtensions(tableau, Scalar.self)
+        errorOrder =
+            dense.secondError.count > 0
+            ? dense.combinedErrorOrder : tableau.isAdaptive ? Swift.min(tableau.order, tableau.embeddedOrder) + 1 : 0
+        (denseStageCount, denseNodes, denseRowStart, denseRowIndices, denseRowWeights) = dense.rows
+        (denseNewestIndex, denseNewestWeight, denseIsEndSlope) = dense.newest
+        (secondErrorCount, secondErrorIndices, secondErrorWeights) = dense.secondError
         c = .allocate(capacity: s)
         b = .allocate(capacity: s)
         a = .allocate(capacity: s * s)
@@ -101,16 +123,16 @@ package final class CompiledTableau<Scalar: TensorScalar>: @unchecked Sendable {
         errorWeights.initialize(from: error.map { Scalar($0.element) }, count: error.count)
         if let p = tableau.interpolant {
             let degree = p[0].count
-            let pointer = UnsafeMutablePointer<Scalar>.allocate(capacity: s * degree)
-            for i in 0..<s { for q in 0..<degree { pointer[i * degree + q] = Scalar(p[i][q]) } }
+            let pointer = UnsafeMutablePointer<Scalar>.allocate(capacity: p.count * degree)
+            for i in 0..<p.count { for q in 0..<degree { pointer[i * degree + q] = Scalar(p[i][q]) } }
             interpolant = pointer
             interpolantDegree = degree
         } else {
             interpolant = nil
             interpolantDegree = 0
         }
-        allStages = .allocate(capacity: s)
-        allStages.initialize(from: Array(0..<s), count: s)
+        allStages = .allocate(capacity: s + denseStageCount)
+        allStages.initialize(from: Array(0..<(s + denseStageCount)), count: s + denseStageCount)
 
         kind = tableau.kind
         isStifflyAccurate = tableau.isStifflyAccurate
@@ -174,6 +196,9 @@ package final class CompiledTableau<Scalar: TensorScalar>: @unchecked Sendable {
         errorWeights.deallocate()
         interpolant?.deallocate()
         allStages.deallocate()
+        for pointer in [denseRowStart, denseRowIndices, denseNewestIndex, secondErrorIndices] { pointer.deallocate() }
+        for pointer in [denseNodes, denseRowWeights, denseNewestWeight, secondErrorWeights] { pointer.deallocate() }
+        denseIsEndSlope.deallocate()
     }
 
     /// The compiled form of `tableau` for `Scalar`, built on first use and then shared.

@@ -36,6 +36,7 @@ public final class Integrator<Field: VectorField> {
         didSet {
             slope = nil
             stepper.implicit?.invalidate()
+            stepper.denseStep = nil
         }
     }
     /// The Runge–Kutta method: explicit, diagonally implicit or Rosenbrock.
@@ -224,7 +225,9 @@ public final class Integrator<Field: VectorField> {
 
     /// The dense output within the last step: the state at `t` between the step's start and
     /// ``time``, from the method's interpolant (cubic Hermite for methods without one). May evaluate
-    /// the field once at the current state (that derivative is then reused by the next step).
+    /// the field once at the current state (that derivative is then reused by the next step), and,
+    /// for a method with dense-output stages (``ButcherTableau/dop853``, ``ButcherTableau/vern7``),
+    /// those stages on the first interpolation within a step (counted in ``statistics``).
     ///
     /// - Precondition: `t` lies within the last step.
     @inlinable
@@ -234,7 +237,10 @@ public final class Integrator<Field: VectorField> {
         require(
             (t - previousTime) * (t - time) <= 0,
             "Integrator.interpolate: \(t) lies outside the last step [\(previousTime), \(time)]")
-        return stepper.interpolate(previousState, h, (t - previousTime) / h, endSlope: currentSlope())
+        let endSlope = currentSlope()
+        return stepper.interpolate(
+            field, previousTime, previousState, h, (t - previousTime) / h, endSlope: endSlope,
+            evaluations: &counts.evaluations)
     }
 
     /// f(time, state), evaluated (and counted) if not known.

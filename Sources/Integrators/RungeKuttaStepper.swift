@@ -31,7 +31,7 @@ package final class RungeKuttaStepper<State: ODEState> {
     @usableFromInline package let allStages: UnsafeMutablePointer<Int>
     /// Room for one set of dense combination weights.
     @usableFromInline package let weights: UnsafeMutablePointer<Scalar>
-    /// The stages k₀…kₛ₋₁ of the most recent step.
+    /// The stages k₀…kₛ₋₁ of the most recent step, then the e dense-output stages kₛ…kₛ₊ₑ₋₁.
     @usableFromInline package let stages: UnsafeMutablePointer<State>
     /// Implicit and Rosenbrock methods: the Newton and linear-algebra workspace (nil for explicit ones).
     @usableFromInline package let implicit: ImplicitStages<State>?
@@ -43,6 +43,12 @@ package final class RungeKuttaStepper<State: ODEState> {
     /// Explicit methods: the terms −kᵢ + kⱼ and Σ (aⱼₖ − aᵢₖ) kₖ of Hairer's stiffness estimate.
     @usableFromInline package let stiffnessIndices: UnsafeMutablePointer<Int>
     @usableFromInline package let stiffnessWeights: UnsafeMutablePointer<Scalar>
+    /// The number e of dense-output stages (0 for most methods).
+    @usableFromInline package let denseStageCount: Int
+    /// The step (start, size) whose dense-output stages are in ``stages``, if any.
+    @usableFromInline package var denseStep: (start: Scalar, size: Scalar)? = nil
+    /// Whether the error estimate combines two embedded methods (DOP853).
+    @usableFromInline package let hasSecondError: Bool
 
     /// A workspace for `tableau`; `filler` initializes the stage storage (any state of the right
     /// type). Implicit methods need `filler` to expose its components (checked by the integrator).
@@ -65,10 +71,12 @@ package final class RungeKuttaStepper<State: ODEState> {
         interpolant = compiled.interpolant
         interpolantDegree = compiled.interpolantDegree
         allStages = compiled.allStages
-        weights = .allocate(capacity: s + 1)
-        weights.initialize(repeating: 0, count: s + 1)
-        stages = .allocate(capacity: s)
-        stages.initialize(repeating: filler, count: s)
+        weights = .allocate(capacity: s + compiled.denseStageCount + 1)
+        weights.initialize(repeating: 0, count: s + compiled.denseStageCount + 1)
+        denseStageCount = compiled.denseStageCount
+        hasSecondError = compiled.secondErrorCount > 0
+        stages = .allocate(capacity: s + denseStageCount)
+        stages.initialize(repeating: filler, count: s + denseStageCount)
         if tableau.isImplicit, let n = filler.componentCount {
             implicit = ImplicitStages(compiled: compiled, settings: settings, dimension: n)
         } else {
@@ -101,7 +109,7 @@ package final class RungeKuttaStepper<State: ODEState> {
 
     deinit {
         weights.deallocate()
-        stages.deinitialize(count: stageCount)
+        stages.deinitialize(count: stageCount + denseStageCount)
         stages.deallocate()
         stiffnessIndices.deallocate()
         stiffnessWeights.deallocate()
@@ -174,7 +182,9 @@ package final class RungeKuttaStepper<State: ODEState> {
     package func squaredErrorNorm(_ h: Scalar, _ y0: State, _ y1: State, rtol: Scalar, atol: Scalar) -> Scalar {
         if let implicit { return implicit.squaredError }
         let terms = StageTerms(count: errorCount, indices: errorIndices, weights: errorWeights, stages: stages)
-        return State.squaredErrorNorm(h, terms, y0, y1, rtol: rtol, atol: atol)
+        let first = State.squaredErrorNorm(h, terms, y0, y1, rtol: rtol, atol: atol)
+        if hasSecondError { return combinedSquaredErrorNorm(first, h, y0, y1, rtol: rtol, atol: atol) }
+        return first
     }
 
     /// The dense output y(t + θh) within the last step from `y0`, 0 ≤ θ ≤ 1.
@@ -186,7 +196,8 @@ package final class RungeKuttaStepper<State: ODEState> {
         let s = stageCount
         if let p = interpolant {
             let degree = interpolantDegree
-            for i in 0..<s {
+            let n = s + denseStageCount  // the dense-output stages must be current (see interpolate(_:_:…))
+            for i in 0..<n {
                 var w: Scalar = 0
                 var power = theta
                 for q in 0..<degree {
@@ -195,8 +206,8 @@ package final class RungeKuttaStepper<State: ODEState> {
                 }
                 weights[i] = w
             }
-            let terms = StageTerms(count: s - 1, indices: allStages, weights: weights, stages: stages)
-            return State.combine(y0, h, terms, weights[s - 1], stages[s - 1])
+            let terms = StageTerms(count: n - 1, indices: allStages, weights: weights, stages: stages)
+            return State.combine(y0, h, terms, weights[n - 1], stages[n - 1])
         }
         // Hermite basis: y(θ) = y₀ + h01(θ)(y₁ − y₀) + h·h10(θ) k₀ + h·h11(θ) f₁, with y₁ − y₀ = h Σ bᵢ kᵢ.
         let theta2 = theta * theta

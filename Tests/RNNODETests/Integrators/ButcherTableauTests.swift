@@ -22,7 +22,7 @@ struct ButcherTableauTests {
         }
         #expect(ButcherTableau.dopri5.interpolantOrder == 4)
         #expect(ButcherTableau.tsit5.embeddedOrder == 4)
-        #expect(ButcherTableau.builtIn.count == 8)
+        #expect(ButcherTableau.builtIn.count == 11)
     }
 
     @Test func aThirdOrderMethodIsAccepted() throws {
