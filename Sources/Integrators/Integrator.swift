@@ -79,6 +79,9 @@ public final class Integrator<Field: VectorField> {
     /// With fixed steps, the time at which the state is detached from the tape (truncated
     /// backpropagation); nil for none.
     @usableFromInline package var detachTime: Scalar?
+    /// Set by an `onStep` observer to end the current advance after the step it observed (events);
+    /// the observer's owner clears it.
+    @usableFromInline package var stopRequested = false
 
     /// An integrator of `field` starting from `initialState` at `time`.
     ///
@@ -185,6 +188,30 @@ public final class Integrator<Field: VectorField> {
         self.currentState = state
         previousTime = time
         previousState = state
+        slope = nil
+    }
+
+    /// Rewinds to `t` inside the last step and continues from `state` there (an event with a state
+    /// reset: the part of the step beyond `t` is discarded). The step-size controller is kept and the
+    /// cached derivative discarded; with fixed steps the grid is kept, and the next step completes the
+    /// grid step that `t` splits.
+    ///
+    /// - Precondition: `t` lies within the last step; `state` has the current state's shape and is finite.
+    @inlinable
+    package func restart(at t: Scalar, state: State) {
+        require(
+            (t - previousTime) * (t - time) <= 0,
+            "Integrator.restart: \(t) lies outside the last step [\(previousTime), \(time)]")
+        require(state.hasSameShape(as: self.state), "Integrator.restart: the state's shape changed")
+        require(state.isFinite, "Integrator.restart: the new state is not finite")
+        if t != time, case .fixed(let dt) = stepControl.mode {
+            // A step never crosses a grid point: the last one lies in the grid interval ending at the
+            // grid point `gridIndex` (if it ended on it) or starting there.
+            if onGrid { gridIndex -= 1 }
+            onGrid = t == gridOrigin + Scalar(gridIndex) * dt
+        }
+        (currentTime, currentState) = (t, state)
+        (previousTime, previousState) = (t, state)
         slope = nil
     }
 
@@ -306,6 +333,7 @@ public final class Integrator<Field: VectorField> {
                 if observingSteps {
                     commit()
                     onStep(self)
+                    if stopRequested { break stopLoop }
                 }
             }
             while gridIndex < lastBefore {
@@ -318,6 +346,7 @@ public final class Integrator<Field: VectorField> {
                 if observingSteps {
                     commit()
                     onStep(self)
+                    if stopRequested { break stopLoop }
                 }
             }
             if counted + accepted + rejected >= maxSteps {
@@ -409,6 +438,10 @@ public final class Integrator<Field: VectorField> {
                     counted += accepted + rejected
                     (accepted, rejected, evaluations) = (0, 0, 0)
                     onStep(self)
+                    if stopRequested {
+                        t = tNew
+                        break
+                    }
                 }
                 t = tNew
                 y = y1

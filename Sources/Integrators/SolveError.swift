@@ -43,6 +43,8 @@ public enum SolveError: Error, Equatable, Sendable, CustomStringConvertible {
     case integrationFailed(String)
     /// An ``Integrator`` asked to advance to a time that lies against its direction of integration.
     case targetBehind(target: Double, time: Double)
+    /// An ``Event`` (at `index` in the solve's `events`) with an invalid setting, named in the message.
+    case invalidEvent(index: Int, String)
 
     public var description: String {
         switch self {
@@ -87,6 +89,8 @@ public enum SolveError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the solve did not reach the end of its span: \(reason)"
         case .targetBehind(let target, let time):
             return "cannot advance to t = \(target): it lies behind the integration, which has reached t = \(time)"
+        case .invalidEvent(let index, let message):
+            return "invalid event \(index): \(message)"
         }
     }
 }
