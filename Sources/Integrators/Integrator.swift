@@ -97,6 +97,9 @@ public final class Integrator<Field: VectorField> {
     /// With fixed steps, the time at which the state is detached from the tape (truncated
     /// backpropagation); nil for none.
     @usableFromInline package var detachTime: Scalar?
+    /// Set by an `onStep` observer to end the current advance after the step it observed (events);
+    /// the observer's owner clears it.
+    @usableFromInline package var stopRequested = false
 
     /// An integrator of `field` starting from `initialState` at `time`.
     ///
@@ -221,6 +224,30 @@ public final class Integrator<Field: VectorField> {
         previousState = state
         slope = nil
         stepper.implicit?.invalidate()
+    }
+
+    /// Rewinds to `t` inside the last step and continues from `state` there (an event with a state
+    /// reset: the part of the step beyond `t` is discarded). The step-size controller is kept and the
+    /// cached derivative discarded; with fixed steps the grid is kept, and the next step completes the
+    /// grid step that `t` splits.
+    ///
+    /// - Precondition: `t` lies within the last step; `state` has the current state's shape and is finite.
+    @inlinable
+    package func restart(at t: Scalar, state: State) {
+        require(
+            (t - previousTime) * (t - time) <= 0,
+            "Integrator.restart: \(t) lies outside the last step [\(previousTime), \(time)]")
+        require(state.hasSameShape(as: self.state), "Integrator.restart: the state's shape changed")
+        require(state.isFinite, "Integrator.restart: the new state is not finite")
+        if t != time, case .fixed(let dt) = stepControl.mode {
+            // A step never crosses a grid point: the last one lies in the grid interval ending at the
+            // grid point `gridIndex` (if it ended on it) or starting there.
+            if onGrid { gridIndex -= 1 }
+            onGrid = t == gridOrigin + Scalar(gridIndex) * dt
+        }
+        (currentTime, currentState) = (t, state)
+        (previousTime, previousState) = (t, state)
+        slope = nil
     }
 
     /// The dense output within the last step: the state at `t` between the step's start and
@@ -353,6 +380,7 @@ public final class Integrator<Field: VectorField> {
                 if observingSteps {
                     commit()
                     onStep(self)
+                    if stopRequested { break stopLoop }
                 }
             }
             while gridIndex < lastBefore {
@@ -365,6 +393,7 @@ public final class Integrator<Field: VectorField> {
                 if observingSteps {
                     commit()
                     onStep(self)
+                    if stopRequested { break stopLoop }
                 }
             }
             if counted + accepted + rejected >= maxSteps {
@@ -468,6 +497,10 @@ public final class Integrator<Field: VectorField> {
                     counted += accepted + rejected
                     (accepted, rejected, evaluations) = (0, 0, 0)
                     onStep(self)
+                    if stopRequested {
+                        t = tNew
+                        break
+                    }
                 }
                 t = tNew
                 y = y1

@@ -104,7 +104,8 @@ public struct Solution<State: ODEState>: Sendable {
     public internal(set) var times: [Scalar] = []
     /// The saved states, one per time.
     public internal(set) var states: [State] = []
-    /// The time the integration reached: the end of the span on success.
+    /// The time the integration reached: the end of the span on success (the event time when a
+    /// terminal event ended the solve, see ``terminatingEvent``).
     public internal(set) var finalTime: Scalar
     /// The state at ``finalTime``: always finite.
     public internal(set) var finalState: State
@@ -112,6 +113,10 @@ public struct Solution<State: ODEState>: Sendable {
     public internal(set) var statistics = SolveStatistics()
     /// How the solve ended.
     public internal(set) var status: SolveStatus<Scalar> = .success
+    /// The events that occurred, in order (see ``Event``); empty for a solve without events.
+    public internal(set) var events: [EventOccurrence<State>] = []
+    /// The index of the terminal event that ended the solve at ``finalTime``, or nil (see ``Event``).
+    public internal(set) var terminatingEvent: Int? = nil
 
     @usableFromInline
     package init(initialTime: Scalar, initialState: State) {

@@ -51,6 +51,8 @@ public enum SolveError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A method that cannot run where it was asked to (an implicit method on the fused recurrent
     /// path, say); the message says why.
     case unsupportedMethod(String)
+    /// An ``Event`` (at `index` in the solve's `events`) with an invalid setting, named in the message.
+    case invalidEvent(index: Int, String)
 
     public var description: String {
         switch self {
@@ -102,6 +104,8 @@ public enum SolveError: Error, Equatable, Sendable, CustomStringConvertible {
             return message
         case .targetBehind(let target, let time):
             return "cannot advance to t = \(target): it lies behind the integration, which has reached t = \(time)"
+        case .invalidEvent(let index, let message):
+            return "invalid event \(index): \(message)"
         }
     }
 }
