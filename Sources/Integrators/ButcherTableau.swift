@@ -1,3 +1,5 @@
+import RNNODETensors
+
 /// An explicit Runge–Kutta method as data: its Butcher tableau.
 ///
 /// One step of size h from (t, y) computes the stages
@@ -23,7 +25,7 @@
 /// ```
 public struct ButcherTableau: Sendable, Hashable, CustomStringConvertible {
     /// A short name, e.g. "RK4".
-    public let name: String
+    public private(set) var name: String
     /// The stage coefficients aᵢⱼ, an s×s strictly lower triangular matrix.
     public let a: [[Double]]
     /// The weights bᵢ of the update.
@@ -90,6 +92,34 @@ public struct ButcherTableau: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether the method needs the Jacobian ∂f/∂y (implicit and Rosenbrock methods).
     public var isImplicit: Bool { kind != .explicit }
+
+    /// For automatic stiffness switching (``automatic(_:stiff:)``): the stiff method this explicit
+    /// one hands over to; nil otherwise.
+    public var stiffAlternative: ButcherTableau? { alternatives.first }
+    /// Empty, or the one stiff alternative (an array so that the type can contain itself).
+    private(set) var alternatives: [ButcherTableau] = []
+
+    /// Automatic stiffness switching, like LSODA or OrdinaryDiffEq's `AutoTsit5(Rosenbrock23())`:
+    /// integrate with the explicit pair `nonstiff` while Hairer's stiffness estimate shows its steps
+    /// are limited by accuracy, switch to the `stiff` method when 15 steps have reached 90 % of the
+    /// explicit method's stability boundary (the count restarts after 6 steps below it), and switch
+    /// back when the stiff method's steps h satisfy h ‖J‖∞ ≤ ½ boundary for 15 steps in a row — the
+    /// explicit method could then take them stably. Adaptive steps only; the switches are counted
+    /// in ``SolveStatistics/methodSwitches``.
+    ///
+    /// ```swift
+    /// let solution = try solve(vanDerPol, initialState: [2, 0], from: 0, to: 3000, method: .automatic())
+    /// ```
+    public static func automatic(_ nonstiff: ButcherTableau = .tsit5, stiff: ButcherTableau = .rodas5P) -> ButcherTableau {
+        require(
+            nonstiff.kind == .explicit && nonstiff.isAdaptive && nonstiff.stiffAlternative == nil,
+            "ButcherTableau.automatic: \(nonstiff.name) must be an adaptive explicit method")
+        require(stiff.isImplicit && stiff.isAdaptive, "ButcherTableau.automatic: \(stiff.name) must be an adaptive stiff method")
+        var method = nonstiff
+        method.name = "Auto(\(nonstiff.name), \(stiff.name))"
+        method.alternatives = [stiff]
+        return method
+    }
 
     /// Makes and validates a tableau.
     ///

@@ -123,6 +123,8 @@ package final class ImplicitStages<State: ODEState> {
     @usableFromInline var eta: Scalar = 1
     /// The slowest contraction rate θ of the last step's iterations.
     @usableFromInline var slowestRate: Scalar = 0
+    /// ‖J‖∞ (the largest absolute row sum) of the current Jacobian: a bound on its spectral radius.
+    @usableFromInline package var jacobianNorm: Scalar = 0
     /// The tolerances that scale the Newton and error norms.
     @usableFromInline package var rtol: Scalar
     @usableFromInline package var atol: Scalar
@@ -214,6 +216,15 @@ package final class ImplicitStages<State: ODEState> {
             finiteDifferenceJacobian(field, t, y, f0: f0, into: j)
         }
         jacobians += 1
+        var norm: Scalar = 0
+        for row in 0..<n {
+            var sum: Scalar = 0
+            for column in Swift.max(0, row - j.lower)...Swift.min(n - 1, row + j.upper) {
+                sum += Swift.abs(j[row, column])
+            }
+            norm = Swift.max(norm, sum)
+        }
+        jacobianNorm = norm
         hasJacobian = true
         jacobianIsCurrent = true
         refreshJacobian = false

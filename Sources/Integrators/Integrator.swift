@@ -54,7 +54,8 @@ public final class Integrator<Field: VectorField> {
     /// Steps, evaluations and (implicit methods) the linear algebra so far.
     @inlinable public var statistics: SolveStatistics {
         var statistics = counts
-        if let implicit = stepper.implicit {
+        for implicit in [stepper.implicit, otherStepper?.implicit] {
+            guard let implicit else { continue }
             statistics.evaluations += implicit.evaluations
             statistics.jacobians += implicit.jacobians
             statistics.factorizations += implicit.factorizations
@@ -72,7 +73,15 @@ public final class Integrator<Field: VectorField> {
     @usableFromInline package var counts = SolveStatistics()
     @usableFromInline package var currentStatus: SolveStatus<Scalar> = .success
 
-    @usableFromInline package let stepper: RungeKuttaStepper<State>
+    /// The stepper of the method in use.
+    @usableFromInline package var stepper: RungeKuttaStepper<State>
+    /// Automatic switching (``ButcherTableau/automatic(_:stiff:)``): the stepper of the other method.
+    @usableFromInline package var otherStepper: RungeKuttaStepper<State>?
+    /// Automatic switching: accepted steps counted toward a switch, steps since the last stiff one,
+    /// and whether a switch is due before the next step.
+    @usableFromInline package var switchCount = 0
+    @usableFromInline package var calmSteps = 0
+    @usableFromInline package var switchPending = false
     /// f(time, state) when known: after init, after FSAL steps, after dense output needed it.
     @usableFromInline package var slope: State?
     /// +1 or −1 once the direction is known (fixed steps: from the step's sign; adaptive: from the
@@ -135,11 +144,14 @@ public final class Integrator<Field: VectorField> {
         }
         guard initialState.isFinite else { throw .nonFiniteInitialState }
         if let name = field.firstNonFiniteParameter() { throw .nonFiniteParameter(name: name) }
-        if method.isImplicit {
+        if method.isImplicit || method.stiffAlternative != nil {
             guard let n = initialState.componentCount else {
                 throw .componentsUnavailable(state: initialState.shapeDescription, method: method.name)
             }
             try implicit.validate(dimension: n)
+        }
+        if method.stiffAlternative != nil, !step.isAdaptive {
+            throw .unsupportedMethod("\(method.name) switches methods by their error estimates and needs adaptive steps")
         }
         let f0 = field(time, initialState)
         guard f0.hasSameShape(as: initialState) else {
@@ -158,11 +170,55 @@ public final class Integrator<Field: VectorField> {
         slope = f0
         counts.evaluations = 1
         stepper = RungeKuttaStepper(method, filler: initialState, implicit: implicit)
-        if case .adaptive(let settings) = step.mode, let workspace = stepper.implicit {
-            (workspace.rtol, workspace.atol) = (settings.rtol, settings.atol)
-        } else {
-            stepper.estimatesError = false
+        otherStepper = method.stiffAlternative.map { RungeKuttaStepper($0, filler: initialState, implicit: implicit) }
+        for stepper in [stepper, otherStepper] {
+            guard let stepper else { continue }
+            if case .adaptive(let settings) = step.mode, let workspace = stepper.implicit {
+                (workspace.rtol, workspace.atol) = (settings.rtol, settings.atol)
+            } else if !step.isAdaptive {
+                stepper.estimatesError = false
+            }
         }
+    }
+
+    /// Whether automatic switching has handed the integration to the stiff method.
+    @inlinable public var isUsingStiffMethod: Bool { stepper.implicit != nil }
+
+    /// Swaps the explicit and the stiff method (automatic switching), keeping the state, the slope
+    /// f(t, y) and the step-size controller.
+    @inlinable
+    package func switchMethods() {
+        guard let other = otherStepper else { return }
+        otherStepper = stepper
+        stepper = other
+        stepper.implicit?.invalidate()
+        (switchCount, calmSteps, switchPending) = (0, 0, false)
+        counts.methodSwitches += 1
+    }
+
+    /// Automatic switching, after an accepted step of size `h` whose stiffness ratio (explicit
+    /// methods) is `ratio`, with `next` the step proposed after it.
+    @inlinable
+    package func countTowardSwitch(ratio: Scalar?, next: Scalar) {
+        guard let other = otherStepper else { return }
+        if let workspace = stepper.implicit {
+            // Stiff: could the explicit method take this step stably?
+            let boundary = other.compiled.stabilityBoundary
+            if Swift.abs(next) * workspace.jacobianNorm <= boundary / 2 {
+                switchCount += 1
+            } else {
+                switchCount = 0
+            }
+        } else if let ratio {
+            if ratio >= Scalar(stiffnessThreshold) {
+                switchCount += 1
+                calmSteps = 0
+            } else {
+                calmSteps += 1
+                if calmSteps >= 6 { switchCount = 0 }
+            }
+        }
+        if switchCount >= 15 { switchPending = true }
     }
 
     /// Integrates to `target`, landing on it exactly, and returns ``status``.
@@ -426,11 +482,11 @@ public final class Integrator<Field: VectorField> {
         to stop: Scalar, _ settings: AdaptiveStepping<Scalar>, observingSteps: Bool, onStep: (Integrator) -> Void
     ) throws(SolveError) {
         let (rtol, atol) = (settings.rtol, settings.atol)
-        let errorOrder = stepper.compiled.errorOrder
+        var errorOrder = stepper.compiled.errorOrder
         let controller = settings.controller
         let direction = self.direction
         let snap = tolerance(near: stop)
-        let newEvaluations = stepper.implicit == nil ? stepper.stageCount - 1 : 0
+        var newEvaluations = stepper.implicit == nil ? stepper.stageCount - 1 : 0
         let newtonFailureFactor = Scalar(implicitSettings.newtonFailureFactor)
         var h: Scalar
         if let proposedStep {
@@ -464,6 +520,11 @@ public final class Integrator<Field: VectorField> {
                 status = .maxStepsExceeded(time: t, steps: counted + accepted + rejected)
                 break
             }
+            if switchPending {
+                switchMethods()
+                errorOrder = stepper.compiled.errorOrder
+                newEvaluations = stepper.implicit == nil ? stepper.stageCount - 1 : 0
+            }
             // A step shortened to land on the stop leaves the controller as it was before it.
             var unshortened: (step: Scalar, logError: Scalar)? = nil
             if direction * (t + h - stop) >= -snap {
@@ -479,12 +540,14 @@ public final class Integrator<Field: VectorField> {
             if squaredError.isFinite && squaredError <= 1 {
                 accepted += 1
                 lastFailureWasNonFinite = false
+                var ratio: Scalar? = nil
                 if let workspace = stepper.implicit {
                     workspace.stepAccepted()
-                } else if let ratio = stepper.stiffnessRatio(h, y, y1) {
+                } else if let estimate = stepper.stiffnessRatio(h, y, y1) {
                     // Hairer's test: the step is at the explicit method's stability limit.
-                    lastStiffnessRatio = ratio
-                    if ratio >= Scalar(stiffnessThreshold) { stiffSteps += 1 }
+                    ratio = estimate
+                    lastStiffnessRatio = estimate
+                    if estimate >= Scalar(stiffnessThreshold) { stiffSteps += 1 }
                 }
                 let tNew = unshortened == nil ? t + h : stop
                 let fsal: State? = stepper.isFSAL ? last : nil
@@ -527,6 +590,7 @@ public final class Integrator<Field: VectorField> {
                     h = grown
                     logPreviousError = Swift.max(logError, Scalar.log(1e-4))
                 }
+                if otherStepper != nil { countTowardSwitch(ratio: ratio, next: h) }
             } else {
                 rejected += 1
                 lastFailureWasNonFinite = !squaredError.isFinite && !implicitFailure

@@ -84,6 +84,11 @@ public func integrateRows<Scalar: TensorScalar>(
     guard maxStep.isFinite && maxStep > 0 else {
         throw .invalidStepBounds("the fused integration needs a finite positive step, got \(maxStep)")
     }
+    guard method.kind == .explicit, method.stiffAlternative == nil else {
+        throw .unsupportedMethod(
+            "\(method.name) is not an explicit method: the fused recurrent path runs explicit tableaus only (solve implicit ones on Tensor states instead)"
+        )
+    }
     let compiled = CompiledTableau<Scalar>.shared(method)
     let grid = try RowGrid(
         intervals, time: time, batch: batch, lengths: lengths, maxStep: maxStep,

@@ -40,6 +40,9 @@ public struct SolveStatistics: Sendable, Equatable, CustomStringConvertible {
     /// The last stiffness estimate |hλ| as a fraction of the explicit method's stability boundary
     /// (0 before one is made).
     public var stiffnessRatio = 0.0
+    /// Automatic switching (``ButcherTableau/automatic(_:stiff:)``): switches between the explicit
+    /// and the stiff method.
+    public var methodSwitches = 0
 
     public init() {}
 
@@ -56,6 +59,7 @@ public struct SolveStatistics: Sendable, Equatable, CustomStringConvertible {
         }
         if newtonIterations > 0 { text += ", \(newtonIterations) Newton iterations, \(newtonFailures) Newton failures" }
         if stiffSteps > 0 { text += ", \(stiffSteps) steps limited by stability" }
+        if methodSwitches > 0 { text += ", \(methodSwitches) method switches" }
         return text
     }
 }

@@ -191,7 +191,11 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
         // Time-major, so that each interval's inputs are contiguous: [time, batch, projected].
         let projected = cell.projectInput(input.permuted([1, 0, 2]))
         var output: RecurrentOutput<Scalar>
-        if case .fixed(let step) = integration.step.mode, time > 0, let field = cell as? any RowSeparableField<Scalar> {
+        // The fused path runs explicit methods; implicit ones take the tape path (which solves their
+        // stages on the state's components).
+        if case .fixed(let step) = integration.step.mode, time > 0, integration.method.kind == .explicit,
+            integration.method.stiffAlternative == nil, let field = cell as? any RowSeparableField<Scalar>
+        {
             output = try integrateFused(field, projected, h0, intervals, step: step, lengths: lengths, cut: cut)
         } else if case .lengths(let gaps) = intervals, case .irregular = times {
             output = try integrateRowByRow(projected, h0, gaps: gaps, lengths: lengths, cut: cut)
