@@ -476,8 +476,8 @@ package final class ImplicitStages<State: ODEState> {
             failed = true
             return (y, k0)
         }
-        let A = compiled.rosenbrockA
-        let C = compiled.rosenbrockC
+        let stageA = compiled.rosenbrockA
+        let stageC = compiled.rosenbrockC
         let d = compiled.gammaSums
         let inverseH = 1 / h
         var lastValue = k0
@@ -488,11 +488,11 @@ package final class ImplicitStages<State: ODEState> {
                 slope.update(from: slope0, count: n)
                 lastValue = k0
             } else if !(compiled.c[stage] == compiled.c[stage - 1]
-                && (0..<stage).allSatisfy({ A[stage * s + $0] == A[(stage - 1) * s + $0] }))
+                && (0..<stage).allSatisfy({ stageA[stage * s + $0] == stageA[(stage - 1) * s + $0] }))
             {
                 iterate.update(from: y0, count: n)
-                for j in 0..<stage where A[stage * s + j] != 0 {
-                    let w = A[stage * s + j]
+                for j in 0..<stage where stageA[stage * s + j] != 0 {
+                    let w = stageA[stage * s + j]
                     let uj = stageValues + j * n
                     for i in 0..<n { iterate[i] += w * uj[i] }
                 }
@@ -503,8 +503,8 @@ package final class ImplicitStages<State: ODEState> {
             // (I − hγJ) uᵢ = hγ (f(Yᵢ) + Σⱼ Cᵢⱼ uⱼ / h + h γᵢ ∂f/∂t)
             let td = h * d[stage]
             for i in 0..<n { u[i] = slope[i] + td * timeDerivative[i] }
-            for j in 0..<stage where C[stage * s + j] != 0 {
-                let w = C[stage * s + j] * inverseH
+            for j in 0..<stage where stageC[stage * s + j] != 0 {
+                let w = stageC[stage * s + j] * inverseH
                 let uj = stageValues + j * n
                 for i in 0..<n { u[i] += w * uj[i] }
             }
