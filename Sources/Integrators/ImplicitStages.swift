@@ -107,6 +107,7 @@ package final class ImplicitStages<State: ODEState> {
     @usableFromInline let delta: UnsafeMutablePointer<Scalar>
     @usableFromInline let weights: UnsafeMutablePointer<Scalar>
     @usableFromInline let timeDerivative: UnsafeMutablePointer<Scalar>
+    @usableFromInline let perturbed: UnsafeMutablePointer<Scalar>
     /// s × n: the stage slopes kᵢ (diagonally implicit) or the transformed stages uᵢ (Rosenbrock).
     @usableFromInline let stageValues: UnsafeMutablePointer<Scalar>
     @usableFromInline let jacobianStorage: UnsafeMutablePointer<Scalar>
@@ -162,16 +163,19 @@ package final class ImplicitStages<State: ODEState> {
         delta = buffer(n)
         weights = buffer(n)
         timeDerivative = buffer(n)
+        perturbed = buffer(n)
         stageValues = buffer(s * n)
         jacobianStorage = buffer(JacobianMatrix<Scalar>.storageCount(dimension: n, structure: settings.jacobian))
         matrix = IterationMatrix(dimension: n, structure: settings.jacobian)
-        let root = Scalar.ulpOfOne.squareRoot()
-        (rtol, atol) = (root, root)
+        // Fixed steps have no tolerances: Newton stops at ε^(2/3) relative (4·10⁻¹¹ for Double).
+        let scale = Scalar.exp(Scalar(2) / 3 * Scalar.log(Scalar.ulpOfOne))
+        (rtol, atol) = (scale, scale)
     }
 
     deinit {
         for pointer in [
-            y0, y1, explicitPart, iterate, slope, slope0, delta, weights, timeDerivative, stageValues, jacobianStorage,
+            y0, y1, explicitPart, iterate, slope, slope0, delta, weights, timeDerivative, perturbed, stageValues,
+            jacobianStorage,
         ] {
             pointer.deallocate()
         }
@@ -206,14 +210,15 @@ package final class ImplicitStages<State: ODEState> {
 
     // MARK: Jacobians
 
-    /// J at (t, y), where `f0` holds the components of f(t, y).
+    /// J at (t, y), where `base` holds the components of y and `f0` those of f(t, y).
     @inlinable
-    func computeJacobian<F: VectorField>(_ field: F, _ t: Scalar, _ y: State, f0: UnsafeMutablePointer<Scalar>)
-    where F.State == State {
+    func computeJacobian<F: VectorField>(
+        _ field: F, _ t: Scalar, _ y: State, base: UnsafeMutablePointer<Scalar>, f0: UnsafeMutablePointer<Scalar>
+    ) where F.State == State {
         let j = jacobianView
         j.clear()
         if !field.jacobian(t, y, into: j) && !State.exactJacobian(of: field, at: t, y, into: j) {
-            finiteDifferenceJacobian(field, t, y, f0: f0, into: j)
+            finiteDifferenceJacobian(field, t, y, base: base, f0: f0, into: j)
         }
         jacobians += 1
         var norm: Scalar = 0
@@ -235,10 +240,11 @@ package final class ImplicitStages<State: ODEState> {
     /// Forward differences; columns perturbed together when the Jacobian is banded.
     @inlinable
     func finiteDifferenceJacobian<F: VectorField>(
-        _ field: F, _ t: Scalar, _ y: State, f0: UnsafeMutablePointer<Scalar>, into j: JacobianMatrix<Scalar>
+        _ field: F, _ t: Scalar, _ y: State, base: UnsafeMutablePointer<Scalar>, f0: UnsafeMutablePointer<Scalar>,
+        into j: JacobianMatrix<Scalar>
     ) where F.State == State {
-        // y₀ holds y's components (the steps copy them first).
-        iterate.update(from: y0, count: n)
+        let iterate = perturbed
+        iterate.update(from: base, count: n)
         let (lower, upper): (Int, Int)
         switch settings.jacobian {
         case .dense: (lower, upper) = (n - 1, n - 1)
@@ -263,7 +269,7 @@ package final class ImplicitStages<State: ODEState> {
                 for row in Swift.max(0, column - upper)...Swift.min(n - 1, column + lower) {
                     j[row, column] = (slope[row] - f0[row]) * inverse
                 }
-                iterate[column] = y0[column]
+                iterate[column] = base[column]
                 column += groups
             }
         }
@@ -324,12 +330,16 @@ package final class ImplicitStages<State: ODEState> {
         k0.copyComponents(to: slope0)
         setWeights()
         var solved = false
+        var retried = false
         while !solved {
-            if refreshJacobian || !hasJacobian { computeJacobian(field, t, y, f0: slope0) }
+            if refreshJacobian || !hasJacobian { computeJacobian(field, t, y, base: y0, f0: slope0) }
+            let freshAtStart = jacobianIsCurrent
             solved = solveStages(field, t, y, h)
+            // Retry once with J at this step's start if the failed attempt began with an older one.
             if !solved {
-                guard !jacobianIsCurrent else { break }
-                refreshJacobian = true  // retry once with J at this step's start
+                guard !freshAtStart && !retried else { break }
+                retried = true
+                refreshJacobian = true
             }
         }
         guard solved else {
@@ -363,6 +373,7 @@ package final class ImplicitStages<State: ODEState> {
             }
             squaredError = squaredErrorNorm(delta)
         }
+        if let recorded = recordDiagonallyImplicit(field, t, y, h, k0, stages: stages) { return recorded }
         for i in 0..<s { stages[i] = y.withComponents(from: stageValues + i * n) }
         return (y.withComponents(from: y1), stages[s - 1])
     }
@@ -398,18 +409,31 @@ package final class ImplicitStages<State: ODEState> {
             }
             let scale = h * diagonal
             guard factor(scale) else { return false }
-            // Predictor: the previous stage's slope (f(t, y) for the first).
-            let previous = stage == 0 ? slope0 : stageValues + (stage - 1) * n
-            for i in 0..<n { iterate[i] = explicitPart[i] + scale * previous[i] }
+            // Predictor: the previous stage's value (y for the first), which stays in the basin of
+            // the solution when |hγJ| is large — unlike extrapolating with a slope, which can land
+            // far outside it on a stiff problem. `iterate` holds the previous stage's value.
+            if stage == 0 { iterate.update(from: y0, count: n) }
             var rate = Swift.max(eta, Scalar.ulpOfOne)
             rate = Scalar.exp(Scalar(0.8) * Scalar.log(rate))
             var previousNorm: Scalar = 0
             var converged = false
+            var refreshes = 2  // Jacobians at the iterate allowed when the contraction is slow
+            var slow = false
             for iteration in 0..<maxIterations {
-                let value = field(time, y.withComponents(from: iterate))
+                let current = y.withComponents(from: iterate)
+                let value = field(time, current)
                 evaluations += 1
                 newtonIterations += 1
                 value.copyComponents(to: slope)
+                if slow {
+                    // Contracting slowly: J at the current iterate (Newton proper), then on.
+                    refreshes -= 1
+                    computeJacobian(field, time, current, base: iterate, f0: slope)
+                    jacobianIsCurrent = false  // J no longer belongs to the step's start
+                    refreshJacobian = true
+                    guard factor(scale) else { return false }
+                    previousNorm = 0
+                }
                 // ΔY = M⁻¹ (E + hγ f(Y) − Y)
                 for i in 0..<n { delta[i] = explicitPart[i] + scale * slope[i] - iterate[i] }
                 matrix.solve(delta)
@@ -417,18 +441,31 @@ package final class ImplicitStages<State: ODEState> {
                 for i in 0..<n { iterate[i] += delta[i] }
                 let norm = weightedNorm(delta)
                 guard norm.isFinite else { return false }
-                if iteration > 0 {
+                if norm <= kappa * Scalar(1e-2) {
+                    // At round-off level: the contraction rate is no longer measurable.
+                    converged = true
+                    break
+                }
+                slow = false
+                if previousNorm > 0 {
                     let theta = norm / previousNorm
                     slowestRate = Swift.max(slowestRate, theta)
-                    if theta >= 1 { return false }
-                    rate = theta / (1 - theta)
-                    // Not converging within the remaining iterations at this rate.
                     let remaining = Scalar(maxIterations - 1 - iteration)
-                    if rate * norm > kappa && Scalar.exp(remaining * Scalar.log(theta)) * rate * norm > kappa {
-                        return false
+                    if theta < 1 { rate = theta / (1 - theta) }
+                    // Diverging, or not converging within the remaining iterations at this rate:
+                    // refresh J at the iterate while allowed, else fail.
+                    let hopeless =
+                        theta >= 1
+                        || (rate * norm > kappa && Scalar.exp(remaining * Scalar.log(theta)) * rate * norm > kappa)
+                    if hopeless || theta > Scalar(0.5) {
+                        if refreshes > 0 {
+                            slow = true
+                        } else if hopeless {
+                            return false
+                        }
                     }
                 }
-                if norm == 0 || rate * norm <= kappa {
+                if !slow && (norm == 0 || rate * norm <= kappa) {
                     converged = true
                     break
                 }
@@ -456,7 +493,7 @@ package final class ImplicitStages<State: ODEState> {
         y.copyComponents(to: y0)
         k0.copyComponents(to: slope0)
         if !jacobianIsCurrent {
-            computeJacobian(field, t, y, f0: slope0)
+            computeJacobian(field, t, y, base: y0, f0: slope0)
             if field.isAutonomous {
                 timeDerivative.update(repeating: 0, count: n)
             } else {

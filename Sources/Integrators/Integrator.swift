@@ -158,6 +158,13 @@ public final class Integrator<Field: VectorField> {
             throw .shapeMismatch(state: initialState.shapeDescription, derivative: f0.shapeDescription)
         }
         guard f0.isFinite else { throw .nonFiniteInitialDerivative(time: Double(time)) }
+        if method.kind == .rosenbrock || method.stiffAlternative?.kind == .rosenbrock,
+            initialState.isRecorded || f0.isRecorded
+        {
+            throw .unsupportedMethod(
+                "\(method.name) cannot be differentiated: a Rosenbrock step's Jacobian depends on the state and the parameters, so its gradient needs second derivatives of f. For gradients through a stiff solve use a diagonally implicit method (.kvaerno5, .kenCarp4: exact, by the implicit function theorem at the converged stages) or solveAdjoint; or detach the inputs"
+            )
+        }
         self.field = field
         self.method = method
         self.implicitSettings = implicit

@@ -52,6 +52,9 @@ public protocol ODEState: Sendable {
     /// detached ``Tensor``; the value itself for fixed-size states).
     var withoutDerivative: Self { get }
 
+    /// Whether gradients flow through this value (a recorded ``Tensor``); false for fixed-size states.
+    var isRecorded: Bool { get }
+
     // MARK: Components (for implicit methods)
 
     /// The number of scalar components, which implicit and Rosenbrock methods number 0…n−1 for their
@@ -76,6 +79,8 @@ public protocol ODEState: Sendable {
 }
 
 extension ODEState {
+    public var isRecorded: Bool { false }
+
     public var componentCount: Int? { nil }
 
     public func copyComponents(to buffer: UnsafeMutablePointer<Scalar>) {
@@ -347,11 +352,9 @@ extension Tensor: ODEState {
         let tape = probe.node?.tape ?? Tape<Scalar>()
         let variable = tape.variable(y.detached)
         let output = field(t, variable)
-        guard output.node != nil else {
-            // f does not depend on y at all.
-            matrix.clear()
-            return true
-        }
+        // Not recorded: f does not depend on y, or it computes on the raw storage (off the tape);
+        // finite differences tell the two apart.
+        guard output.node != nil else { return false }
         let n = y.scalarCount
         var seed = Tensor.zeros(output.shape)
         for i in 0..<n {

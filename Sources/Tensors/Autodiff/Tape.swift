@@ -99,24 +99,31 @@ public final class Tape<Scalar: TensorScalar>: Sendable {
         }
         require(outputNode.tape === self, "gradient of a tensor recorded on another tape")
         let list = records.withLock { $0 }
-        var wanted = [Bool](repeating: false, count: outputNode.index + 1)
+        // Gradients flow from later records to earlier ones only, so nothing recorded before the
+        // earliest input can reach an input: the sweep (and its bookkeeping) covers only the records
+        // from there to the output — the cost of a small pullback late on a long tape stays small.
+        let lowest = inputs.compactMap { $0.node?.index }.filter { $0 <= outputNode.index }.min() ?? outputNode.index
+        let count = outputNode.index - lowest + 1
+        var wanted = [Bool](repeating: false, count: count)
         for input in inputs {
-            if let node = input.node, node.index <= outputNode.index { wanted[node.index] = true }
+            if let node = input.node, node.index <= outputNode.index { wanted[node.index - lowest] = true }
         }
-        var grads = [Tensor<Scalar>?](repeating: nil, count: outputNode.index + 1)
-        grads[outputNode.index] = seed.detached
+        var grads = [Tensor<Scalar>?](repeating: nil, count: count)
+        grads[outputNode.index - lowest] = seed.detached
         func accumulate(_ g: Tensor<Scalar>, into index: Int) {
-            if var existing = grads[index] {
-                grads[index] = nil  // release the array's reference so the sum can reuse the buffer
+            guard index >= lowest else { return }
+            let slot = index - lowest
+            if var existing = grads[slot] {
+                grads[slot] = nil  // release the array's reference so the sum can reuse the buffer
                 existing.accumulate(g)
-                grads[index] = existing
+                grads[slot] = existing
             } else {
-                grads[index] = g
+                grads[slot] = g
             }
         }
 
-        for index in stride(from: outputNode.index, through: 0, by: -1) {
-            guard let g = grads[index] else { continue }
+        for index in stride(from: outputNode.index, through: lowest, by: -1) {
+            guard let g = grads[index - lowest] else { continue }
             switch list[index] {
             case .leaf:
                 continue
@@ -132,10 +139,12 @@ public final class Tape<Scalar: TensorScalar>: Sendable {
                     if let operandGrad { accumulate(operandGrad, into: operand) }
                 }
             }
-            if !wanted[index] { grads[index] = nil }
+            if !wanted[index - lowest] { grads[index - lowest] = nil }
         }
         return inputs.map { input in
-            guard let node = input.node, node.index < grads.count, let g = grads[node.index] else {
+            guard let node = input.node, node.index >= lowest, node.index <= outputNode.index,
+                let g = grads[node.index - lowest]
+            else {
                 return Tensor.zeros(input.shape)
             }
             return g
