@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "infer-parameters", targets: ["InferParameters"]),
         .executable(name: "spiral", targets: ["Spiral"]),
         .executable(name: "char-rnn", targets: ["CharRNN"]),
+        .executable(name: "stiff", targets: ["Stiff"]),
         .executable(name: "rnnode-bench", targets: ["Benchmark"]),
         .executable(name: "rnnode-allocations", targets: ["AllocationCheck"]),
         .executable(name: "rnnode-fuzz", targets: ["Fuzz"]),
@@ -37,6 +38,7 @@ let package = Package(
         .executableTarget(
             name: "InferParameters", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/InferParameters"),
         .executableTarget(name: "Spiral", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/Spiral"),
+        .executableTarget(name: "Stiff", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/Stiff"),
         .executableTarget(
             name: "CharRNN", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/CharRNN",
             exclude: ["Resources/PROVENANCE.md"], resources: [.copy("Resources/corpus.txt")]),

@@ -18,6 +18,14 @@ func best(_ measure: () throws -> Double) rethrows -> Double {
     return result
 }
 
+/// The median of `count` measurements.
+func median(of count: Int, _ measure: () throws -> Double) rethrows -> Double {
+    var times: [Double] = []
+    for _ in 0..<count { times.append(try measure()) }
+    times.sort()
+    return count % 2 == 1 ? times[count / 2] : (times[count / 2 - 1] + times[count / 2]) / 2
+}
+
 /// The process's peak resident memory since the last ``resetPeakMemory()``, in MiB (Linux: VmHWM).
 func peakMemoryMiB() -> Double? { statusMiB("VmHWM:") }
 

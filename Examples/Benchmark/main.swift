@@ -2,7 +2,9 @@ import ExampleSupport
 import Foundation
 import RNNODE
 
-let benchmarks = integratorBenchmarks + trainingBenchmarks + kernelBenchmarks + recurrentBenchmarks + [fusedMemoryBenchmark]
+let benchmarks =
+    integratorBenchmarks + stiffBenchmarks + trainingBenchmarks + kernelBenchmarks + recurrentBenchmarks
+    + [fusedMemoryBenchmark]
 
 // A child process measuring one gradient's peak memory (see measureGradientMemory).
 if CommandLine.arguments.count == 4 && CommandLine.arguments[1] == memoryProbeOption,
