@@ -167,8 +167,10 @@ package final class ImplicitStages<State: ODEState> {
         stageValues = buffer(s * n)
         jacobianStorage = buffer(JacobianMatrix<Scalar>.storageCount(dimension: n, structure: settings.jacobian))
         matrix = IterationMatrix(dimension: n, structure: settings.jacobian)
-        // Fixed steps have no tolerances: Newton stops at ε^(2/3) relative (4·10⁻¹¹ for Double).
-        let scale = Scalar.exp(Scalar(2) / 3 * Scalar.log(Scalar.ulpOfOne))
+        // Fixed steps have no tolerances: Newton's scale is ε^(2/3) relative in Double (4·10⁻¹¹),
+        // √ε in Float (3·10⁻⁴), where ε^(2/3) would put its stopping test at round-off.
+        let epsilon = Scalar.ulpOfOne
+        let scale = Scalar.exp((epsilon < 1e-10 ? Scalar(2) / 3 : Scalar(1) / 2) * Scalar.log(epsilon))
         (rtol, atol) = (scale, scale)
     }
 
@@ -465,7 +467,9 @@ package final class ImplicitStages<State: ODEState> {
                         }
                     }
                 }
-                if !slow && (norm == 0 || rate * norm <= kappa) {
+                // The first correction is trusted only when it is itself within κ: the rate carried
+                // over from the previous stage says little about how far off the predictor was.
+                if !slow && (norm == 0 || (previousNorm > 0 ? rate * norm : norm) <= kappa) {
                     converged = true
                     break
                 }

@@ -69,7 +69,7 @@ func solverFiniteDifferences<F: VectorField>(
     y.copyComponents(to: stages.y0)
     let j = stages.jacobianView
     j.clear()
-    stages.finiteDifferenceJacobian(field, t, y, f0: f0, into: j)
+    stages.finiteDifferenceJacobian(field, t, y, base: stages.y0, f0: f0, into: j)
     return ((0..<n).map { r in (0..<n).map { c in j[r, c] } }, stages.evaluations)
 }
 
@@ -84,7 +84,7 @@ func solverJacobian<F: VectorField>(
     defer { f0.deallocate() }
     field(t, y).copyComponents(to: f0)
     y.copyComponents(to: stages.y0)
-    stages.computeJacobian(field, t, y, f0: f0)
+    stages.computeJacobian(field, t, y, base: stages.y0, f0: f0)
     let j = stages.jacobianView
     return (0..<n).map { r in (0..<n).map { c in j[r, c] } }
 }
