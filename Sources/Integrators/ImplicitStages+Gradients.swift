@@ -25,7 +25,6 @@ extension ImplicitStages {
         guard start.isRecorded || startSlope.isRecorded else { return nil }
         let shape = start.shape
         let a = compiled.a
-        let box = UncheckedSendableBox(field)
         var slopes: [Tensor<Scalar>] = []
         slopes.reserveCapacity(s)
         var lastInput = start
@@ -55,9 +54,10 @@ extension ImplicitStages {
             let value = unsafeBitCast(field(time, unsafeBitCast(input, to: State.self)), to: Tensor<Scalar>.self)
             let frozen = input.detached
             let dimension = n
-            let slope = value.recording(converged) { v in
-                ImplicitStages.solveTransposed(box.value, at: time, frozen, scale: scale, dimension: dimension, v)
+            let solver = UncheckedSendableBox { (v: Tensor<Scalar>) in
+                ImplicitStages.solveTransposed(field, at: time, frozen, scale: scale, dimension: dimension, v)
             }
+            let slope = value.recording(converged) { v in solver.value(v) }
             slopes.append(slope)
             // The stage's value Eᵢ + hγᵢ Kᵢ with the recorded Kᵢ (y₁ for a stiffly accurate method).
             lastInput = Tensor.linearCombination(base: explicitPart, weights: [scale], terms: [slope])

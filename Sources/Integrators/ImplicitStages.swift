@@ -411,10 +411,17 @@ package final class ImplicitStages<State: ODEState> {
             }
             let scale = h * diagonal
             guard factor(scale) else { return false }
-            // Predictor: the previous stage's value (y for the first), which stays in the basin of
-            // the solution when |hγJ| is large — unlike extrapolating with a slope, which can land
-            // far outside it on a stiff problem. `iterate` holds the previous stage's value.
-            if stage == 0 { iterate.update(from: y0, count: n) }
+            // Predictor: on a non-stiff stage (hγ‖J‖∞ < 1) the explicit extrapolation Eᵢ + hγ kᵢ₋₁
+            // (k₀ = f(t, y) for the first stage), accurate to O(h²); on a stiff one the previous
+            // stage's value (y for the first), which stays in the basin of the solution where an
+            // extrapolation with a large slope can land far outside it. `iterate` holds the
+            // previous stage's value.
+            if scale * jacobianNorm < 1 {
+                let previous = stage == 0 ? slope0 : stageValues + (stage - 1) * n
+                for i in 0..<n { iterate[i] = explicitPart[i] + scale * previous[i] }
+            } else if stage == 0 {
+                iterate.update(from: y0, count: n)
+            }
             var rate = Swift.max(eta, Scalar.ulpOfOne)
             rate = Scalar.exp(Scalar(0.8) * Scalar.log(rate))
             var previousNorm: Scalar = 0
