@@ -28,7 +28,7 @@ import RNNODETensors
 /// allowed too).
 ///
 /// Compared with backpropagating through the solver's steps
-/// (``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:)`` on
+/// (``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:implicit:)`` on
 /// recorded tensors), the adjoint needs memory independent of the number of steps but re-solves
 /// the state backward and computes gradients of the continuous problem: they agree with the exact
 /// gradient of the discrete computation only up to the discretization error (see Docs/Training.md).

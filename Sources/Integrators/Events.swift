@@ -197,7 +197,7 @@ package func locateRoot<Scalar: TensorScalar>(
 }
 
 /// Integrates dy/dt = f(t, y) as
-/// ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:)`` does,
+/// ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:implicit:)`` does,
 /// watching `events` (see ``Event``): occurrences are located on the dense output and recorded in
 /// ``Solution/events``; a terminal event ends the solve at its time (``Solution/terminatedByEvent``);
 /// a reset restarts the integration from the new state at the event time.

@@ -1,7 +1,7 @@
 import RNNODETensors
 
 /// An integration in progress: the library's one explicit Runge–Kutta integrator, kept alive between
-/// calls. Every ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:)``
+/// calls. Every ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:implicit:)``
 /// runs one, and a recurrent layer keeps one across its input intervals.
 ///
 /// Make it at a time and state, then advance it to later times; it lands on each target exactly.

@@ -112,7 +112,7 @@ public func solve<Field: VectorField>(
     return solution
 }
 
-/// Integrates a closure field; see ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:)``.
+/// Integrates a closure field; see ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:implicit:)``.
 ///
 /// ```swift
 /// let decay = try solve(initialState: 1.0, from: 0, to: 1, method: .rk4, step: .fixed(0.01)) { t, y in -y }
@@ -130,7 +130,7 @@ public func solve<State: ODEState>(
 }
 
 /// Integrates over `times` (from the first to the last) and saves the state at each of them, as
-/// `odeint`-style solvers do; see ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:)``.
+/// `odeint`-style solvers do; see ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:implicit:)``.
 ///
 /// - Precondition: `times` is not empty.
 @inlinable

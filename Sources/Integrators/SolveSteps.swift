@@ -9,7 +9,7 @@ import RNNODETensors
 /// autonomous fields best.
 ///
 /// - Returns: the solution in the original time (times t₀ + n·Δt̄, n = 0…`steps` for `.steps`).
-/// - Throws: ``SolveError`` as ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:)``,
+/// - Throws: ``SolveError`` as ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:implicit:)``,
 ///   plus ``SolveError/invalidStepBounds(_:)`` if a step size is not positive.
 @inlinable
 public func solveSteps<Scalar: TensorScalar, Field: VectorField>(

@@ -234,7 +234,7 @@ public enum ParameterTransform: Sendable, Equatable {
 
 // MARK: - Adjoint gradients for trainable fields
 
-/// ``solveAdjoint(initialState:parameters:times:method:step:maxSteps:field:)`` for a field whose
+/// ``solveAdjoint(initialState:parameters:times:method:step:maxSteps:stateRecovery:field:)`` for a field whose
 /// trainable parameters are θ: the states at `times`, stacked along a new first axis, with gradients
 /// for the initial state and every parameter of `field` by the continuous adjoint method.
 ///
