@@ -88,7 +88,8 @@ public enum SolveError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidStepBounds(let message):
             return "invalid step bounds: \(message)"
         case .methodNotAdaptive(let method):
-            return "\(method) has no embedded error estimate; use a fixed step or an adaptive method (dopri5, tsit5, dop853, rodas5P, kvaerno5, …)"
+            return
+                "\(method) has no embedded error estimate; use a fixed step or an adaptive method (dopri5, tsit5, dop853, rodas5P, kvaerno5, …)"
         case .invalidMaxSteps(let value):
             return "the step budget must be at least 1, got \(value)"
         case .invalidTruncation(let message):
