@@ -65,29 +65,6 @@ func measureGradientMemory(steps: Int, adjoint: Bool) throws -> (peakMiB: Double
 
 let trainingBenchmarks: [Benchmark] = [
     Benchmark(
-        name: "su-inverse-adam",
-        summary:
-            "the article's inverse problem: Euler RNN h = 1 (50 steps), Adam 1e-4, raw parameters; ms per epoch over 2000 epochs"
-    ) {
-        let observations = try CompetitionObservations(SuArticle.table)
-        let epochs = 2000
-        var loss = Double.nan
-        let seconds = try best {
-            var model = CompetitionParameters(SuArticle.initialGuess, transform: .identity)
-            var optimizer = Adam<Double>(learningRate: 1e-4)
-            let result = train(&model, optimizer: &optimizer, until: StoppingCriteria(maxSteps: epochs), progress: .quiet) {
-                model, _ in
-                square(observations.residuals(of: model, method: .euler, step: .fixed(1), horizon: 50)).sum()
-            }
-            guard result.steps == epochs else { throw BenchmarkError("training stopped early: \(result.stopReason)") }
-            loss = result.finalLoss ?? .nan
-            return result.seconds
-        }
-        return [
-            ("ms_per_epoch", .number(seconds / Double(epochs) * 1000)), ("epochs", .integer(epochs)), ("loss", .number(loss)),
-        ]
-    },
-    Benchmark(
         name: "spiral-rk4",
         summary:
             "the spiral neural ODE: 20 windows × 10 samples, RK4 (one step per sample), backpropagation, RMSprop; ms per iteration over 200"

@@ -3,7 +3,8 @@ import Foundation
 import RNNODE
 
 let benchmarks =
-    integratorBenchmarks + stiffBenchmarks + trainingBenchmarks + kernelBenchmarks + recurrentBenchmarks
+    integratorBenchmarks + stiffBenchmarks + trainingBenchmarks + inverseProblemBenchmarks + kernelBenchmarks
+    + recurrentBenchmarks
     + [fusedMemoryBenchmark]
 
 // A child process measuring one gradient's peak memory (see measureGradientMemory).

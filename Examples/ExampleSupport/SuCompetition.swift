@@ -1,33 +1,24 @@
+import Foundation
 import RNNODE
 
-/// Su Jianlin's competition model (eq. 7 of “貌离神合的RNN与ODE”) with its six parameters
-/// θ = (r₁, r₂, a₁, a₂, 1/N₁, 1/N₂) stored as an unconstrained vector φ, θ = transform(φ): the model of
-/// the inverse problem, shared by `infer-parameters` and `rnnode-bench`.
-public struct CompetitionParameters: Trainable, Sendable {
-    public typealias Scalar = Double
-    public var raw: Tensor<Double>
-    public let transform: ParameterTransform
+/// Su Jianlin's competition model (eq. 7 of “貌离神合的RNN与ODE”), θ = (r₁, r₂, a₁, a₂, 1/N₁, 1/N₂):
+///
+///     x₁' = r₁ x₁ (1 − x₁/N₁) − a₁ x₁ x₂,   x₂' = r₂ x₂ (1 − x₂/N₂) − a₂ x₁ x₂,
+///
+/// clipped at ±1e5 as the article's step_do is. Written once over a generic scalar, so that solves
+/// give forward sensitivities ∂x/∂θ: the model of `infer-parameters` and `rnnode-bench`.
+public struct CompetitionModel: ParametricField {
+    public typealias State = SIMD2<Double>
+    public init() {}
 
-    public init(_ parameters: [Double], transform: ParameterTransform) {
-        self.transform = transform
-        raw = transform.inverse(Tensor(parameters))
+    public func callAsFunction<S: FieldScalar>(_ t: S, _ x: FieldInput<S>, _ p: FieldInput<S>, _ dx: FieldOutput<S>)
+    where S.Constant == Double {
+        let limit = S(1e5)
+        dx[0] = min(max(p[0] * x[0] * (1 - p[4] * x[0]) - p[2] * x[0] * x[1], -limit), limit)
+        dx[1] = min(max(p[1] * x[1] * (1 - p[5] * x[1]) - p[3] * x[0] * x[1], -limit), limit)
     }
 
-    /// θ (differentiable in φ).
-    public var values: Tensor<Double> { transform(raw) }
-    public var parameterPaths: [ParameterPath<Self>] { [.init("raw", \.raw)] }
-
-    /// Su's step_do for both species at once, clipped at ±1e5 as in the article. θ is split once per
-    /// solve, not at every evaluation.
-    public var field: FieldClosure<Tensor<Double>> {
-        let theta = values
-        let r = theta[.range(0..<2)]
-        let a = theta[.range(2..<4)]
-        let inverseN = theta[.range(4..<6)]
-        return FieldClosure(parameters: ["θ": theta]) { _, x in
-            clip(r * x * (1 - inverseN * x) - a * x * x.reversed(alongAxis: 0), -1e5, 1e5)
-        }
-    }
+    public var isAutonomous: Bool { true }
 }
 
 /// The article's data and reference values.
@@ -46,77 +37,96 @@ public enum SuArticle {
         ])
 }
 
-/// Observations of the two species: a table with columns t, x1, x2 (empty cells are missing), the
-/// first row being the initial state. Validated on construction; computes the residuals of a model.
-public struct CompetitionObservations: Sendable {
-    /// The observation times, strictly increasing.
-    public let times: [Double]
-    /// x(times[0]).
-    public let initialState: Tensor<Double>
-    /// The observed values per species (nil where missing), one per time.
-    public let x1: [Double?]
-    public let x2: [Double?]
-    /// The observed entries after the first row, as flat indices time·2 + species, and their values.
-    public let observedIndices: [Int]
-    public let target: Tensor<Double>
+/// The inverse problem: the competition model's residuals against observations (their first row is
+/// the initial state) and their derivatives in unconstrained parameters φ, θ = exp(φ) (`logarithmic`)
+/// or θ = φ.
+public struct CompetitionFit: Sendable {
+    public let observations: Observations<Double>
+    public let initialState: SIMD2<Double>
+    public let method: ButcherTableau
+    public let step: StepSizeControl<Double>
+    public let logarithmic: Bool
+    /// The observation times, then the horizon if it lies beyond them.
+    public let outputTimes: [Double]
 
-    /// Validates `table`.
-    ///
-    /// - Throws: a message naming the line (1 = header) and the problem.
-    public init(_ table: CSVTable) throws(ObservationError) {
-        guard let t = table.column("t"), let x1 = table.column("x1"), let x2 = table.column("x2") else {
-            let missing = ["t", "x1", "x2"].filter { table.column($0) == nil }
-            throw ObservationError(
-                "the data must have columns t, x1 and x2; missing \(missing.joined(separator: ", ")) (header: \(table.header.joined(separator: ",")))"
-            )
+    /// Validates the data: columns t, x1, x2, the first row complete.
+    public init(
+        _ table: CSVTable, method: ButcherTableau, step: StepSizeControl<Double>, horizon: Double? = nil,
+        logarithmic: Bool
+    ) throws(ObservationError) {
+        let observations = try Observations<Double>(table, time: "t", variables: ["x1", "x2"])
+        guard observations.times.count >= 2 else {
+            throw ObservationError("the data needs an initial row and at least one observation, got one row")
         }
-        guard table.rows.count >= 2 else {
-            throw ObservationError("the data needs an initial row and at least one observation, got \(table.rows.count) rows")
-        }
-        var times: [Double] = []
-        for (row, time) in t.enumerated() {
-            guard let time, time.isFinite else { throw ObservationError("line \(row + 2): the time is missing or not finite") }
-            if let previous = times.last, time <= previous {
-                throw ObservationError("line \(row + 2): times must increase, got \(time) after \(previous)")
-            }
-            times.append(time)
-        }
-        guard let x10 = x1[0], let x20 = x2[0] else {
+        guard let start = observations.firstRow(as: SIMD2<Double>()) else {
             throw ObservationError("line 2: the first row is the initial state and needs both x1 and x2")
         }
-        let observed = (1..<times.count).flatMap { row in
-            [x1, x2].enumerated().compactMap { species, column in column[row].map { (index: row * 2 + species, value: $0) } }
+        guard observations.observedIndices.contains(where: { $0 >= 2 }) else {
+            throw ObservationError("no observations after the initial row")
         }
-        guard !observed.isEmpty else { throw ObservationError("no observations after the initial row") }
-        self.times = times
-        self.x1 = x1
-        self.x2 = x2
-        initialState = Tensor([x10, x20])
-        observedIndices = observed.map(\.index)
-        target = Tensor(observed.map(\.value))
+        let last = observations.times.last!
+        if let horizon, horizon < last {
+            throw ObservationError("the horizon \(horizon) ends before the last observation at \(last)")
+        }
+        self.observations = observations
+        initialState = start
+        self.method = method
+        self.step = step
+        self.logarithmic = logarithmic
+        outputTimes = (horizon ?? last) > last ? observations.times + [horizon!] : observations.times
     }
 
-    /// Predicted minus observed at the observed entries, solving from the initial state to `horizon`
-    /// (≥ the last time). NaN if the solve fails, so that an optimizer's wild trial step is rejected
-    /// rather than fatal.
-    public func residuals(
-        of model: CompetitionParameters, method: ButcherTableau, step: StepSizeControl<Double>, horizon: Double
-    ) -> Tensor<Double> {
-        let outputTimes = horizon > times.last! ? times + [horizon] : times
+    /// θ for φ.
+    public func parameters(_ phi: [Double]) -> [Double] { logarithmic ? phi.map { Foundation.exp($0) } : phi }
+
+    /// φ for θ (θ > 0 when logarithmic).
+    public func unconstrained(_ theta: [Double]) -> [Double] { logarithmic ? theta.map { Foundation.log($0) } : theta }
+
+    /// The number of residuals: the observed entries after the first row.
+    public var residualCount: Int { observations.observedIndices.filter { $0 >= 2 }.count }
+
+    func solveModel(_ phi: [Double], sensitivities: SensitivityTarget) -> Solution<SIMD2<Double>>? {
         guard
             let solution = try? solve(
-                model.field, initialState: initialState, times: outputTimes, method: method, step: step, maxSteps: 20_000),
+                CompetitionModel(), initialState: initialState, parameters: parameters(phi), times: outputTimes,
+                method: method, step: step, maxSteps: 20_000, sensitivities: sensitivities),
             solution.succeeded
-        else {
-            return Tensor(repeating: .nan, shape: [observedIndices.count])
-        }
-        let predicted = Tensor(stacking: Array(solution.states.prefix(times.count))).reshaped(to: [-1])
-        return predicted.gathering(observedIndices, alongAxis: 0) - target
+        else { return nil }
+        return solution
     }
-}
 
-/// A problem with the observations, for the user.
-public struct ObservationError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+    /// Predicted minus observed at the observed entries after the first row; NaN if the solve fails,
+    /// so that an optimizer's wild trial step is rejected rather than fatal.
+    public func residuals(_ phi: [Double]) -> [Double] {
+        guard let solution = solveModel(phi, sensitivities: .none) else {
+            return Array(repeating: .nan, count: residualCount)
+        }
+        return Array(observations.residuals(of: solution).dropFirst(observations.observedCount - residualCount))
+    }
+
+    /// The residuals and ∂r/∂φ (residuals × 6, row-major) from one solve with forward sensitivities.
+    public func residualsAndJacobian(_ phi: [Double]) -> (residuals: [Double], jacobian: [Double]) {
+        let skipped = observations.observedCount - residualCount
+        guard let solution = solveModel(phi, sensitivities: .parameters) else {
+            return (Array(repeating: .nan, count: residualCount), Array(repeating: .nan, count: residualCount * 6))
+        }
+        let theta = parameters(phi)
+        var jacobian = Array(observations.residualJacobian(of: solution).dropFirst(skipped * 6))
+        if logarithmic {
+            for row in 0..<residualCount { for j in 0..<6 { jacobian[row * 6 + j] *= theta[j] } }
+        }
+        return (Array(observations.residuals(of: solution).dropFirst(skipped)), jacobian)
+    }
+
+    /// Σ r² and its gradient 2 Jᵀr in φ.
+    public func lossAndGradient(_ phi: [Double]) -> (loss: Double, gradient: [Double]) {
+        let (r, j) = residualsAndJacobian(phi)
+        var gradient = [Double](repeating: 0, count: 6)
+        var loss = 0.0
+        for (row, value) in r.enumerated() {
+            loss += value * value
+            for k in 0..<6 { gradient[k] += 2 * value * j[row * 6 + k] }
+        }
+        return (loss, gradient)
+    }
 }

@@ -69,13 +69,6 @@ do {
 } catch {
     cli.exitWithError("\(error)")
 }
-let observations: CompetitionObservations
-do {
-    observations = try CompetitionObservations(data)
-} catch {
-    fail(error.description)
-}
-let times = observations.times
 
 let methodName = arguments.string("method")!.lowercased()
 guard let method = ButcherTableau.builtIn[methodName] else {
@@ -99,70 +92,80 @@ let optimizerName = arguments.string("optimizer")!.lowercased()
 guard ["lm", "adam", "rmsprop", "sgd"].contains(optimizerName) else {
     fail("unknown optimizer '\(optimizerName)'; choose lm, adam, rmsprop or sgd")
 }
-let transform: ParameterTransform
+let logarithmic: Bool
 switch arguments.string("parameterization")!.lowercased() {
-case "log": transform = .logarithmic
-case "raw": transform = .identity
-case "auto": transform = optimizerName == "lm" ? .logarithmic : .identity
+case "log": logarithmic = true
+case "raw": logarithmic = false
+case "auto": logarithmic = optimizerName == "lm"
 case let other: fail("unknown parameterization '\(other)'; choose log, raw or auto")
 }
 let learningRate: Double
 let epochs: Int
 let guess: [Double]
-let horizon: Double
+let requestedHorizon: Double?
 do {
     learningRate = try arguments.double("lr") ?? (optimizerName == "sgd" ? 1e-2 : 1e-3)
     epochs = try arguments.int("epochs") ?? (optimizerName == "lm" ? 200 : 10_000)
     guess = try arguments.doubles("initial") ?? articleGuess
-    horizon = try arguments.double("horizon") ?? (usesArticleData ? 50 : times.last!)
+    requestedHorizon = try arguments.double("horizon") ?? (usesArticleData ? 50 : nil)
 } catch {
     fail(error.description)
 }
 guard learningRate > 0 else { fail("--lr must be positive, got \(learningRate)") }
 guard epochs >= 0 else { fail("--epochs must be ≥ 0, got \(epochs)") }
 guard guess.count == 6 else { fail("--initial needs six numbers, got \(guess.count)") }
-if transform == .logarithmic && guess.contains(where: { $0 <= 0 }) {
+if logarithmic && guess.contains(where: { $0 <= 0 }) {
     fail("log-parameterization needs a positive initial guess, got \(guess)")
 }
-guard horizon >= times.last! else { fail("--horizon \(horizon) ends before the last observation at \(times.last!)") }
+let fit: CompetitionFit
+do {
+    fit = try CompetitionFit(data, method: method, step: step, horizon: requestedHorizon, logarithmic: logarithmic)
+} catch {
+    fail(error.description)
+}
+let observations = fit.observations
+let times = observations.times
+let horizon = fit.outputTimes.last!
 
 // MARK: - The fit
+//
+// Residuals and their Jacobian come from solves of the model with forward sensitivities (dual
+// numbers on SIMD2 states): the Jacobian costs one solve, not one backward pass per residual.
 
-func residuals(_ model: CompetitionParameters) -> Tensor<Double> {
-    observations.residuals(of: model, method: method, step: step, horizon: horizon)
-}
-
-var model = CompetitionParameters(guess, transform: transform)
+var phi = fit.unconstrained(guess)
 let clock = Stopwatch()
 var iterations = 0
 var stopMessage = ""
 if optimizerName == "lm" {
     var progress = ProgressReporter(label: "levenberg-marquardt", total: nil, style: quiet ? .quiet : .automatic)
-    let fit = LevenbergMarquardt<Double>(maxIterations: epochs).minimize(
-        &model,
+    let result = LevenbergMarquardt<Double>(maxIterations: epochs).minimize(
+        from: phi,
         progress: { report in progress.update(step: report.iteration, loss: Double(report.cost)) },
-        residuals: residuals)
-    iterations = fit.iterations
-    stopMessage = fit.status.description
-    progress.finish("\(fit.iterations) iterations — \(fit.status)")
+        residuals: fit.residuals, jacobian: { fit.residualsAndJacobian($0).jacobian })
+    phi = result.parameters.scalars
+    iterations = result.iterations
+    stopMessage = result.status.description
+    progress.finish("\(result.iterations) iterations — \(result.status)")
 } else {
     let criteria = StoppingCriteria<Double>(maxSteps: epochs)
-    let lossFunction: (CompetitionParameters, inout SeededGenerator) throws -> Tensor<Double> = { model, _ in
-        square(residuals(model)).sum()
-    }
     let progressStyle: ProgressStyle = quiet ? .quiet : .automatic
     let result: TrainingResult<Double>
     switch optimizerName {
     case "adam":
         var optimizer = Adam<Double>(learningRate: learningRate)
-        result = train(&model, optimizer: &optimizer, until: criteria, progress: progressStyle, label: "adam", loss: lossFunction)
+        result = train(&phi, optimizer: &optimizer, until: criteria, progress: progressStyle, label: "adam") { phi, _ in
+            fit.lossAndGradient(phi)
+        }
     case "rmsprop":
         var optimizer = RMSprop<Double>(learningRate: learningRate)
-        result = train(
-            &model, optimizer: &optimizer, until: criteria, progress: progressStyle, label: "rmsprop", loss: lossFunction)
+        result = train(&phi, optimizer: &optimizer, until: criteria, progress: progressStyle, label: "rmsprop") {
+            phi, _ in fit.lossAndGradient(phi)
+        }
     default:
         var optimizer = SGD<Double>(learningRate: learningRate)
-        result = train(&model, optimizer: &optimizer, until: criteria, progress: progressStyle, label: "sgd", loss: lossFunction)
+        result = train(&phi, optimizer: &optimizer, until: criteria, progress: progressStyle, label: "sgd") { phi, _ in
+            fit.lossAndGradient(phi)
+        }
     }
     iterations = result.steps
     stopMessage = result.stopReason.description
@@ -171,9 +174,8 @@ if optimizerName == "lm" {
     }
 }
 let seconds = clock.seconds
-let fitted = model.values.scalars
-let finalResiduals = residuals(model)
-let loss = square(finalResiduals).sum().scalar
+let fitted = fit.parameters(phi)
+let loss = fit.residuals(phi).reduce(0) { $0 + $1 * $1 }
 
 // MARK: - Report
 
@@ -183,11 +185,11 @@ switch step.mode {
 case .fixed(let dt): stepDescription = "fixed Δt = \(dt)"
 case .adaptive(let settings): stepDescription = "adaptive, rtol = atol = \(settings.rtol)"
 }
-say("Competition model, \(observations.observedIndices.count) observations at \(times.count - 1) times after t = \(times[0]).")
+say("Competition model, \(fit.residualCount) observations at \(times.count - 1) times after t = \(times[0]).")
 say(
     "Scheme: \(method.name), \(stepDescription), to t = \(horizon). Optimizer: \(optimizerName)"
         + (optimizerName == "lm" ? "" : ", learning rate \(learningRate)")
-        + ", \(transform == .logarithmic ? "log" : "raw") parameters.")
+        + ", \(logarithmic ? "log" : "raw") parameters.")
 say()
 if usesArticleData {
     say("parameter      recovered           true    rel. error")
@@ -212,12 +214,11 @@ let outputFolder = URL(fileURLWithPath: arguments.string("out")!, isDirectory: t
 do {
     let denseTimes = Array(stride(from: times[0], through: horizon, by: (horizon - times[0]) / 500))
     let curve = try solve(
-        model.field, initialState: observations.initialState, times: denseTimes, method: .dopri5,
-        step: .adaptive(rtol: 1e-10, atol: 1e-10),
-        maxSteps: 100_000
+        CompetitionModel().withParameters(fitted), initialState: fit.initialState, times: denseTimes, method: .dopri5,
+        step: .adaptive(rtol: 1e-10, atol: 1e-10), maxSteps: 100_000
     ).checked()
-    let x1 = curve.states.map { $0.scalars[0] }
-    let x2 = curve.states.map { $0.scalars[1] }
+    let x1 = curve.states.map(\.x)
+    let x2 = curve.states.map(\.y)
     try CSVTable(columns: [("t", denseTimes), ("x1", x1), ("x2", x2)])
         .write(to: outputFolder.appendingPathComponent("fitted.csv"), createDirectories: true)
     var plot = Plot(
@@ -225,12 +226,12 @@ do {
         yLabel: "population")
     plot.addLine(x: curve.times, y: x1, label: "x₁ fitted", color: .blue)
     plot.addLine(x: curve.times, y: x2, label: "x₂ fitted", color: .orange)
-    let observedTimes1 = zip(times, observations.x1).compactMap { $1 == nil ? nil : $0 }
-    let observedTimes2 = zip(times, observations.x2).compactMap { $1 == nil ? nil : $0 }
-    plot.addScatter(x: observedTimes1, y: observations.x1.compactMap { $0 }, label: "x₁ observed", color: .blue, radius: 5)
-    plot.addScatter(
-        x: observedTimes2, y: observations.x2.compactMap { $0 }, label: "x₂ observed", color: .orange, radius: 5,
-        marker: .square)
+    for (variable, name) in ["x₁", "x₂"].enumerated() {
+        let observed = times.indices.compactMap { k in observations.value(time: k, variable: variable).map { (times[k], $0) } }
+        plot.addScatter(
+            x: observed.map(\.0), y: observed.map(\.1), label: "\(name) observed", color: variable == 0 ? .blue : .orange,
+            radius: 5, marker: variable == 0 ? .circle : .square)
+    }
     plot.legend = .bottomRight
     try plot.write(to: outputFolder.appendingPathComponent("fit.svg"), createDirectories: true)
     say("Wrote \(outputFolder.appendingPathComponent("fit.svg").path) and fitted.csv")

@@ -328,47 +328,67 @@ let robertsonTable: [(t: Double, y: [Double?])] = [
 let scipyRates = [0.040953349676385635, 30555907.42487231, 10179.467729261061]
 let scipyLoss = 0.0006897014523857478
 
+/// Robertson with θ = ln k as its parameters, written over a generic scalar so that solves give
+/// ∂y/∂θ by forward sensitivities.
+struct RobertsonLogRates: ParametricField {
+    typealias State = SIMD3<Double>
+    func callAsFunction<S: FieldScalar>(_ t: S, _ y: FieldInput<S>, _ theta: FieldInput<S>, _ dy: FieldOutput<S>)
+    where S.Constant == Double {
+        let a = S.exp(theta[0]) * y[0]
+        let b = S.exp(theta[2]) * y[1] * y[2]
+        let c = S.exp(theta[1]) * y[1] * y[1]
+        dy[0] = b - a
+        dy[1] = a - b - c
+        dy[2] = c
+    }
+    var isAutonomous: Bool { true }
+}
+
 /// The fit: residuals r_jc = (y_c(t_j; k) − d_jc) / s_c over the present entries, s_c the largest
-/// present |d_jc| of column c (robertson_fit_scipy.py's weighting), as functions of θ = ln k.
-struct RobertsonFit {
-    let times = robertsonTable.map(\.t)
-    let scales: [Double] = (0..<3).map { c in robertsonTable.compactMap { $0.y[c] }.map(Swift.abs).max()! }
+/// present |d_jc| of column c (robertson_fit_scipy.py's weighting), as functions of θ = ln k; their
+/// Jacobian from one Rodas5P solve with forward sensitivities.
+final class RobertsonFit {
+    let data = try! Observations<Double>(
+        times: robertsonTable.map(\.t), variables: ["y1", "y2", "y3"], values: robertsonTable.map(\.y))
+    /// 1/s_c per residual.
+    let weights: [Double]
     var solves = 0
 
-    /// The residuals at θ (NaN if the solve fails, which rejects an LM trial point).
-    mutating func residuals(_ theta: [Double]) -> [Double] {
-        solves += 1
-        let field = Robertson(k1: exp(theta[0]), k2: exp(theta[1]), k3: exp(theta[2]))
-        let count = robertsonTable.reduce(0) { $0 + $1.y.compactMap { $0 }.count }
-        guard
-            let solution = try? solve(
-                field, initialState: Robertson.initialState, from: 0, to: times.last!, method: .rodas5P,
-                step: .adaptive(rtol: 1e-10, atol: 1e-16), saveAt: .times(times), maxSteps: 200_000),
-            solution.succeeded
-        else { return [Double](repeating: .nan, count: count) }
-        var r: [Double] = []
-        for (row, state) in zip(robertsonTable, solution.states) {
-            for c in 0..<3 {
-                if let d = row.y[c] { r.append((state[c] - d) / scales[c]) }
-            }
+    init() {
+        let data = self.data
+        let columns = data.observedIndices.map { $0 % 3 }
+        let scales = (0..<3).map { c in
+            zip(columns, data.observedIndices).filter { $0.0 == c }.map { Swift.abs(data.values[$0.1]) }.max()!
         }
-        return r
+        weights = columns.map { 1 / scales[$0] }
     }
 
-    /// The residuals and their Jacobian ∂r/∂θ by central differences (step `h` in θ).
-    mutating func linearization(_ theta: [Double], h: Double = 1e-5) -> (r: [Double], jacobian: [[Double]]) {
-        let r = residuals(theta)
-        var columns: [[Double]] = []
-        for j in 0..<theta.count {
-            var plus = theta
-            var minus = theta
-            plus[j] += h
-            minus[j] -= h
-            let rp = residuals(plus)
-            let rm = residuals(minus)
-            columns.append(zip(rp, rm).map { ($0 - $1) / (2 * h) })
+    func solution(_ theta: [Double], _ sensitivities: SensitivityTarget) -> Solution<SIMD3<Double>>? {
+        solves += 1
+        // The data start at t = 10⁻³; the solve starts at 0 and saves at the data's times.
+        guard
+            let solution = try? solve(
+                RobertsonLogRates(), initialState: Robertson.initialState, parameters: theta,
+                from: 0, to: data.times.last!, method: .rodas5P, step: .adaptive(rtol: 1e-10, atol: 1e-16),
+                saveAt: .times(data.times), maxSteps: 200_000, sensitivities: sensitivities),
+            solution.succeeded
+        else { return nil }
+        return solution
+    }
+
+    /// The residuals at θ (NaN if the solve fails, which rejects an LM trial point).
+    func residuals(_ theta: [Double]) -> [Double] {
+        guard let solution = solution(theta, .none) else { return [Double](repeating: .nan, count: weights.count) }
+        return zip(data.residuals(of: solution), weights).map { $0 * $1 }
+    }
+
+    /// ∂r/∂θ, residuals × 3 row-major.
+    func jacobian(_ theta: [Double]) -> [Double] {
+        guard let solution = solution(theta, .parameters) else {
+            return [Double](repeating: .nan, count: weights.count * 3)
         }
-        return (r, (0..<r.count).map { i in columns.map { $0[i] } })
+        let rows = data.residualJacobian(of: solution)
+        return rows.indices.map { rows[$0] * weights[$0 / 3] }
     }
 }
 
@@ -376,24 +396,16 @@ var fitRates: [Double] = []
 var fitLoss = Double.nan
 var fitSeconds = 0.0
 if !arguments.flag("no-fit") {
-    // Levenberg–Marquardt takes the Jacobian from the tape; gradients through implicit solves are not
-    // on the tape yet, so each residual evaluation returns r(θ₀) + J(θ₀)(θ − θ₀) with J by central
-    // differences: the value is r(θ₀) and the tape's derivative is J (3 parameters: 7 solves).
-    var problem = RobertsonFit()
+    // Levenberg–Marquardt with the Jacobian from forward sensitivities: per iteration one plain solve
+    // and one solve of the state with its three tangents.
+    let problem = RobertsonFit()
     let start = [0.1, 1e7, 3e4]
     var progress = ProgressReporter(label: "levenberg-marquardt", total: nil, style: quiet ? .quiet : .automatic)
     let clock = Stopwatch()
     let fit = LevenbergMarquardt<Double>(maxIterations: 100).minimize(
-        from: Tensor(start.map { log($0) }),
+        from: start.map { log($0) },
         progress: { report in progress.update(step: report.iteration, loss: Double(report.cost) / 2) },
-        residuals: { theta in
-            let point = theta.scalars
-            let (r, jacobian) = problem.linearization(point)
-            let m = r.count
-            let slopes = Tensor(shape: [m, point.count], scalars: jacobian.flatMap { $0 })
-            let delta = (theta - Tensor(point)).reshaped(to: [point.count, 1])
-            return Tensor(r) + matmul(slopes, delta).reshaped(to: [m])
-        })
+        residuals: problem.residuals, jacobian: problem.jacobian)
     fitSeconds = clock.seconds
     progress.finish("\(fit.iterations) iterations — \(fit.status)")
     fitRates = fit.parameters.scalars.map { exp($0) }
@@ -402,7 +414,7 @@ if !arguments.flag("no-fit") {
 
     say()
     say("Robertson rates from the noisy table (\(robertsonTable.count) times, 36 of 48 entries present),")
-    say("Levenberg–Marquardt on ln k from k = (0.1, 1e7, 3e4), Rodas5P at rtol 1e-10, central differences:")
+    say("Levenberg–Marquardt on ln k from k = (0.1, 1e7, 3e4), Rodas5P at rtol 1e-10, forward sensitivities:")
     say("rate      recovered      SciPy (Radau)     true")
     for (index, name) in ["k1", "k2", "k3"].enumerated() {
         say(

@@ -81,6 +81,21 @@ public enum SolveStatus<Scalar: TensorScalar>: Sendable, Equatable, CustomString
     /// the step could not be shrunk (a fixed step, or one already at the smallest size).
     case implicitStageFailed(time: Scalar, stepSize: Scalar)
 
+    /// Inlinable (the synthesized `==` is not), so that the solve loop's status checks specialize.
+    @inlinable
+    public static func == (a: Self, b: Self) -> Bool {
+        switch (a, b) {
+        case (.success, .success): return true
+        case (.nonFiniteState(let t1, let h1), .nonFiniteState(let t2, let h2)),
+            (.stepSizeUnderflow(let t1, let h1), .stepSizeUnderflow(let t2, let h2)),
+            (.implicitStageFailed(let t1, let h1), .implicitStageFailed(let t2, let h2)):
+            return t1 == t2 && h1 == h2
+        case (.maxStepsExceeded(let t1, let n1), .maxStepsExceeded(let t2, let n2)):
+            return t1 == t2 && n1 == n2
+        default: return false
+        }
+    }
+
     public var description: String {
         switch self {
         case .success: return "success"
@@ -121,6 +136,14 @@ public struct Solution<State: ODEState>: Sendable {
     public internal(set) var events: [EventOccurrence<State>] = []
     /// The index of the terminal event that ended the solve at ``finalTime``, or nil (see ``Event``).
     public internal(set) var terminatingEvent: Int? = nil
+    /// The derivatives of the saved states with respect to the parameters and/or the initial state,
+    /// for a forward-sensitivity solve of a ``ParametricField``; nil otherwise.
+    public internal(set) var sensitivities: ForwardSensitivities<Scalar>? = nil
+
+    @usableFromInline
+    package mutating func attach(_ sensitivities: ForwardSensitivities<Scalar>) {
+        self.sensitivities = sensitivities
+    }
 
     @usableFromInline
     package init(initialTime: Scalar, initialState: State) {
@@ -145,7 +168,11 @@ public struct Solution<State: ODEState>: Sendable {
     }
 
     /// Whether the integration reached the end of the span.
-    public var succeeded: Bool { status == .success }
+    @inlinable
+    public var succeeded: Bool {
+        if case .success = status { return true }
+        return false
+    }
 
     /// This solution if it succeeded.
     ///

@@ -162,7 +162,7 @@ package struct IntegrationPlan<Scalar: TensorScalar> {
     @usableFromInline package let saveSteps: Bool
     @usableFromInline package let maxSteps: Int
 
-    @usableFromInline
+    @inlinable
     package init(
         t0: Scalar, t1: Scalar, method: ButcherTableau, step: StepSizeControl<Scalar>, saveAt: SaveAt<Scalar>,
         maxSteps: Int?

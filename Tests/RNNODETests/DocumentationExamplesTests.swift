@@ -5,6 +5,34 @@ import Testing
 
 @Suite("Documentation examples")
 struct DocumentationExamplesTests {
+    /// README: fit parameters to data with gaps.
+    @Test func readmeFit() throws {
+        struct LotkaVolterra: ParametricField {
+            typealias State = SIMD2<Double>
+            func callAsFunction<S: FieldScalar>(_ t: S, _ y: FieldInput<S>, _ p: FieldInput<S>, _ dy: FieldOutput<S>)
+            where S.Constant == Double {
+                dy[0] = p[0] * y[0] - p[1] * y[0] * y[1]
+                dy[1] = p[2] * y[0] * y[1] - p[3] * y[1]
+            }
+        }
+        let data = try Observations<Double>(CSVTable.parse("t,x,y\n0,1,1\n1,2.78,0.25\n2,6.77,\n3,,1.87\n4,1.88,0.33"))
+        let fit = try LevenbergMarquardt<Double>().minimize(
+            from: [1.4, 0.95, 0.95, 2.9],
+            residuals: { p in
+                data.residuals(
+                    of: try solve(LotkaVolterra().withParameters(p), initialState: [1, 1], times: data.times))
+            },
+            jacobian: { p in  // ∂r/∂p from one solve with forward sensitivities
+                data.residualJacobian(
+                    of: try solve(
+                        LotkaVolterra(), initialState: [1, 1], parameters: p,
+                        times: data.times, sensitivities: .parameters))
+            })
+        #expect(fit.converged)
+        #expect(fit.cost < 1e-2)
+        #expect(Swift.abs(fit.parameters.scalars[0] - 1.5) < 0.1)
+    }
+
     /// README: solve an ODE.
     @Test func readmeSolve() throws {
         // Su's two-species competition model, dx/dt = f(x).

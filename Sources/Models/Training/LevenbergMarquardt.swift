@@ -192,6 +192,60 @@ public struct LevenbergMarquardt<Scalar: TensorScalar>: Sendable {
         progress: ((LevenbergMarquardtProgress<Scalar>) -> Void)? = nil,
         residuals: (Tensor<Scalar>) throws -> Tensor<Scalar>
     ) rethrows -> LeastSquaresResult<Scalar> {
+        try minimize(
+            from: initial, progress: progress, evaluate: { try RecordedResiduals(at: $0, residuals) },
+            jacobian: { $0.jacobian() })
+    }
+
+    /// Minimizes Σᵢ rᵢ(θ)² with residuals and their Jacobian from functions of plain arrays — forward
+    /// sensitivities of a ``ParametricField`` solve, say, where J costs one solve on dual numbers
+    /// instead of one backward pass per residual.
+    ///
+    /// `residuals(θ)` returns the m residuals at θ (NaN to reject a trial point); `jacobian(θ)`
+    /// returns J = ∂r/∂θ there, m × n row-major, and is called only at points whose residuals were
+    /// finite and whose step is accepted (and at the initial point). The algorithm, stopping rules and
+    /// result are those of ``minimize(from:progress:residuals:)``.
+    ///
+    /// ```swift
+    /// let fit = LevenbergMarquardt<Double>().minimize(
+    ///     from: [0.3, 1],
+    ///     residuals: { theta in zip(ts, ys).map { t, y in theta[1] * exp(-theta[0] * t) - y } },
+    ///     jacobian: { theta in ts.flatMap { t in [-t * theta[1] * exp(-theta[0] * t), exp(-theta[0] * t)] } })
+    /// ```
+    ///
+    /// - Precondition: `initial` is not empty; every call returns m residuals and m·n Jacobian entries.
+    @inlinable
+    public func minimize(
+        from initial: [Scalar],
+        progress: ((LevenbergMarquardtProgress<Scalar>) -> Void)? = nil,
+        residuals: ([Scalar]) throws -> [Scalar],
+        jacobian: ([Scalar]) throws -> [Scalar]
+    ) rethrows -> LeastSquaresResult<Scalar> {
+        try minimize(
+            from: Tensor(initial), progress: progress,
+            evaluate: { parameters in
+                let theta = parameters.scalars
+                return PlainResiduals(parameters: theta, values: try residuals(theta))
+            },
+            jacobian: { evaluation in
+                let n = evaluation.parameters.count
+                let entries = try jacobian(evaluation.parameters)
+                require(
+                    entries.count == evaluation.values.count * n,
+                    "the Jacobian function returned \(entries.count) entries; \(evaluation.values.count) residuals × \(n) parameters need \(evaluation.values.count * n)"
+                )
+                return entries.map { Double($0) }
+            })
+    }
+
+    /// The iteration, for any way of evaluating the residuals and their Jacobian.
+    @inlinable
+    package func minimize<Evaluation: LeastSquaresEvaluation<Scalar>>(
+        from initial: Tensor<Scalar>,
+        progress: ((LevenbergMarquardtProgress<Scalar>) -> Void)?,
+        evaluate: (Tensor<Scalar>) throws -> Evaluation,
+        jacobian: (Evaluation) throws -> [Double]
+    ) rethrows -> LeastSquaresResult<Scalar> {
         checkSettings()
         let shape = initial.shape
         let n = initial.scalarCount
@@ -213,7 +267,7 @@ public struct LevenbergMarquardt<Scalar: TensorScalar>: Sendable {
         }
 
         // The initial point.
-        let start = try RecordedResiduals(at: parameters, residuals)
+        let start = try evaluate(parameters)
         let m = start.values.count
         require(m >= 1, "the residual function returned no residuals (shape \(start.output.shape))")
         let badResiduals = start.values.indices.filter { !start.values[$0].isFinite }
@@ -222,14 +276,14 @@ public struct LevenbergMarquardt<Scalar: TensorScalar>: Sendable {
                 .nonFiniteInitialResiduals(count: badResiduals.count, firstIndex: first),
                 residuals: start.output.detached, evaluations: 1)
         }
-        let jacobian = start.jacobian()
-        if let bad = jacobian.firstIndex(where: { !$0.isFinite }) {
+        let startJacobian = try jacobian(start)
+        if let bad = startJacobian.firstIndex(where: { !$0.isFinite }) {
             return fail(
                 .nonFiniteInitialJacobian(residual: bad / n, parameter: bad % n), residuals: start.output.detached,
                 evaluations: 1, jacobianEvaluations: 1)
         }
 
-        var point = LeastSquaresPoint(residuals: start.values, jacobian: jacobian, parameters: n)
+        var point = LeastSquaresPoint(residuals: start.values, jacobian: startJacobian, parameters: n)
         var residualTensor = start.output.detached
         var scaling = DenseLinearAlgebra.diagonal(point.jtj, order: n)
         var lambda = Double(initialDamping)
@@ -278,7 +332,7 @@ public struct LevenbergMarquardt<Scalar: TensorScalar>: Sendable {
 
             iterations += 1
             let trialParameters = Tensor(shape: shape, scalars: trialTheta.map { Scalar($0) })
-            let trial = try RecordedResiduals(at: trialParameters, residuals)
+            let trial = try evaluate(trialParameters)
             evaluations += 1
             require(
                 trial.values.count == m,
@@ -295,7 +349,7 @@ public struct LevenbergMarquardt<Scalar: TensorScalar>: Sendable {
                 let rho = actual / predicted
                 let costTestHolds = Swift.abs(actual) <= ftol * oldCost && predicted <= ftol * oldCost && rho <= 2
                 if rho > 0 || costTestHolds {
-                    let trialJacobian = trial.jacobian()
+                    let trialJacobian = try jacobian(trial)
                     jacobianEvaluations += 1
                     if trialJacobian.allSatisfy({ $0.isFinite }) {
                         let trialPoint = LeastSquaresPoint(
@@ -594,8 +648,33 @@ public struct NamedLeastSquaresResult<Scalar: TensorScalar>: Sendable {
 /// One recorded evaluation of the residual function: its tape, the parameter variable and the
 /// output, so that the Jacobian can be taken later from the same forward pass (or never, if the
 /// trial point is rejected).
+/// One evaluation of the residuals for ``LevenbergMarquardt``: their values (widened to Double)
+/// and the tensor they came in.
 @usableFromInline
-package struct RecordedResiduals<Scalar: TensorScalar> {
+package protocol LeastSquaresEvaluation<Scalar> {
+    associatedtype Scalar: TensorScalar
+    var values: [Double] { get }
+    var output: Tensor<Scalar> { get }
+}
+
+/// Residuals given as a plain array, with the parameters they were computed at.
+@usableFromInline
+package struct PlainResiduals<Scalar: TensorScalar>: LeastSquaresEvaluation {
+    @usableFromInline package let parameters: [Scalar]
+    @usableFromInline package let values: [Double]
+
+    @inlinable
+    package init(parameters: [Scalar], values: [Scalar]) {
+        self.parameters = parameters
+        self.values = values.map { Double($0) }
+    }
+
+    @inlinable
+    package var output: Tensor<Scalar> { Tensor(shape: [values.count], scalars: values.map { Scalar($0) }) }
+}
+
+@usableFromInline
+package struct RecordedResiduals<Scalar: TensorScalar>: LeastSquaresEvaluation {
     @usableFromInline package let tape: Tape<Scalar>
     @usableFromInline package let variable: Tensor<Scalar>
     @usableFromInline package let output: Tensor<Scalar>

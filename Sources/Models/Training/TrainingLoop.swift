@@ -152,35 +152,100 @@ public func train<Model: Trainable, Opt: Optimizer>(
     progress: ProgressStyle = .automatic, label: String = "training",
     loss: (Model, inout SeededGenerator) throws -> Tensor<Model.Scalar>
 ) -> TrainingResult<Model.Scalar> where Opt.Scalar == Model.Scalar {
-    var result = TrainingResult<Model.Scalar>()
+    var parameters = model.parameters
+    let template = model
+    let result = trainingLoop(
+        &parameters, names: model.parameterPaths.map(\.name), optimizer: &optimizer, until: stopping, clipping: clipping,
+        averaging: averaging, seed: seed, progress: progress, label: label
+    ) { current, generator in
+        var candidate = template
+        candidate.parameters = current
+        let tape = Tape<Model.Scalar>()
+        let (recorded, variables) = candidate.recorded(on: tape)
+        let value = try loss(recorded, &generator)
+        require(value.scalarCount == 1, "the loss must be a single scalar, got shape \(describeShape(value.shape))")
+        return (value.scalar, { tape.gradients(of: value, withRespectTo: variables) })
+    }
+    model.parameters = parameters
+    return result
+}
+
+/// Trains a plain parameter vector θ by gradient descent with `optimizer`, given a function that
+/// returns the loss and its gradient — from forward sensitivities of a ``ParametricField`` solve, say,
+/// with no tape at all.
+///
+/// Everything else is as for ``train(_:optimizer:until:clipping:averaging:seed:progress:label:loss:)``:
+/// the stopping rules, clipping, averaging, progress, and the guarantees on failure (a non-finite
+/// loss, gradient or update, or a throwing `lossAndGradient`, stops training with θ and the
+/// optimizer at the last good step). The gradient entries are named `θ[j]` in stop reasons.
+///
+/// ```swift
+/// var theta = [0.1, 0.1]
+/// var optimizer = Adam<Double>(learningRate: 1e-2)
+/// let result = train(&theta, optimizer: &optimizer, until: StoppingCriteria(maxSteps: 500)) { theta, _ in
+///     ((theta[0] - 1) * (theta[0] - 1) + theta[1] * theta[1], [2 * (theta[0] - 1), 2 * theta[1]])
+/// }
+/// ```
+///
+/// - Precondition: `lossAndGradient` returns as many gradient entries as there are parameters.
+@discardableResult
+@inlinable
+public func train<Opt: Optimizer>(
+    _ parameters: inout [Opt.Scalar], optimizer: inout Opt, until stopping: StoppingCriteria<Opt.Scalar>,
+    clipping: GradientClipping<Opt.Scalar> = .none, averaging: ParameterAveraging = .none, seed: UInt64 = 0,
+    progress: ProgressStyle = .automatic, label: String = "training",
+    lossAndGradient: ([Opt.Scalar], inout SeededGenerator) throws -> (loss: Opt.Scalar, gradient: [Opt.Scalar])
+) -> TrainingResult<Opt.Scalar> {
+    let count = parameters.count
+    var tensors = [Tensor(parameters)]
+    let result = trainingLoop(
+        &tensors, names: ["θ"], optimizer: &optimizer, until: stopping, clipping: clipping, averaging: averaging,
+        seed: seed, progress: progress, label: label
+    ) { current, generator in
+        let (loss, gradient) = try lossAndGradient(current[0].scalars, &generator)
+        require(
+            gradient.count == count, "the gradient has \(gradient.count) entries for \(count) parameters")
+        return (loss, { [Tensor(gradient)] })
+    }
+    parameters = tensors[0].scalars
+    return result
+}
+
+/// The loop of both `train`s: `evaluate` gives the loss at the current parameters and a way to get
+/// its gradients.
+@inlinable
+package func trainingLoop<Opt: Optimizer>(
+    _ parameters: inout [Tensor<Opt.Scalar>], names: [String], optimizer: inout Opt,
+    until stopping: StoppingCriteria<Opt.Scalar>, clipping: GradientClipping<Opt.Scalar>,
+    averaging: ParameterAveraging, seed: UInt64, progress: ProgressStyle, label: String,
+    evaluate: ([Tensor<Opt.Scalar>], inout SeededGenerator) throws -> (Opt.Scalar, () -> [Tensor<Opt.Scalar>])
+) -> TrainingResult<Opt.Scalar> {
+    typealias Scalar = Opt.Scalar
+    var result = TrainingResult<Scalar>()
     var generator = SeededGenerator(seed: seed)
     var reporter = ProgressReporter(label: label, total: stopping.maxSteps, style: progress)
-    let names = model.parameterPaths.map(\.name)
     var stepsWithoutImprovement = 0
-    var average: [Tensor<Model.Scalar>]? = nil
+    var average: [Tensor<Scalar>]? = nil
     if case .exponential(let decay) = averaging {
         require(decay >= 0 && decay < 1, "train: ParameterAveraging.exponential needs a decay in [0, 1), got \(decay)")
     }
     result.stopReason = .maxSteps
 
     stepLoop: for step in Swift.stride(from: 1, through: stopping.maxSteps, by: 1) {
-        let tape = Tape<Model.Scalar>()
-        let (recorded, variables) = model.recorded(on: tape)
-        let value: Tensor<Model.Scalar>
+        let current: Scalar
+        let gradientsAtCurrent: () -> [Tensor<Scalar>]
         do {
-            value = try loss(recorded, &generator)
+            (current, gradientsAtCurrent) = try evaluate(parameters, &generator)
         } catch {
             result.stopReason = .lossFailed(step: step, message: "\(error)")
             break stepLoop
         }
-        require(value.scalarCount == 1, "the loss must be a single scalar, got shape \(describeShape(value.shape))")
-        let current = value.scalar
         guard current.isFinite else {
             result.stopReason = .nonFiniteLoss(step: step)
             break stepLoop
         }
         result.losses.append(current)
-        let scale = Swift.max(Swift.abs(result.bestLoss), Model.Scalar.leastNormalMagnitude)
+        let scale = Swift.max(Swift.abs(result.bestLoss), Scalar.leastNormalMagnitude)
         if current < result.bestLoss - stopping.minRelativeImprovement * (result.bestLoss.isFinite ? scale : 0) {
             stepsWithoutImprovement = 0
         } else {
@@ -196,29 +261,29 @@ public func train<Model: Trainable, Opt: Optimizer>(
             break stepLoop
         }
 
-        var gradients = tape.gradients(of: value, withRespectTo: variables)
+        var gradients = gradientsAtCurrent()
         if let bad = gradients.firstIndex(where: { !$0.isFinite }) {
-            result.stopReason = .nonFiniteGradient(step: step, parameter: names[bad])
+            result.stopReason = .nonFiniteGradient(step: step, parameter: parameterName(names, gradients, bad))
             break stepLoop
         }
         _ = clipping.apply(to: &gradients)
-        var parameters = model.parameters
+        var updated = parameters
         // The state before the update, put back if the update is rejected, so that the optimizer
         // matches the parameters the model keeps.
         let previousOptimizer = optimizer
-        optimizer.update(&parameters, gradients: gradients)
-        if let bad = parameters.firstIndex(where: { !$0.isFinite }) {
+        optimizer.update(&updated, gradients: gradients)
+        if let bad = updated.firstIndex(where: { !$0.isFinite }) {
             optimizer = previousOptimizer
-            result.stopReason = .nonFiniteUpdate(step: step, parameter: names[bad])
+            result.stopReason = .nonFiniteUpdate(step: step, parameter: parameterName(names, updated, bad))
             break stepLoop
         }
-        model.parameters = parameters
+        parameters = updated
         result.steps = step
         if case .exponential(let decay) = averaging {
             average =
                 average.map { previous in
-                    zip(previous, parameters).map { $0 * Model.Scalar(decay) + $1 * Model.Scalar(1 - decay) }
-                } ?? parameters
+                    zip(previous, updated).map { $0 * Scalar(decay) + $1 * Scalar(1 - decay) }
+                } ?? updated
         }
 
         if let maxSeconds = stopping.maxSeconds, reporter.elapsedSeconds >= maxSeconds {
@@ -232,12 +297,22 @@ public func train<Model: Trainable, Opt: Optimizer>(
     }
     // A failure keeps the last good iterate (with the optimizer state that belongs to it), as its
     // stop reason says; only a run that ends by a criterion ends with the average.
-    if let average, !result.stopReason.isFailure { model.parameters = average }
+    if let average, !result.stopReason.isFailure { parameters = average }
     result.seconds = reporter.elapsedSeconds
     var summary = "\(result.steps) steps in \(formatFixed(result.seconds, digits: 2)) s"
     if let finalLoss = result.finalLoss { summary += ", loss \(formatScientific(Double(finalLoss)))" }
     reporter.finish(summary + " — \(result.stopReason)")
     return result
+}
+
+/// The name of parameter tensor `index` in a stop reason: its path, or `θ[j]` for the first
+/// non-finite entry of a plain vector.
+@inlinable
+package func parameterName<Scalar>(_ names: [String], _ tensors: [Tensor<Scalar>], _ index: Int) -> String {
+    guard names == ["θ"], let entry = tensors[index].scalars.firstIndex(where: { !$0.isFinite }) else {
+        return names[index]
+    }
+    return "θ[\(entry)]"
 }
 
 // MARK: - Least squares on trainable models
