@@ -10,7 +10,7 @@ import RNNODETensors
 /// |---|---|---|---|
 /// | ``backpropagation`` | O(N·n) on the tape | ≈ 1 forward | the computed trajectory (exact) |
 /// | ``truncated(steps:)`` | O(k·n) recorded | ≈ k steps | the last k steps only (biased) |
-/// | ``checkpointed(every:)`` | O(√N·n) | ≈ 1 more forward + backprop | the computed trajectory (exact) |
+/// | ``checkpointed(every:)`` | O(√N·n), 24 B per step | ≈ 1 more forward + backprop | the computed trajectory (exact) |
 /// | ``backsolveAdjoint`` | O(n + P) | ≈ 2–3 forwards | the continuous problem (≈) |
 /// | ``interpolatingAdjoint`` | O(N·n) values, no tape | ≈ 1–2 forwards | the continuous problem (≈) |
 ///
