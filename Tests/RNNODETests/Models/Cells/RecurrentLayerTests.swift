@@ -105,6 +105,14 @@ struct RecurrentLayerTests {
         #expect(throws: RecurrentError<Double>.invalidIntegration("truncation must be at least 1 step, got 0")) {
             try truncated(Self.input([2, 4, 3]))
         }
+        var checkpointed = layer
+        checkpointed.gradients = .checkpointed()
+        #expect(
+            throws: RecurrentError<Double>.invalidIntegration(
+                "a recurrent layer supports .backpropagation and .truncated(steps:), got .checkpointed")
+        ) {
+            try checkpointed(Self.input([2, 4, 3]))
+        }
         var broken = layer
         broken.cell.bias.setScalar(.nan, at: [0])
         #expect(throws: RecurrentError<Double>.nonFiniteParameter(name: "bias")) { try broken(Self.input([2, 4, 3])) }
