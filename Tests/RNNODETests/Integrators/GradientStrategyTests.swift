@@ -153,6 +153,31 @@ struct GradientStrategyTests {
         }
     }
 
+    /// Events take backpropagation and truncation (an event that never fires leaves the gradient as
+    /// without events) and refuse the one-operation strategies.
+    @Test func eventsTakeTruncationAndRefuseOneOperationStrategies() throws {
+        let (y0, weight, bias) = tanhProblem(Double.self)
+        let never = Event<Tensor<Double>>(terminal: true) { (t: Double, _: Tensor<Double>) in 10 - t }
+        func gradients(events: [Event<Tensor<Double>>]) throws -> [Double] {
+            try gradient(at: [y0, weight]) { p in
+                let run = try solve(
+                    tanhField(p[1], bias), initialState: p[0], from: 0, to: 1, method: .rk4, step: .fixed(0.1),
+                    saveAt: .final, events: events, gradients: .truncated(steps: 3))
+                return square(run.finalState).sum()
+            }.flatMap(\.scalars)
+        }
+        let withEvent = try gradients(events: [never])
+        #expect(withEvent == (try gradients(events: [])))
+        #expect(withEvent[0..<6].allSatisfy { $0 == 0 })  // truncated: nothing reaches y₀
+        #expect(
+            throws: SolveError.unsupportedGradientStrategy(
+                ".checkpointed does not support events; use .backpropagation or .truncated(steps:)")
+        ) {
+            try solve(
+                tanhField(weight, bias), initialState: y0, from: 0, to: 1, events: [never], gradients: .checkpointed())
+        }
+    }
+
     /// Constants in, constants out: nothing is recorded, and the values are those of the plain solve.
     @Test func oneOperationStrategiesOnConstantsSolveNormally() throws {
         let (y0, weight, bias) = tanhProblem(Double.self)
