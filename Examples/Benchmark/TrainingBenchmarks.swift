@@ -11,10 +11,16 @@ struct SmallNeuralField: VectorField, Trainable, Sendable {
     func callAsFunction(_ t: Double, _ y: Tensor<Double>) -> Tensor<Double> { tanh(matmul(y, weight) + bias) }
 }
 
-/// Gradient of ‖y(T)‖² for `steps` RK4 steps by one method, in this process: the peak memory above
-/// the resident size before it (MiB), and the time. Run by ``measureGradientMemory(steps:adjoint:)``
+/// The gradient strategies the `adjoint-memory` benchmark compares, by their names on the probe's
+/// command line.
+let memoryStrategies: [(name: String, strategy: GradientStrategy)] = [
+    ("backprop", .backpropagation), ("checkpointed", .checkpointed()), ("adjoint", .backsolveAdjoint),
+]
+
+/// Gradient of ‖y(T)‖² for `steps` RK4 steps by one gradient strategy, in this process: the peak memory
+/// above the resident size before it (MiB), and the time. Run by ``measureGradientMemory(steps:strategy:)``
 /// in a fresh process, so that memory freed by an earlier measurement cannot be reused.
-func gradientMemory(steps: Int, adjoint: Bool) throws -> (peakMiB: Double, seconds: Double) {
+func gradientMemory(steps: Int, strategy: GradientStrategy) throws -> (peakMiB: Double, seconds: Double) {
     var generator = SeededGenerator(seed: 3)
     let field = SmallNeuralField(
         weight: Tensor.normal([4, 4], standardDeviation: 0.5, using: &generator), bias: Tensor.zeros([4]))
@@ -25,16 +31,10 @@ func gradientMemory(steps: Int, adjoint: Bool) throws -> (peakMiB: Double, secon
     let gradients = try gradient(at: [y0] + field.parameters) { p in
         var model = field
         model.parameters = Array(p.dropFirst())
-        let final: Tensor<Double>
-        if adjoint {
-            final = try solveAdjoint(
-                model, initialState: p[0], times: [0, Double(steps) * 1e-3], method: .rk4, step: .fixed(1e-3))[1]
-        } else {
-            final = try solve(
-                model, initialState: p[0], from: 0, to: Double(steps) * 1e-3, method: .rk4, step: .fixed(1e-3), saveAt: .final
-            )
-            .finalState
-        }
+        let final = try solve(
+            model, initialState: p[0], from: 0, to: Double(steps) * 1e-3, method: .rk4, step: .fixed(1e-3), saveAt: .final,
+            gradients: strategy
+        ).finalState
         return square(final).sum()
     }
     let seconds = clock.seconds
@@ -42,14 +42,15 @@ func gradientMemory(steps: Int, adjoint: Bool) throws -> (peakMiB: Double, secon
     return ((peakMemoryMiB() ?? .nan) - before, seconds)
 }
 
-/// The name of the hidden option that runs one ``gradientMemory(steps:adjoint:)`` measurement.
+/// The name of the hidden option that runs one ``gradientMemory(steps:strategy:)`` measurement.
 let memoryProbeOption = "--memory-probe"
 
-/// Runs `rnnode-bench --memory-probe STEPS backprop|adjoint` as a child process and reads its result.
-func measureGradientMemory(steps: Int, adjoint: Bool) throws -> (peakMiB: Double, seconds: Double) {
+/// Runs `rnnode-bench --memory-probe STEPS STRATEGY` (a name of ``memoryStrategies``) as a child process
+/// and reads its result.
+func measureGradientMemory(steps: Int, strategy: String) throws -> (peakMiB: Double, seconds: Double) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-    process.arguments = [memoryProbeOption, String(steps), adjoint ? "adjoint" : "backprop"]
+    process.arguments = [memoryProbeOption, String(steps), strategy]
     let output = Pipe()
     process.standardOutput = output
     try process.run()
@@ -93,17 +94,23 @@ let trainingBenchmarks: [Benchmark] = [
     Benchmark(
         name: "adjoint-memory",
         summary:
-            "peak memory of one gradient through 1,000 and 100,000 RK4 steps: backpropagation vs adjoint (MiB above the resident size)"
+            "peak memory and time of one gradient through 1,000 and 100,000 RK4 steps: backpropagation, checkpointed, backsolve adjoint (MiB above the resident size)"
     ) {
         var fields: [(String, JSONValue)] = []
+        var runs: [JSONValue] = []
         for steps in [1000, 100_000] {
-            for adjoint in [false, true] {
-                let (peak, seconds) = try measureGradientMemory(steps: steps, adjoint: adjoint)
-                let label = (adjoint ? "adjoint" : "backprop") + "_\(steps)"
+            for (name, _) in memoryStrategies {
+                let (peak, seconds) = try measureGradientMemory(steps: steps, strategy: name)
+                let label = name + "_\(steps)"
                 fields.append((label + "_mib", .number(peak)))
                 fields.append((label + "_s", .number(seconds)))
+                runs.append(
+                    .object([
+                        ("strategy", .string(name)), ("steps", .integer(steps)), ("peak_mib", .number(peak)),
+                        ("seconds", .number(seconds)),
+                    ]))
             }
         }
-        return fields
+        return fields + [("runs", .array(runs))]
     },
 ]

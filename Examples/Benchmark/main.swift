@@ -12,7 +12,10 @@ if CommandLine.arguments.count == 4 && CommandLine.arguments[1] == memoryProbeOp
     let steps = Int(CommandLine.arguments[2])
 {
     do {
-        let (peak, seconds) = try gradientMemory(steps: steps, adjoint: CommandLine.arguments[3] == "adjoint")
+        guard let strategy = memoryStrategies.first(where: { $0.name == CommandLine.arguments[3] })?.strategy else {
+            throw BenchmarkError("unknown gradient strategy \(CommandLine.arguments[3])")
+        }
+        let (peak, seconds) = try gradientMemory(steps: steps, strategy: strategy)
         print(peak, seconds)
         exit(0)
     } catch {

@@ -83,11 +83,9 @@ let windowTimes = problem.windowTimes
 
 /// The states of `field` from `initialState` at `times`, stacked: [times.count, …].
 func predict(_ field: SpiralField, from initialState: Tensor<Double>, at times: [Double]) throws -> Tensor<Double> {
-    if useAdjoint {
-        return try solveAdjoint(field, initialState: initialState, times: times, method: method, step: step)
-    }
-    return Tensor(
-        stacking: try solve(field, initialState: initialState, times: times, method: method, step: step).checked().states)
+    let gradients: GradientStrategy = useAdjoint ? .backsolveAdjoint : .backpropagation
+    let solution = try solve(field, initialState: initialState, times: times, method: method, step: step, gradients: gradients)
+    return Tensor(stacking: try solution.checked().states)
 }
 
 var optimizer = RMSprop<Double>(learningRate: 1e-3)

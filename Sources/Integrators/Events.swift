@@ -28,7 +28,7 @@ public enum EventDirection: Sendable, Equatable {
 
 /// A condition g(t, y) watched during a solve: where g changes sign (in the requested direction) an
 /// event occurs. Pass events to
-/// ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:events:)``.
+/// ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:events:gradients:)``.
 ///
 /// **Detection and location.** After every accepted step [tₐ, t_b] the solve evaluates g at the
 /// step's end (g at its start is the value kept from the step before) and, where the sign changed,
@@ -197,7 +197,7 @@ package func locateRoot<Scalar: TensorScalar>(
 }
 
 /// Integrates dy/dt = f(t, y) as
-/// ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:implicit:)`` does,
+/// ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:gradients:implicit:)`` does,
 /// watching `events` (see ``Event``): occurrences are located on the dense output and recorded in
 /// ``Solution/events``; a terminal event ends the solve at its time (``Solution/terminatedByEvent``);
 /// a reset restarts the integration from the new state at the event time.
@@ -214,21 +214,30 @@ package func locateRoot<Scalar: TensorScalar>(
 /// state before the reset. An empty `events` array is exactly the solve without events.
 ///
 /// - Throws: ``SolveError`` as the solve without events, and ``SolveError/invalidEvent(index:_:)``
-///   for an event with a negative or non-finite time tolerance.
+///   for an event with a negative or non-finite time tolerance;
+///   ``SolveError/unsupportedGradientStrategy(_:)`` for `gradients` other than
+///   ``GradientStrategy/backpropagation`` and ``GradientStrategy/truncated(steps:)`` (fixed steps) when
+///   there are events (event times and resets are not replayed by the one-operation strategies).
 @inlinable
 public func solve<Field: VectorField>(
     _ field: Field, initialState: Field.State, from t0: Field.State.Scalar, to t1: Field.State.Scalar,
     method: ButcherTableau = .dopri5, step: StepSizeControl<Field.State.Scalar> = .adaptive(),
-    saveAt: SaveAt<Field.State.Scalar> = .steps, maxSteps: Int? = nil, events: [Event<Field.State>]
+    saveAt: SaveAt<Field.State.Scalar> = .steps, maxSteps: Int? = nil, events: [Event<Field.State>],
+    gradients: GradientStrategy = .backpropagation
 ) throws(SolveError) -> Solution<Field.State> {
     typealias State = Field.State
     typealias Scalar = State.Scalar
     if events.isEmpty {
         return try solve(
             field, initialState: initialState, from: t0, to: t1, method: method, step: step, saveAt: saveAt,
-            maxSteps: maxSteps)
+            maxSteps: maxSteps, gradients: gradients)
     }
     let plan = try IntegrationPlan(t0: t0, t1: t1, method: method, step: step, saveAt: saveAt, maxSteps: maxSteps)
+    try gradients.validate(step: step)
+    if gradients.isSingleOperation {
+        throw .unsupportedGradientStrategy(
+            "\(gradients.name) does not support events; use .backpropagation or .truncated(steps:)")
+    }
     for (index, event) in events.enumerated() {
         guard event.timeTolerance.isFinite, event.timeTolerance >= 0 else {
             throw .invalidEvent(
@@ -246,6 +255,9 @@ public func solve<Field: VectorField>(
     let integrator = try Integrator(
         field, initialState: initialState, time: t0, method: method, step: step, maxSteps: plan.maxSteps)
     integrator.timeTolerance = plan.snap
+    if case .truncated(let steps) = gradients, case .fixed(let dt) = step.mode {
+        integrator.detachTime = t1 - plan.direction * Scalar(steps) * Swift.abs(dt)
+    }
     let direction = plan.direction
     var saveTimes = plan.saveTimes[...]
     if plan.saveSteps || saveTimes.first == t0 {
@@ -417,7 +429,7 @@ public func solve<Field: VectorField>(
 }
 
 /// Integrates a closure field watching `events`; see
-/// ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:events:)``.
+/// ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:events:gradients:)``.
 ///
 /// ```swift
 /// let zero = Event<Double>(terminal: true) { _, y in y - 0.5 }

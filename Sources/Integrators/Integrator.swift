@@ -1,7 +1,7 @@
 import RNNODETensors
 
 /// An integration in progress: the library's one explicit Runge–Kutta integrator, kept alive between
-/// calls. Every ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:implicit:)``
+/// calls. Every ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:gradients:implicit:)``
 /// runs one, and a recurrent layer keeps one across its input intervals.
 ///
 /// Make it at a time and state, then advance it to later times; it lands on each target exactly.
@@ -109,6 +109,9 @@ public final class Integrator<Field: VectorField> {
     /// Set by an `onStep` observer to end the current advance after the step it observed (events);
     /// the observer's owner clears it.
     @usableFromInline package var stopRequested = false
+    /// The signed size h of the last accepted step, as passed to the method (t + h need not equal the
+    /// step's end time in floating point): what a checkpointed gradient replays.
+    @usableFromInline package var lastStepSize: Scalar = 0
 
     /// An integrator of `field` starting from `initialState` at `time`.
     ///
@@ -162,7 +165,7 @@ public final class Integrator<Field: VectorField> {
             initialState.isRecorded || f0.isRecorded
         {
             throw .unsupportedMethod(
-                "\(method.name) cannot be differentiated: a Rosenbrock step's Jacobian depends on the state and the parameters, so its gradient needs second derivatives of f. For gradients through a stiff solve use a diagonally implicit method (.kvaerno5, .kenCarp4: exact, by the implicit function theorem at the converged stages) or solveAdjoint; or detach the inputs"
+                "\(method.name) cannot be differentiated: a Rosenbrock step's Jacobian depends on the state and the parameters, so its gradient needs second derivatives of f. For gradients through a stiff solve use a diagonally implicit method (.kvaerno5, .kenCarp4: exact, by the implicit function theorem at the converged stages) or solve(…, gradients: .interpolatingAdjoint); or detach the inputs"
             )
         }
         self.field = field
@@ -373,6 +376,7 @@ public final class Integrator<Field: VectorField> {
         var rejected = 0
         var evaluations = 0
         var status = SolveStatus<Scalar>.success
+        var lastH = lastStepSize
         let cut = detachTime
         var detachPending = cut != nil
 
@@ -406,6 +410,7 @@ public final class Integrator<Field: VectorField> {
             }
             stepper.implicit?.stepAccepted()
             accepted += 1
+            lastH = h
             (previous, previousY) = (t, y)
             t = next
             y = y1
@@ -419,6 +424,7 @@ public final class Integrator<Field: VectorField> {
             (currentTime, currentState, self.slope) = (t, y, slope)
             (self.gridIndex, self.onGrid) = (gridIndex, onGrid)
             (previousTime, previousState) = (previous, previousY)
+            lastStepSize = lastH
             counts.acceptedSteps += accepted
             counts.rejectedSteps += rejected
             counts.evaluations += evaluations
@@ -559,6 +565,7 @@ public final class Integrator<Field: VectorField> {
                 let tNew = unshortened == nil ? t + h : stop
                 let fsal: State? = stepper.isFSAL ? last : nil
                 if observingSteps || tNew == stop {
+                    lastStepSize = h
                     (previousTime, previousState) = (t, y)
                     (currentTime, currentState, self.slope) = (tNew, y1, fsal)
                     counts.acceptedSteps += accepted

@@ -112,7 +112,7 @@ public enum SolveStatus<Scalar: TensorScalar>: Sendable, Equatable, CustomString
     }
 }
 
-/// The result of ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:implicit:)``: the saved states, where
+/// The result of ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:gradients:implicit:)``: the saved states, where
 /// the integration ended, statistics and a status.
 ///
 /// When a solve fails midway (see ``status``) the solution still holds everything up to the failure:

@@ -22,9 +22,12 @@ import RNNODETensors
 /// ``StepSizeControl/fixed(_:)``). Adaptive steps keep the estimated local error within the
 /// tolerances; output times are filled in from the method's dense output.
 ///
-/// With ``Tensor`` states every step is recorded when the state or the field's parameters are: the
-/// gradient of a loss on the solution flows back to the initial state and the parameters
-/// (discretize-then-optimize; exact for the computed trajectory).
+/// With ``Tensor`` states the gradient of a loss on the solution flows back to the initial state and
+/// the field's parameters as `gradients` says (see ``GradientStrategy``): by default every step is
+/// recorded (discretize-then-optimize; exact for the computed trajectory); ``GradientStrategy/checkpointed(every:)``
+/// computes the same gradient in O(√N) memory; the adjoint strategies integrate the continuous adjoint
+/// equation backward in memory independent of N (the field must declare its parameters, see
+/// ``VectorField/parameterTensors``).
 ///
 /// - Parameters:
 ///   - field: the vector field f.
@@ -36,9 +39,9 @@ import RNNODETensors
 ///   - saveAt: which states to keep (default every step).
 ///   - maxSteps: the step budget (accepted plus rejected steps); by default unlimited for fixed steps
 ///     and 1,000,000 for adaptive ones.
-///   - truncatedBackpropagation: with fixed steps, let gradients flow back through only the last
-///     this many steps (truncated backpropagation through time, Keras' `truncate_gradient`): the state
-///     is detached k·|Δt| before the end. Nil (the default) backpropagates through every step.
+///   - gradients: how gradients flow through the solve (default ``GradientStrategy/backpropagation``).
+///     ``GradientStrategy/truncated(steps:)`` needs fixed steps; the strategies that record the solve
+///     as one operation need ``Tensor`` states.
 ///   - implicit: for implicit and Rosenbrock methods (``ButcherTableau/rodas5P``,
 ///     ``ButcherTableau/kvaerno5``, …), the Jacobian's structure and the Newton settings.
 /// - Returns: the solution. A solve that stops early — a non-finite state, an underflowing step, an
@@ -49,18 +52,37 @@ import RNNODETensors
 public func solve<Field: VectorField>(
     _ field: Field, initialState: Field.State, from t0: Field.State.Scalar, to t1: Field.State.Scalar,
     method: ButcherTableau = .dopri5, step: StepSizeControl<Field.State.Scalar> = .adaptive(),
-    saveAt: SaveAt<Field.State.Scalar> = .steps, maxSteps: Int? = nil, truncatedBackpropagation: Int? = nil,
+    saveAt: SaveAt<Field.State.Scalar> = .steps, maxSteps: Int? = nil, gradients: GradientStrategy = .backpropagation,
     implicit: ImplicitSolverSettings = ImplicitSolverSettings()
 ) throws(SolveError) -> Solution<Field.State> {
-    typealias Scalar = Field.State.Scalar
     let plan = try IntegrationPlan(t0: t0, t1: t1, method: method, step: step, saveAt: saveAt, maxSteps: maxSteps)
-    if let steps = truncatedBackpropagation {
-        guard case .fixed = step.mode else { throw .invalidTruncation("it needs fixed steps") }
-        guard steps >= 1 else { throw .invalidTruncation("the number of steps must be at least 1, got \(steps)") }
-    }
+    try gradients.validate(step: step)
     guard initialState.isFinite else { throw .nonFiniteInitialState }
     if let name = field.firstNonFiniteParameter() { throw .nonFiniteParameter(name: name) }
+    if gradients.isSingleOperation && t0 != t1 {
+        return try solveAsOneOperation(
+            field, initialState: initialState, plan: plan, method: method, step: step, saveAt: saveAt,
+            gradients: gradients, implicit: implicit)
+    }
+    var truncation: Int? = nil
+    if case .truncated(let steps) = gradients { truncation = steps }
+    return try integrate(
+        field, initialState: initialState, plan: plan, method: method, step: step, saveAt: saveAt,
+        truncation: truncation, implicit: implicit, onStep: nil)
+}
 
+/// The integration behind ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:gradients:implicit:)``
+/// on validated inputs: saves the requested states, detaches the state `truncation` fixed steps before
+/// the end, and calls `onStep` (if given) after every accepted step, before the states of that step are
+/// saved (observing steps does not change the computed values).
+@inlinable
+package func integrate<Field: VectorField>(
+    _ field: Field, initialState: Field.State, plan: IntegrationPlan<Field.State.Scalar>, method: ButcherTableau,
+    step: StepSizeControl<Field.State.Scalar>, saveAt: SaveAt<Field.State.Scalar>, truncation: Int?,
+    implicit: ImplicitSolverSettings, onStep: ((Integrator<Field>) -> Void)?
+) throws(SolveError) -> Solution<Field.State> {
+    typealias Scalar = Field.State.Scalar
+    let (t0, t1) = (plan.t0, plan.t1)
     var solution = Solution<Field.State>(initialTime: t0, initialState: initialState)
     if t0 == t1 {
         // Nothing to integrate: every requested output is the initial state.
@@ -76,17 +98,19 @@ public func solve<Field: VectorField>(
         solution.save(t0, initialState)
         if saveTimes.first == t0 { saveTimes.removeFirst() }
     }
+    let observing = onStep != nil
     switch step.mode {
     case .fixed(let dt):
         // Stop at every requested output time, then at t1; the grid is refined to hit them.
-        if let steps = truncatedBackpropagation {
+        if let steps = truncation {
             integrator.detachTime = t1 - plan.direction * Scalar(steps) * Swift.abs(dt)
         }
         let keepsStops = !saveTimes.isEmpty
         var stops = Array(saveTimes)
         if stops.last != t1 { stops.append(t1) }
         for stop in stops {
-            try integrator.advance(to: stop, observingSteps: plan.saveSteps) { integrator in
+            try integrator.advance(to: stop, observingSteps: plan.saveSteps || observing) { integrator in
+                onStep?(integrator)  // observing: once per accepted step
                 if plan.saveSteps { solution.save(integrator.time, integrator.state) }
             }
             guard integrator.status == .success else { break }
@@ -97,7 +121,9 @@ public func solve<Field: VectorField>(
     case .adaptive:
         // One run to t1; requested output times are filled in from the dense output of the step
         // that contains them.
-        try integrator.advance(to: t1, observingSteps: plan.saveSteps || !saveTimes.isEmpty) { integrator in
+        try integrator.advance(to: t1, observingSteps: plan.saveSteps || !saveTimes.isEmpty || observing) {
+            integrator in
+            onStep?(integrator)
             while let time = saveTimes.first, plan.direction * (time - integrator.time) <= 0 {
                 solution.save(time, integrator.interpolate(at: time))
                 saveTimes.removeFirst()
@@ -112,7 +138,7 @@ public func solve<Field: VectorField>(
     return solution
 }
 
-/// Integrates a closure field; see ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:implicit:)``.
+/// Integrates a closure field; see ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:gradients:implicit:)``.
 ///
 /// ```swift
 /// let decay = try solve(initialState: 1.0, from: 0, to: 1, method: .rk4, step: .fixed(0.01)) { t, y in -y }
@@ -130,19 +156,19 @@ public func solve<State: ODEState>(
 }
 
 /// Integrates over `times` (from the first to the last) and saves the state at each of them, as
-/// `odeint`-style solvers do; see ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:implicit:)``.
+/// `odeint`-style solvers do; see ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:gradients:implicit:)``.
 ///
 /// - Precondition: `times` is not empty.
 @inlinable
 public func solve<Field: VectorField>(
     _ field: Field, initialState: Field.State, times: [Field.State.Scalar],
     method: ButcherTableau = .dopri5, step: StepSizeControl<Field.State.Scalar> = .adaptive(),
-    maxSteps: Int? = nil
+    maxSteps: Int? = nil, gradients: GradientStrategy = .backpropagation
 ) throws(SolveError) -> Solution<Field.State> {
     require(!times.isEmpty, "solve(times:) needs at least one time")
     return try solve(
         field, initialState: initialState, from: times[0], to: times[times.count - 1], method: method, step: step,
-        saveAt: .times(times), maxSteps: maxSteps)
+        saveAt: .times(times), maxSteps: maxSteps, gradients: gradients)
 }
 
 // MARK: - Validated inputs

@@ -53,6 +53,13 @@ public enum SolveError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupportedMethod(String)
     /// An ``Event`` (at `index` in the solve's `events`) with an invalid setting, named in the message.
     case invalidEvent(index: Int, String)
+    /// A ``GradientStrategy`` that cannot differentiate this solve (a state that is not a ``Tensor``,
+    /// a Rosenbrock method, events); the message says why and what to use instead.
+    case unsupportedGradientStrategy(String)
+    /// The field computes with recorded tensors it does not declare in
+    /// ``VectorField/parameterTensors``: a strategy that differentiates the solve as one operation
+    /// (checkpointed, adjoint) would silently miss their gradients.
+    case undeclaredRecordedTensors(String)
 
     public var description: String {
         switch self {
@@ -107,6 +114,11 @@ public enum SolveError: Error, Equatable, Sendable, CustomStringConvertible {
             return "cannot advance to t = \(target): it lies behind the integration, which has reached t = \(time)"
         case .invalidEvent(let index, let message):
             return "invalid event \(index): \(message)"
+        case .unsupportedGradientStrategy(let message):
+            return "unsupported gradient strategy: \(message)"
+        case .undeclaredRecordedTensors(let strategy):
+            return
+                "the field computes with recorded tensors it does not declare, so \(strategy) cannot differentiate them: declare them as parameters (FieldClosure(parameters: [\"k\": k]) { t, y, theta in … } reading theta instead of capturing k, or a Trainable field), or use .backpropagation"
         }
     }
 }

@@ -56,7 +56,7 @@ extension RecurrentCell {
     public func zeroState(batchSize: Int) -> Tensor<Scalar> { Tensor.zeros([batchSize, stateSize]) }
 
     /// The cell's vector field with the input `x` `[batch, inputSize]` held fixed: a field to hand to
-    /// ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:implicit:)``.
+    /// ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:gradients:implicit:)``.
     ///
     /// ```swift
     /// let cell = GRUCell<Double>(inputSize: 3, hiddenSize: 8, using: &generator)

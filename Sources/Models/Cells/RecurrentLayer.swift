@@ -88,8 +88,13 @@ extension SequenceLayer {
 ///   other than 0 and 1, or with a valid step after a padded one is a ``RecurrentError``.
 /// - ``goBackwards``: reads each row from its last valid input to its first; outputs are stored at
 ///   the position of the input just read, so forward and backward sequences line up.
-/// - ``truncation``: gradients flow back through only the last k input steps (the state is detached
-///   k steps before the end): truncated backpropagation through time.
+/// - ``gradients``: ``GradientStrategy/backpropagation`` (the default) or
+///   ``GradientStrategy/truncated(steps:)``, where gradients flow back through only the last k input
+///   steps (the state is detached k steps before the end): truncated backpropagation through time.
+///   The strategies that record a solve as one operation (checkpointed, adjoints) are not supported
+///   by layers: the cell's inputs change at every step and are recorded tensors of their own; solve a
+///   cell as a field with ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:gradients:implicit:)``
+///   for those.
 /// - Stateful use (Keras' `stateful=True`): ``callStateful(_:mask:)`` starts from the state the
 ///   previous call ended in (detached from its tape), until ``resetState()``.
 ///
@@ -108,19 +113,26 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
     public var integration: CellIntegration<Scalar>
     /// Whether the layer reads its inputs backwards in time.
     public var goBackwards: Bool
-    /// Backpropagate through only the last this many input steps (nil: all of them).
-    public var truncation: Int?
+    /// How gradients flow back through the inputs: ``GradientStrategy/backpropagation`` or
+    /// ``GradientStrategy/truncated(steps:)`` (the only strategies layers support).
+    public var gradients: GradientStrategy
+    /// With ``GradientStrategy/truncated(steps:)``, the number of input steps gradients flow back
+    /// through; nil for all of them.
+    @inlinable public var truncation: Int? {
+        if case .truncated(let steps) = gradients { return steps }
+        return nil
+    }
     /// The state carried between stateful calls (nil before the first and after ``resetState()``).
     public private(set) var carriedState: Tensor<Scalar>?
     /// A layer running `cell` with `integration` (the discrete cell by default).
     public init(
         _ cell: Cell, integration: CellIntegration<Scalar> = .discrete, goBackwards: Bool = false,
-        truncation: Int? = nil
+        gradients: GradientStrategy = .backpropagation
     ) {
         self.cell = cell
         self.integration = integration
         self.goBackwards = goBackwards
-        self.truncation = truncation
+        self.gradients = gradients
     }
 
     public var parameterPaths: [ParameterPath<Self>] { ParameterPath.nested("cell", \.cell, in: self) }
@@ -457,6 +469,10 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
         }
         if let truncation, truncation < 1 {
             throw .invalidIntegration("truncation must be at least 1 step, got \(truncation)")
+        }
+        if gradients.isSingleOperation {
+            throw .invalidIntegration(
+                "a recurrent layer supports .backpropagation and .truncated(steps:), got \(gradients.name)")
         }
     }
 }

@@ -232,29 +232,22 @@ public enum ParameterTransform: Sendable, Equatable {
     }
 }
 
-// MARK: - Adjoint gradients for trainable fields
+// MARK: - Parameters for gradient strategies
 
-/// ``solveAdjoint(initialState:parameters:times:method:step:maxSteps:stateRecovery:field:)`` for a field whose
-/// trainable parameters are θ: the states at `times`, stacked along a new first axis, with gradients
-/// for the initial state and every parameter of `field` by the continuous adjoint method.
-///
-/// ```swift
-/// let (model, variables) = field.recorded(on: tape)
-/// let states = try solveAdjoint(model, initialState: y0, times: times, method: .dopri5,
-///                               step: .adaptive(rtol: 1e-7, atol: 1e-9))
-/// ```
-@inlinable
-public func solveAdjoint<Field: VectorField & Trainable & Sendable>(
-    _ field: Field, initialState: Tensor<Field.Scalar>, times: [Field.Scalar], method: ButcherTableau = .dopri5,
-    step: StepSizeControl<Field.Scalar> = .adaptive(), maxSteps: Int? = nil
-) throws(SolveError) -> Tensor<Field.Scalar> where Field.State == Tensor<Field.Scalar> {
-    let template = field.detached
-    return try solveAdjoint(
-        initialState: initialState, parameters: field.parameters, times: times, method: method, step: step,
-        maxSteps: maxSteps
-    ) { t, y, theta in
-        var model = template
-        model.parameters = theta
-        return model(t, y)
+extension VectorField where Self: Trainable, State == Tensor<Scalar> {
+    /// The trainable tensors (``Trainable/parameters``): what the checkpointed and adjoint
+    /// ``GradientStrategy`` values differentiate.
+    ///
+    /// ```swift
+    /// let (model, variables) = field.recorded(on: tape)
+    /// let run = try solve(model, initialState: y0, times: times, gradients: .interpolatingAdjoint)
+    /// ```
+    public var parameterTensors: [Tensor<Scalar>] { parameters }
+
+    /// A copy computing with `parameters` in place of its trainable tensors.
+    public func replacingParameterTensors(_ parameters: [Tensor<Scalar>]) -> Self {
+        var copy = self
+        copy.parameters = parameters
+        return copy
     }
 }

@@ -92,11 +92,12 @@ struct StiffGradientTests {
         }
         for method in [ButcherTableau.kvaerno5, .rodas5P] {
             let (_, gradient) = try valueWithGradient(at: trueLogRates) { theta in
-                let states = try solveAdjoint(
-                    initialState: Tensor([1, 0, 0]), parameters: [theta], times: [0, 40], method: method,
-                    step: .adaptive(rtol: 1e-7, atol: 1e-11), stateRecovery: .interpolated
-                ) { t, y, p in robertson(p[0])(t, y) }
-                return (states[1] * weights).sum()
+                let field = FieldClosure<Tensor<Double>>(parameters: ["logRates": theta]) { t, y, p in robertson(p[0])(t, y) }
+                let final = try solve(
+                    field, initialState: Tensor([1, 0, 0]), from: 0, to: 40, method: method,
+                    step: .adaptive(rtol: 1e-7, atol: 1e-11), saveAt: .final, gradients: .interpolatingAdjoint
+                ).checked().finalState
+                return (final * weights).sum()
             }
             for i in 0..<3 {
                 #expect(

@@ -88,7 +88,7 @@ extension RecurrentLayer {
     /// The same layer with its cell on the tape path.
     var onTape: RecurrentLayer<TapeOnly<Cell>> {
         var layer = RecurrentLayer<TapeOnly<Cell>>(
-            TapeOnly(cell), integration: integration, goBackwards: goBackwards, truncation: truncation)
+            TapeOnly(cell), integration: integration, goBackwards: goBackwards, gradients: gradients)
         layer.integration = integration
         return layer
     }

@@ -64,7 +64,8 @@ struct FusedPathTests {
         let integration = CellIntegration<T>.fixed(
             ButcherTableau.builtIn[testCase.method]!, timeStep: T(testCase.timeStep), substeps: testCase.substeps)
         let layer = RecurrentLayer(
-            cell, integration: integration, goBackwards: testCase.goBackwards, truncation: testCase.truncation)
+            cell, integration: integration, goBackwards: testCase.goBackwards,
+            gradients: testCase.truncation.map { .truncated(steps: $0) } ?? .backpropagation)
         let recordedTape = Tape<T>()
         let (input, state) = (recordedTape.variable(x), recordedTape.variable(h0))
         var timeVariables: [Tensor<T>] = []

@@ -101,9 +101,17 @@ struct RecurrentLayerTests {
         negative.integration.timeStep = -1
         #expect(throws: RecurrentError<Double>.self) { try negative(Self.input([2, 4, 3])) }
         var truncated = layer
-        truncated.truncation = 0
+        truncated.gradients = .truncated(steps: 0)
         #expect(throws: RecurrentError<Double>.invalidIntegration("truncation must be at least 1 step, got 0")) {
             try truncated(Self.input([2, 4, 3]))
+        }
+        var checkpointed = layer
+        checkpointed.gradients = .checkpointed()
+        #expect(
+            throws: RecurrentError<Double>.invalidIntegration(
+                "a recurrent layer supports .backpropagation and .truncated(steps:), got .checkpointed")
+        ) {
+            try checkpointed(Self.input([2, 4, 3]))
         }
         var broken = layer
         broken.cell.bias.setScalar(.nan, at: [0])
@@ -204,7 +212,7 @@ struct RecurrentLayerTests {
     /// With truncation k, the last output's gradient reaches only the last k inputs.
     @Test func truncatedBackpropagation() throws {
         let x = Self.input([1, 6, 3])
-        let layer = RecurrentLayer(Self.gru(), truncation: 2)
+        let layer = RecurrentLayer(Self.gru(), gradients: .truncated(steps: 2))
         let dx = gradient(at: x) { x in try! layer(x).last.sum() }
         #expect(dx[0].slice(alongAxis: 0, 0..<4).scalars.allSatisfy { $0 == 0 })
         #expect(dx[0].slice(alongAxis: 0, 4..<6).scalars.contains { $0 != 0 })

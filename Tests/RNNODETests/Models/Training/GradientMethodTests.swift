@@ -28,10 +28,11 @@ struct GradientMethodTests {
     @Test func adjointMatchesTheClosedForm() throws {
         let (y0, k, horizon) = (2.0, 0.7, 1.5)
         let grads = try gradient(at: [Tensor([y0]), Tensor([k])]) { p in
-            try solveAdjoint(
-                initialState: p[0], parameters: [p[1]], times: [0, horizon], method: .dopri5,
-                step: .adaptive(rtol: 1e-10, atol: 1e-12)
-            ) { _, y, theta in -theta[0] * y }[1].sum()
+            let field = FieldClosure<Tensor<Double>>(parameters: ["k": p[1]]) { _, y, theta in -theta[0] * y }
+            return try solve(
+                field, initialState: p[0], from: 0, to: horizon, method: .dopri5,
+                step: .adaptive(rtol: 1e-10, atol: 1e-12), saveAt: .final, gradients: .backsolveAdjoint
+            ).finalState.sum()
         }
         let decay = Double.exp(-k * horizon)
         #expect(Swift.abs(grads[0].scalar - decay) < 1e-8)
@@ -50,18 +51,12 @@ struct GradientMethodTests {
             let tape = Tape<Double>()
             let (model, variables) = field.recorded(on: tape)
             let start = tape.variable(y0)
-            let states: Tensor<Double>
-            if adjoint {
-                states = try solveAdjoint(
+            let states = Tensor(
+                stacking: try solve(
                     model, initialState: start, times: times, method: .dopri5,
-                    step: .adaptive(rtol: tolerance, atol: tolerance))
-            } else {
-                states = Tensor(
-                    stacking: try solve(
-                        model, initialState: start, times: times, method: .dopri5,
-                        step: .adaptive(rtol: tolerance, atol: tolerance)
-                    ).states)
-            }
+                    step: .adaptive(rtol: tolerance, atol: tolerance),
+                    gradients: adjoint ? .backsolveAdjoint : .backpropagation
+                ).states)
             let loss = square(states - target).sum()
             return tape.gradients(of: loss, withRespectTo: [start] + variables)
         }
@@ -82,13 +77,10 @@ struct GradientMethodTests {
             let tape = Tape<Double>()
             let (model, variables) = field.recorded(on: tape)
             let start = tape.variable(y0)
-            let final: Tensor<Double>
-            if adjoint {
-                final = try solveAdjoint(model, initialState: start, times: [0, 1], method: .rk4, step: .fixed(dt))[1]
-            } else {
-                final = try solve(model, initialState: start, from: 0, to: 1, method: .rk4, step: .fixed(dt), saveAt: .final)
-                    .finalState
-            }
+            let final = try solve(
+                model, initialState: start, from: 0, to: 1, method: .rk4, step: .fixed(dt), saveAt: .final,
+                gradients: adjoint ? .backsolveAdjoint : .backpropagation
+            ).finalState
             return tape.gradients(of: square(final).sum(), withRespectTo: [start] + variables).flatMap(\.scalars)
         }
         let coarse = zip(try gradients(dt: 0.1, adjoint: true), try gradients(dt: 0.1, adjoint: false)).map { Swift.abs($0 - $1) }
@@ -100,15 +92,23 @@ struct GradientMethodTests {
         #expect(fine < coarse / 8, "coarse \(coarse), fine \(fine)")
     }
 
-    @Test func adjointKeepsNothingPerStep() throws {
-        let tape = Tape<Double>()
-        let k = tape.variable(Tensor([0.5]))
-        let y0 = tape.variable(Tensor([1.0]))
-        let before = tape.count
-        _ = try solveAdjoint(initialState: y0, parameters: [k], times: [0, 10], method: .rk4, step: .fixed(0.001)) {
-            _, y, theta in -theta[0] * y
+    /// The one-operation strategies keep the same few records for 10 and for 10,000 steps.
+    @Test(arguments: [GradientStrategy.backsolveAdjoint, .interpolatingAdjoint, .checkpointed()])
+    func oneOperationStrategiesKeepNothingPerStep(strategy: GradientStrategy) throws {
+        func records(steps: Int) throws -> Int {
+            let tape = Tape<Double>()
+            let k = tape.variable(Tensor([0.5]))
+            let y0 = tape.variable(Tensor([1.0]))
+            let before = tape.count
+            let field = FieldClosure<Tensor<Double>>(parameters: ["k": k]) { _, y, theta in -theta[0] * y }
+            _ = try solve(
+                field, initialState: y0, from: 0, to: Double(steps) * 1e-3, method: .rk4, step: .fixed(1e-3),
+                saveAt: .final, gradients: strategy)
+            return tape.count - before
         }
-        #expect(tape.count == before + 1)  // one record for 10,000 steps
+        let few = try records(steps: 10)
+        #expect(few <= 4)  // the operation, and unstacking its two outputs (saved and final state)
+        #expect(try records(steps: 10_000) == few)
     }
 
     /// Truncation to the last k steps equals solving the first N − k steps detached, then k recorded.
@@ -121,7 +121,7 @@ struct GradientMethodTests {
             model.parameters = Array(p.dropFirst())
             return try solve(
                 model, initialState: p[0], from: 0, to: Double(steps) * dt, method: .rk4, step: .fixed(dt),
-                saveAt: .final, truncatedBackpropagation: kept
+                saveAt: .final, gradients: .truncated(steps: kept)
             ).finalState.sum()
         }
         let manual = try gradient(at: [y0] + field.parameters) { p in
@@ -139,7 +139,7 @@ struct GradientMethodTests {
         #expect(truncated[0].scalars == [0, 0])  // no gradient reaches the initial state
         for (a, b) in zip(truncated.dropFirst(), manual.dropFirst()) { expectClose(a.scalars, b.scalars, tolerance: 1e-12) }
         #expect(throws: SolveError.invalidTruncation("it needs fixed steps")) {
-            try solve(field, initialState: y0, from: 0, to: 1, step: .adaptive(), truncatedBackpropagation: 3)
+            try solve(field, initialState: y0, from: 0, to: 1, step: .adaptive(), gradients: .truncated(steps: 3))
         }
     }
 
