@@ -300,7 +300,7 @@ struct SensitivityField<Field: ParametricField, let Count: Int>: VectorField {
 ///   - initialState: y(t0).
 ///   - parameters: p.
 ///   - t0, t1, method, step, saveAt, maxSteps, implicit: as for
-///     ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:truncatedBackpropagation:implicit:)``.
+///     ``solve(_:initialState:from:to:method:step:saveAt:maxSteps:gradients:implicit:)``.
 ///   - sensitivities: which derivatives to compute; ``Solution/sensitivities`` holds them at the
 ///     saved times (nil for ``SensitivityTarget/none``).
 /// - Returns: the solution (its states y only), with the sensitivities. A solve that stops early
