@@ -44,28 +44,28 @@ package func integerPower<T: TensorScalar>(_ x: T, _ p: Int) -> T {
 }
 
 /// C[m×n] += op(A)·op(B) for row-major packed matrices: the C kernels for large products, loops
-/// for small ones (with Bᵀ as dot products, so that nothing is allocated).
+/// for small ones — dot products in a register for narrow results (n ≤ 4: a layer with two outputs,
+/// the weight gradient of one row) and for Bᵀ, so that nothing is allocated.
 @inlinable
 package func denseProduct<T: TensorScalar>(
     m: Int, n: Int, k: Int, a: UnsafePointer<T>, transposeA: Bool, b: UnsafePointer<T>, transposeB: Bool,
     c: UnsafeMutablePointer<T>
 ) {
     if m == 0 || n == 0 || k == 0 { return }
-    if m * n * k >= GemmTuning.minimumBlockedWork || !transposeB {
+    let small = m * n * k < GemmTuning.minimumBlockedWork
+    guard small && (transposeB || n <= 4) else {
         gemmKernel(m: m, n: n, k: k, a: a, transposeA: transposeA, b: b, transposeB: transposeB, c: c)
         return
     }
-    // op(B) = Bᵀ with B [n×k]: C[i, j] += Σₚ op(A)[i, p] B[j, p].
+    // C[i, j] += Σₚ op(A)[i, p] op(B)[p, j], the sum kept in a register.
+    let (aRow, aColumn) = transposeA ? (1, m) : (k, 1)  // op(A)[i, p] = a[i·aRow + p·aColumn]
+    let (bRow, bColumn) = transposeB ? (1, k) : (n, 1)  // op(B)[p, j] = b[p·bRow + j·bColumn]
     for i in 0..<m {
         for j in 0..<n {
-            let bRow = b + j * k
+            let x = a + i * aRow
+            let y = b + j * bColumn
             var sum: T = 0
-            if transposeA {
-                for p in 0..<k { sum += a[p * m + i] * bRow[p] }
-            } else {
-                let aRow = a + i * k
-                for p in 0..<k { sum += aRow[p] * bRow[p] }
-            }
+            for p in 0..<k { sum += x[p * aColumn] * y[p * bRow] }
             c[i * n + j] += sum
         }
     }
