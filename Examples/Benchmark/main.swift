@@ -4,8 +4,7 @@ import RNNODE
 
 let benchmarks =
     integratorBenchmarks + stiffBenchmarks + trainingBenchmarks + inverseProblemBenchmarks + kernelBenchmarks
-    + recurrentBenchmarks
-    + [fusedMemoryBenchmark]
+    + recurrentBenchmarks + diffEqFluxBenchmarks + [fusedMemoryBenchmark]
 
 // A child process measuring one gradient's peak memory (see measureGradientMemory).
 if CommandLine.arguments.count == 4 && CommandLine.arguments[1] == memoryProbeOption,

@@ -264,18 +264,19 @@ extension Tensor: ODEState {
         -> Tensor
     {
         var scaled: [Scalar] = []
-        var chosen: [Tensor] = []
+        var operands: [Tensor] = []
         scaled.reserveCapacity(terms.count + 1)
-        chosen.reserveCapacity(terms.count + 1)
+        operands.reserveCapacity(terms.count + 2)
+        operands.append(base)
         for n in 0..<terms.count {
             scaled.append(h * terms.weight(n))
-            chosen.append(terms.stage(n))
+            operands.append(terms.stage(n))
         }
         if lastWeight != 0 {
             scaled.append(h * lastWeight)
-            chosen.append(last)
+            operands.append(last)
         }
-        return linearCombination(base: base, weights: scaled, terms: chosen)
+        return linearCombination(operands, weights: scaled)
     }
 
     /// Computed on the scalars directly: no temporary tensor, nothing recorded.

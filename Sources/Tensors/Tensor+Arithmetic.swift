@@ -141,10 +141,29 @@ extension Tensor {
     @inlinable
     public static func linearCombination(base: Tensor, weights: [Scalar], terms: [Tensor]) -> Tensor {
         require(weights.count == terms.count, "\(weights.count) weights for \(terms.count) terms")
+        var operands = [base]
+        operands.append(contentsOf: terms)
+        return linearCombination(operands, weights: weights)
+    }
+
+    /// `operands[0] + Σⱼ weights[j] · operands[j + 1]`: ``linearCombination(base:weights:terms:)``
+    /// with the base first in one array (the Runge–Kutta combination builds it directly, saving an
+    /// array and a copy of every term per stage).
+    ///
+    /// - Precondition: `operands.count == weights.count + 1`, all of the same shape.
+    @inlinable
+    package static func linearCombination(_ operands: [Tensor], weights: [Scalar]) -> Tensor {
+        require(operands.count == weights.count + 1, "\(weights.count) weights for \(operands.count - 1) terms")
+        let base = operands[0]
         let n = base.storage.count
         var out = base.storage
+        var recorded = base.node != nil
         out.withUnsafeMutableBufferPointer { y in
-            for (w, term) in zip(weights, terms) where w != 0 {
+            for j in 0..<weights.count {
+                let term = operands[j + 1]
+                if term.node != nil { recorded = true }
+                let w = weights[j]
+                if w == 0 { continue }
                 require(
                     term.shape == base.shape,
                     "linear combination of shapes \(describeShape(base.shape)) and \(describeShape(term.shape))")
@@ -154,14 +173,26 @@ extension Tensor {
             }
         }
         let value = Tensor(shape: base.shape, storage: out, node: nil)
-        guard base.node != nil || terms.contains(where: { $0.node != nil }) else { return value }
-        var operands = [base]
-        operands.append(contentsOf: terms)
-        return recording(value, operands: operands) { g in
-            var grads: [Tensor?] = [g]
-            grads.reserveCapacity(weights.count + 1)
-            for w in weights { grads.append(w == 0 ? nil : g.mapScalars { $0 * w }) }
-            return grads
+        guard recorded else { return value }
+        // One `.combination` record: the tape adds wⱼ·g into each operand's gradient itself (no
+        // closure, and no tensor per term).
+        var tape: Tape<Scalar>?
+        var indices: [Int] = []
+        var all: [Scalar] = []
+        indices.reserveCapacity(operands.count)
+        all.reserveCapacity(operands.count)
+        for (j, operand) in operands.enumerated() {
+            if let node = operand.node {
+                if let tape {
+                    require(tape === node.tape, "an operation mixes tensors recorded on two different tapes")
+                } else {
+                    tape = node.tape
+                }
+            }
+            indices.append(operand.node?.index ?? -1)
+            all.append(j == 0 ? 1 : weights[j - 1])
         }
+        let index = tape!.append(.combination(indices, all))
+        return Tensor(shape: value.shape, storage: value.storage, node: TapeNode(tape: tape!, index: index))
     }
 }

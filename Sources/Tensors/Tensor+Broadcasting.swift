@@ -159,6 +159,21 @@ extension Tensor {
         }
     }
 
+    /// Adds `w · other` (of the same shape) elementwise, in place when the storage is not shared
+    /// (gradient accumulation, no recording).
+    @inlinable
+    package mutating func accumulate(_ other: Tensor, scaledBy w: Scalar) {
+        require(
+            shape == other.shape,
+            "accumulating gradients of shapes \(describeShape(shape)) and \(describeShape(other.shape))")
+        node = nil
+        storage.withUnsafeMutableBufferPointer { x in
+            other.storage.withUnsafeBufferPointer { y in
+                for i in 0..<x.count { x[i] += w * y[i] }
+            }
+        }
+    }
+
     // MARK: - Broadcasting as an operation
 
     /// This tensor stretched to `shape` by the broadcasting rules (differentiable).

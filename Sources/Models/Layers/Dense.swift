@@ -95,14 +95,20 @@ public struct MLP<Scalar: TensorScalar>: Trainable, Sendable {
         self.init(layers: layers)
     }
 
+    /// `layers.i.weight` and `layers.i.bias` for each layer i, built once per layer count
+    /// (``ParameterPathCache``).
     public var parameterPaths: [ParameterPath<MLP>] {
-        layers.indices.flatMap { i in
-            [.init("layers.\(i).weight", \MLP.layers[i].weight), .init("layers.\(i).bias", \MLP.layers[i].bias)]
+        ParameterPathCache.paths(MLP.self, variant: layers.count) {
+            layers.indices.flatMap { i in
+                [.init("layers.\(i).weight", \MLP.layers[i].weight), .init("layers.\(i).bias", \MLP.layers[i].bias)]
+            }
         }
     }
 
+    /// The layers applied in sequence to x `[..., sizes[0]]`, recorded as one operation (see
+    /// ``fused(_:inputPower:)``; the same values and gradients as applying the layers one by one).
     @inlinable
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-        layers.reduce(x) { $1($0) }
+        fused(x)
     }
 }

@@ -108,13 +108,22 @@ public final class Tape<Scalar: TensorScalar>: Sendable {
         for input in inputs {
             if let node = input.node, node.index <= outputNode.index { wanted[node.index - lowest] = true }
         }
-        var grads = [Tensor<Scalar>?](repeating: nil, count: count)
+        // A typed buffer rather than an array: destroying an array of optional tensors goes through
+        // the runtime's generic value witnesses, a few hundred instructions per slot.
+        let grads = UnsafeMutablePointer<Tensor<Scalar>?>.allocate(capacity: count)
+        grads.initialize(repeating: nil, count: count)
+        defer {
+            // Moved out one by one in this specialized code (`deinitialize(count:)` is the runtime's
+            // generic loop).
+            for slot in 0..<count { _ = (grads + slot).move() }
+            grads.deallocate()
+        }
         grads[outputNode.index - lowest] = seed.detached
         func accumulate(_ g: Tensor<Scalar>, into index: Int) {
             guard index >= lowest else { return }
             let slot = index - lowest
             if var existing = grads[slot] {
-                grads[slot] = nil  // release the array's reference so the sum can reuse the buffer
+                grads[slot] = nil  // release the buffer's reference so the sum can reuse the storage
                 existing.accumulate(g)
                 grads[slot] = existing
             } else {
@@ -137,6 +146,20 @@ public final class Tape<Scalar: TensorScalar>: Sendable {
                 let operandGrads = pullback(g)
                 for (operand, operandGrad) in zip(operands, operandGrads) {
                     if let operandGrad { accumulate(operandGrad, into: operand) }
+                }
+            case .combination(let operands, let weights):
+                // w·g added straight into each operand's gradient: no tensor per term.
+                for j in 0..<operands.count {
+                    let (operand, w) = (operands[j], weights[j])
+                    guard operand >= lowest, w != 0 else { continue }
+                    let slot = operand - lowest
+                    if var existing = grads[slot] {
+                        grads[slot] = nil
+                        existing.accumulate(g, scaledBy: w)
+                        grads[slot] = existing
+                    } else {
+                        grads[slot] = w == 1 ? g : g.mapScalars { $0 * w }
+                    }
                 }
             }
             if !wanted[index - lowest] { grads[index - lowest] = nil }
@@ -177,6 +200,9 @@ package enum TapeRecord<Scalar: TensorScalar>: Sendable {
     case two(Int, Int, @Sendable (Tensor<Scalar>, Bool, Bool) -> (Tensor<Scalar>?, Tensor<Scalar>?))
     /// Any number of operands; the pullback returns one gradient per operand (nil for none).
     case many([Int], @Sendable (Tensor<Scalar>) -> [Tensor<Scalar>?])
+    /// A linear combination Σⱼ wⱼ xⱼ of same-shaped operands (index −1 for a constant one): the
+    /// gradient of xⱼ is wⱼ g, accumulated in place (``Tensor/linearCombination(_:weights:)``).
+    case combination([Int], [Scalar])
 }
 
 // MARK: - Recording operations

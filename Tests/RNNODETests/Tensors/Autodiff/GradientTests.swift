@@ -149,6 +149,17 @@ struct OperationGradientTests {
         expectGradientMatches(at: k, "linear combination terms") {
             weighted(Tensor.linearCombination(base: base, weights: [0.5, 0, 2], terms: [$0, $0, $0 * $0]))
         }
+        // The tape's `.combination` record: one operand as base and term (its gradient is shared
+        // between slots with weight 1, then accumulated), a constant term, chained combinations.
+        expectGradientMatches(at: k, "linear combination sharing") { k in
+            let first = Tensor.linearCombination(base: k, weights: [1, 3, -0.5], terms: [k, base, tanh(k)])
+            return weighted(Tensor.linearCombination(base: first, weights: [1, 2], terms: [k, first * first]))
+        }
+        let tape = Tape<Double>()
+        let variable = tape.variable(k)
+        let combined = Tensor.linearCombination(base: variable, weights: [2, 0.5], terms: [variable, Tensor([1, 2, 3])])
+        #expect(tape.count == 2)
+        #expect(tape.gradient(of: combined.sum(), withRespectTo: variable) == Tensor([3, 3, 3]))
     }
 }
 
