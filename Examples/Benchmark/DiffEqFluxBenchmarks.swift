@@ -51,10 +51,12 @@ struct DiffEqFluxSpiral: Sendable {
     static func initialField() -> MLPField<Double> { MLPField(network: initialNetwork(), inputPower: 3) }
 
     /// The loss of the model's trajectory: Σ (prediction − truth)² over the 30 points.
-    func loss(_ field: MLPField<Double>, rtol: Double, atol: Double) throws -> (loss: Tensor<Double>, steps: Int) {
+    func loss(
+        _ field: MLPField<Double>, rtol: Double, atol: Double, gradients: GradientStrategy = .backpropagation
+    ) throws -> (loss: Tensor<Double>, steps: Int) {
         let solution = try solve(
             field, initialState: Self.initialState, times: Self.times, method: .tsit5,
-            step: .adaptive(rtol: rtol, atol: atol)
+            step: .adaptive(rtol: rtol, atol: atol), gradients: gradients
         ).checked()
         return (square(Tensor(stacking: solution.states) - truth).sum(), solution.statistics.acceptedSteps)
     }
@@ -62,7 +64,7 @@ struct DiffEqFluxSpiral: Sendable {
 
 /// One way of computing the gradient of the spiral's loss with respect to the MLP parameters: the
 /// loss, the gradients (in ``Trainable/parameters`` order) and the accepted steps of the forward
-/// solve. New strategies (an adjoint) are new entries of ``spiralStrategies``.
+/// solve. ``spiralStrategies`` has one per ``GradientStrategy`` that handles adaptive steps.
 struct SpiralGradientStrategy: Sendable {
     let name: String
     let gradient:
@@ -72,18 +74,21 @@ struct SpiralGradientStrategy: Sendable {
 }
 
 let spiralStrategies: [SpiralGradientStrategy] = [
-    SpiralGradientStrategy(name: "backpropagation") { problem, field, rtol, atol in
+    ("backpropagation", GradientStrategy.backpropagation), ("checkpointed", .checkpointed()),
+    ("interpolating-adjoint", .interpolatingAdjoint), ("backsolve-adjoint", .backsolveAdjoint),
+].map { name, strategy in
+    SpiralGradientStrategy(name: name) { problem, field, rtol, atol in
         var steps = 0
         let (loss, gradients) = try valueWithGradient(at: field.parameters) { p in
             var model = field
             model.parameters = p
-            let (loss, accepted) = try problem.loss(model, rtol: rtol, atol: atol)
+            let (loss, accepted) = try problem.loss(model, rtol: rtol, atol: atol, gradients: strategy)
             steps = accepted
             return loss
         }
         return (loss.scalar, gradients, steps)
     }
-]
+}
 
 /// √(Σ ‖gᵢ‖²) over all the parameter gradients.
 func gradientNorm(_ gradients: [Tensor<Double>]) -> Double {
@@ -134,7 +139,11 @@ let diffEqFluxBenchmarks: [Benchmark] = [
         let (rtol, atol) = DiffEqFluxSpiral.tolerances
         let (calls, batches) = (200, 7)
         var lines: [[(String, JSONValue)]] = []
-        for strategy in spiralStrategies {
+        // RNNODE_SPIRAL_STRATEGIES=backpropagation,checkpointed selects some (default: all).
+        let selected = ProcessInfo.processInfo.environment["RNNODE_SPIRAL_STRATEGIES"].map {
+            $0.split(separator: ",").map(String.init)
+        }
+        for strategy in spiralStrategies where selected?.contains(strategy.name) ?? true {
             for _ in 0..<50 { blackHole(try strategy.gradient(problem, field, rtol, atol)) }
             var times: [Double] = []
             let perCall = try median(of: batches) {

@@ -147,17 +147,7 @@ extension Tensor {
     /// Adds `other` (of the same shape) elementwise, in place when the storage is not shared. Used to
     /// accumulate gradients (no recording).
     @inlinable
-    package mutating func accumulate(_ other: Tensor) {
-        require(
-            shape == other.shape,
-            "accumulating gradients of shapes \(describeShape(shape)) and \(describeShape(other.shape))")
-        node = nil
-        storage.withUnsafeMutableBufferPointer { x in
-            other.storage.withUnsafeBufferPointer { y in
-                for i in 0..<x.count { x[i] += y[i] }
-            }
-        }
-    }
+    package mutating func accumulate(_ other: Tensor) { accumulate(other, scaledBy: 1) }
 
     /// Adds `w · other` (of the same shape) elementwise, in place when the storage is not shared
     /// (gradient accumulation, no recording).

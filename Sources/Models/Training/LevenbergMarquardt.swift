@@ -204,7 +204,7 @@ public struct LevenbergMarquardt<Scalar: TensorScalar>: Sendable {
     /// `residuals(θ)` returns the m residuals at θ (NaN to reject a trial point); `jacobian(θ)`
     /// returns J = ∂r/∂θ there, m × n row-major, and is called only at points whose residuals were
     /// finite and whose step is accepted (and at the initial point). The algorithm, stopping rules and
-    /// result are those of ``minimize(from:progress:residuals:)``.
+    /// result are those of ``minimize(from:progress:residuals:)->LeastSquaresResult<Scalar>``.
     ///
     /// ```swift
     /// let fit = LevenbergMarquardt<Double>().minimize(
