@@ -17,8 +17,8 @@ let package = Package(
     ],
     targets: [
         // The layers of the library, each a module whose dependencies point one way (down this list):
-        // the C kernels (matrix products, activations, gate arithmetic; AVX2/FMA paths chosen at run
-        // time, no compiler flags); tensors with their reverse-mode tape; the integrators; the models
+        // the C kernels (matrix products, activations, gate arithmetic; AVX-512 and AVX2/FMA paths chosen
+        // at run time, no compiler flags); tensors with their reverse-mode tape; the integrators; the models
         // (parameters, cells, layers, training); reading and writing files; SVG figures. `RNNODE`
         // re-exports them all.
         .target(name: "CRNNODEKernels", path: "Sources/CRNNODEKernels"),

@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,12 +18,32 @@
 #include <sched.h>
 #endif
 
+#if RNNODE_HAVE_X86_KERNELS
+#include <cpuid.h>
+#endif
+
 // MARK: - Paths
 
 /// -1 until detected, then the best path this CPU supports.
 static atomic_int best_path = -1;
-/// -1 until RNNODE_GEMM has been read, then 1 if forced to the portable path, else 0.
-static atomic_int forced_portable = -1;
+/// -1 until RNNODE_KERNELS has been read, then the highest path it allows.
+static atomic_int environment_cap = -1;
+/// 1 while rnnode_gemm_force_portable holds the portable path, else 0.
+static atomic_int forced_portable = 0;
+
+#if RNNODE_HAVE_X86_KERNELS
+/// Whether the CPU has AVX-512F and the OS saves its state: CPUID.1:ECX.OSXSAVE, XCR0's SSE, AVX,
+/// opmask, ZMM_Hi256 and Hi16_ZMM bits (0xE6, read with XGETBV), and CPUID.(7, 0):EBX.AVX512F.
+static int supports_avx512(void) {
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & (1u << 27))) return 0;
+    unsigned xcr0Low, xcr0High;
+    __asm__ volatile("xgetbv" : "=a"(xcr0Low), "=d"(xcr0High) : "c"(0));
+    if ((xcr0Low & 0xE6) != 0xE6) return 0;
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
+    return (ebx & (1u << 16)) != 0;
+}
+#endif
 
 int rnnode_gemm_best_path(void) {
     int path = atomic_load_explicit(&best_path, memory_order_relaxed);
@@ -31,37 +52,50 @@ int rnnode_gemm_best_path(void) {
 #if RNNODE_HAVE_X86_KERNELS
         // __builtin_cpu_supports also checks that the OS saves the ymm registers (XGETBV).
         __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) path = RNNODE_GEMM_PATH_AVX2_FMA;
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+            path = supports_avx512() ? RNNODE_GEMM_PATH_AVX512 : RNNODE_GEMM_PATH_AVX2_FMA;
+        }
 #endif
         atomic_store_explicit(&best_path, path, memory_order_relaxed);
     }
     return path;
 }
 
-static int is_forced_portable(void) {
-    int forced = atomic_load_explicit(&forced_portable, memory_order_relaxed);
-    if (forced < 0) {
-        const char *setting = getenv("RNNODE_GEMM");
-        int fromEnvironment = setting != NULL && strcmp(setting, "portable") == 0;
+/// The highest path RNNODE_KERNELS allows (read once).
+static int allowed_by_environment(void) {
+    int cap = atomic_load_explicit(&environment_cap, memory_order_relaxed);
+    if (cap < 0) {
+        const char *setting = getenv("RNNODE_KERNELS");
+        cap = RNNODE_GEMM_PATH_AVX512;
+        if (setting != NULL && setting[0] != 0) {
+            if (strcmp(setting, "portable") == 0) {
+                cap = RNNODE_GEMM_PATH_PORTABLE;
+            } else if (strcmp(setting, "avx2") == 0) {
+                cap = RNNODE_GEMM_PATH_AVX2_FMA;
+            } else if (strcmp(setting, "avx512") != 0) {
+                fprintf(stderr, "RNNODE_KERNELS=%.40s is not one of portable, avx2, avx512: ignored\n", setting);
+            }
+        }
         int expected = -1;
-        // A concurrent rnnode_gemm_force_portable wins over the environment.
-        atomic_compare_exchange_strong(&forced_portable, &expected, fromEnvironment);
-        forced = atomic_load_explicit(&forced_portable, memory_order_relaxed);
+        atomic_compare_exchange_strong(&environment_cap, &expected, cap);
+        cap = atomic_load_explicit(&environment_cap, memory_order_relaxed);
     }
-    return forced;
+    return cap;
 }
 
-int rnnode_gemm_path(void) { return is_forced_portable() ? RNNODE_GEMM_PATH_PORTABLE : rnnode_gemm_best_path(); }
-
-int rnnode_gemm_force_portable(int force) {
-    int previous = is_forced_portable();
-    atomic_store(&forced_portable, force != 0);
-    return previous;
+int rnnode_gemm_path(void) {
+    if (atomic_load(&forced_portable)) return RNNODE_GEMM_PATH_PORTABLE;
+    int best = rnnode_gemm_best_path();
+    int cap = allowed_by_environment();
+    return best < cap ? best : cap;
 }
+
+int rnnode_gemm_force_portable(int force) { return atomic_exchange(&forced_portable, force != 0); }
 
 const char *rnnode_gemm_path_name(int path) {
     switch (path) {
     case RNNODE_GEMM_PATH_AVX2_FMA: return "avx2-fma";
+    case RNNODE_GEMM_PATH_AVX512: return "avx512";
     case RNNODE_GEMM_PATH_PORTABLE: return "portable";
     default: return "unknown";
     }
@@ -119,7 +153,11 @@ void rnnode_sgemm_on_path(int path, int transA, int transB, ptrdiff_t m, ptrdiff
         return;
     }
 #if RNNODE_HAVE_X86_KERNELS
-    if (path == RNNODE_GEMM_PATH_AVX2_FMA && rnnode_gemm_best_path() == RNNODE_GEMM_PATH_AVX2_FMA) {
+    if (path == RNNODE_GEMM_PATH_AVX512 && rnnode_gemm_best_path() == RNNODE_GEMM_PATH_AVX512) {
+        rnnode_sgemm_avx512(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+        return;
+    }
+    if (rnnode_effective_path(path) == RNNODE_GEMM_PATH_AVX2_FMA) {
         rnnode_sgemm_avx2(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
         return;
     }
@@ -138,7 +176,11 @@ void rnnode_dgemm_on_path(int path, int transA, int transB, ptrdiff_t m, ptrdiff
         return;
     }
 #if RNNODE_HAVE_X86_KERNELS
-    if (path == RNNODE_GEMM_PATH_AVX2_FMA && rnnode_gemm_best_path() == RNNODE_GEMM_PATH_AVX2_FMA) {
+    if (path == RNNODE_GEMM_PATH_AVX512 && rnnode_gemm_best_path() == RNNODE_GEMM_PATH_AVX512) {
+        rnnode_dgemm_avx512(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+        return;
+    }
+    if (rnnode_effective_path(path) == RNNODE_GEMM_PATH_AVX2_FMA) {
         rnnode_dgemm_avx2(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
         return;
     }
@@ -161,7 +203,7 @@ void rnnode_dgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
 // MARK: - Products with a packed B
 
 int rnnode_effective_path(int path) {
-    return path == RNNODE_GEMM_PATH_AVX2_FMA && rnnode_gemm_best_path() == RNNODE_GEMM_PATH_AVX2_FMA
+    return path >= RNNODE_GEMM_PATH_AVX2_FMA && rnnode_gemm_best_path() >= RNNODE_GEMM_PATH_AVX2_FMA
                ? RNNODE_GEMM_PATH_AVX2_FMA
                : RNNODE_GEMM_PATH_PORTABLE;
 }

@@ -25,6 +25,10 @@ void rnnode_sgemm_avx2(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff
                        ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc);
 void rnnode_dgemm_avx2(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const double *a,
                        ptrdiff_t lda, const double *b, ptrdiff_t ldb, double *c, ptrdiff_t ldc);
+void rnnode_sgemm_avx512(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a,
+                         ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc);
+void rnnode_dgemm_avx512(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const double *a,
+                         ptrdiff_t lda, const double *b, ptrdiff_t ldb, double *c, ptrdiff_t ldc);
 #endif
 
 /// Products with a B packed ahead, per path and precision (see gemm_driver.h): the packed size (in
@@ -52,7 +56,9 @@ PACKED_DECLARATIONS(float, rnnode_sgemm_avx2)
 PACKED_DECLARATIONS(double, rnnode_dgemm_avx2)
 #endif
 
-/// The path a request for `path` runs on: the AVX2 path only where the CPU supports it.
+/// The path a request for `path` runs on for the kernels that have no AVX-512 version (packed
+/// products, activations, gates): the AVX2 path for an AVX2 or AVX-512 request where the CPU
+/// supports AVX2, else the portable one.
 int rnnode_effective_path(int path);
 
 /// C[0..<m, j0..<j1] += op(A)·op(B) with op(B) packed by rnnode_sgemm_pack_b on `path`.

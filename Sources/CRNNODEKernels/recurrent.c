@@ -124,7 +124,7 @@ static void tanh_avx2(float *x, ptrdiff_t n) { rational_exp_avx2(x, n, 2, -2, -1
 #define GATES_TANH tanh_portable
 #include "gates_impl.h"
 
-/// Whether the AVX2 kernels run: the current path is AVX2 and the CPU supports it.
+/// Whether the AVX2 kernels run: the current path is AVX2 or AVX-512 and the CPU supports AVX2.
 static int uses_avx2(void) {
 #if RNNODE_HAVE_X86_KERNELS
     return rnnode_effective_path(rnnode_gemm_path()) == RNNODE_GEMM_PATH_AVX2_FMA;
@@ -177,7 +177,7 @@ void rnnode_tanh_f32(float *x, ptrdiff_t n) { ON_CURRENT_PATH(tanh, (x, n)); }
 
 void rnnode_sigmoid_f32_on_path(int path, float *x, ptrdiff_t n) {
 #if RNNODE_HAVE_X86_KERNELS
-    if (path == RNNODE_GEMM_PATH_AVX2_FMA && rnnode_gemm_best_path() == RNNODE_GEMM_PATH_AVX2_FMA) {
+    if (rnnode_effective_path(path) == RNNODE_GEMM_PATH_AVX2_FMA) {
         rational_exp_avx2(x, n, 1, -1, 0);
         return;
     }
@@ -188,7 +188,7 @@ void rnnode_sigmoid_f32_on_path(int path, float *x, ptrdiff_t n) {
 
 void rnnode_tanh_f32_on_path(int path, float *x, ptrdiff_t n) {
 #if RNNODE_HAVE_X86_KERNELS
-    if (path == RNNODE_GEMM_PATH_AVX2_FMA && rnnode_gemm_best_path() == RNNODE_GEMM_PATH_AVX2_FMA) {
+    if (rnnode_effective_path(path) == RNNODE_GEMM_PATH_AVX2_FMA) {
         rational_exp_avx2(x, n, 2, -2, -1);
         return;
     }

@@ -234,8 +234,9 @@ package func loopGemm<T: TensorScalar>(
 }
 
 /// The implementation behind large `Float` and `Double` products of ``matmul(_:_:)`` in this process:
-/// `"avx2-fma"` (x86-64 CPUs with AVX2 and FMA, detected at run time) or `"portable"` (other CPUs, or
-/// with the environment variable `RNNODE_GEMM=portable`). For benchmark reports.
+/// `"avx512"` (x86-64 CPUs with AVX-512F, AVX2 and FMA whose OS saves the vector state, detected at
+/// run time), `"avx2-fma"` (with AVX2 and FMA) or `"portable"` (other CPUs). The environment variable
+/// `RNNODE_KERNELS=portable`, `=avx2` or `=avx512` caps it for every kernel. For benchmark reports.
 public var matmulKernelPath: String { GemmPath.current.name }
 
 /// Where the matrix-multiply kernels switch strategy (measured on a 2-core AVX2 machine; see
@@ -264,25 +265,43 @@ package enum GemmTuning {
 
 /// The implementations of the blocked C kernel (CRNNODEKernels' `RNNODE_GEMM_PATH_…`).
 @usableFromInline
-package enum GemmPath: Sendable {
+package enum GemmPath: Sendable, Comparable {
     /// Plain C loops, compiled for the baseline CPU: correct everywhere.
     case portable
     /// AVX2 micro-kernels with fused multiply–adds (x86-64 CPUs that have both).
     case avx2FMA
+    /// AVX-512F micro-kernels for the blocked product, the AVX2 ones for the rest (products of up to
+    /// four rows, packed products, activations and gates).
+    case avx512
 
-    /// The path ``gemmKernel(m:n:k:a:transposeA:b:transposeB:c:)`` uses: `.avx2FMA` where the CPU
-    /// supports it, unless the environment sets `RNNODE_GEMM=portable`.
+    /// The path ``gemmKernel(m:n:k:a:transposeA:b:transposeB:c:)`` uses: the best the CPU supports,
+    /// capped by the environment variable `RNNODE_KERNELS` (`portable`, `avx2`, `avx512`).
     static var current: GemmPath { GemmPath(code: rnnode_gemm_path()) }
 
     /// The fastest path this CPU supports.
     static var best: GemmPath { GemmPath(code: rnnode_gemm_best_path()) }
 
-    init(code: CInt) { self = code == CInt(RNNODE_GEMM_PATH_AVX2_FMA) ? .avx2FMA : .portable }
+    /// Every path this CPU can run, slowest first.
+    static var supported: [GemmPath] { [.portable, .avx2FMA, .avx512].filter { $0 <= best } }
+
+    init(code: CInt) {
+        switch code {
+        case CInt(RNNODE_GEMM_PATH_AVX512): self = .avx512
+        case CInt(RNNODE_GEMM_PATH_AVX2_FMA): self = .avx2FMA
+        default: self = .portable
+        }
+    }
 
     /// The C library's code for the path.
-    var code: CInt { CInt(self == .avx2FMA ? RNNODE_GEMM_PATH_AVX2_FMA : RNNODE_GEMM_PATH_PORTABLE) }
+    var code: CInt {
+        switch self {
+        case .portable: return CInt(RNNODE_GEMM_PATH_PORTABLE)
+        case .avx2FMA: return CInt(RNNODE_GEMM_PATH_AVX2_FMA)
+        case .avx512: return CInt(RNNODE_GEMM_PATH_AVX512)
+        }
+    }
 
-    /// "avx2-fma" or "portable".
+    /// "avx512", "avx2-fma" or "portable".
     var name: String { String(cString: rnnode_gemm_path_name(code)) }
 }
 

@@ -14,12 +14,17 @@
 // rnnode_sgemm/dgemm_threaded split C over a pool of worker threads. Results do not depend on how C
 // is split (for a given path, each entry is summed in the same order), so they are deterministic.
 //
-// Paths: the AVX2+FMA kernels (x86-64 CPUs that have both, checked once at run time with
-// __builtin_cpu_supports) and portable C kernels (every CPU). The environment variable
-// RNNODE_GEMM=portable, read once at the first call, forces the portable path process-wide.
-// Both pack panels of A and B for a register-tiled micro-kernel (BLIS's scheme); the AVX2 path
-// also has row and dot-product kernels for products of at most 4 rows, and a product with one
-// column (and ldc == 1) is computed as its one-row transpose.
+// Paths: the AVX-512 kernels (x86-64 CPUs with AVX-512F whose OS saves the zmm and mask registers,
+// checked once at run time with CPUID and XGETBV; they also need AVX2+FMA), the AVX2+FMA kernels
+// (CPUs that have both, and whose OS saves the ymm registers) and portable C kernels (every CPU).
+// The environment variable RNNODE_KERNELS, read once at the first call, caps the path process-wide
+// for every kernel — matrix products, activations and the recurrent gate kernels:
+// RNNODE_KERNELS=portable, =avx2 or =avx512 (the default: the best the CPU supports); any other
+// value is reported on standard error and ignored. All paths pack panels of A and B for a
+// register-tiled micro-kernel (BLIS's scheme); the AVX2 path also has row and dot-product kernels
+// for products of at most 4 rows (which the AVX-512 path uses too, as it does the AVX2 kernels for
+// products with a packed B and for the activations and gates), and a product with one column (and
+// ldc == 1) is computed as its one-row transpose.
 
 #ifndef CRNNODE_KERNELS_H
 #define CRNNODE_KERNELS_H
@@ -36,6 +41,9 @@ enum {
     RNNODE_GEMM_PATH_PORTABLE = 0,
     /// 256-bit AVX2 micro-kernels with fused multiply–adds (6×16 floats, 6×8 doubles).
     RNNODE_GEMM_PATH_AVX2_FMA = 1,
+    /// 512-bit AVX-512F micro-kernels (12×32 floats, 12×16 doubles) for the blocked product; the
+    /// AVX2 kernels for everything else.
+    RNNODE_GEMM_PATH_AVX512 = 2,
 };
 
 /// C += op(A)·op(B) in single precision, on the current path (rnnode_gemm_path()).
@@ -68,14 +76,14 @@ void rnnode_dgemm_threaded(int path, int threads, int transA, int transB, ptrdif
                            const double *a, ptrdiff_t lda, const double *b, ptrdiff_t ldb, double *c,
                            ptrdiff_t ldc);
 
-/// The path rnnode_sgemm and rnnode_dgemm take: the fastest one this CPU supports, unless forced
-/// to the portable one by rnnode_gemm_force_portable or RNNODE_GEMM=portable.
+/// The path rnnode_sgemm and rnnode_dgemm take: the fastest one this CPU supports, capped by
+/// RNNODE_KERNELS and by rnnode_gemm_force_portable.
 int rnnode_gemm_path(void);
 
 /// The fastest path this CPU supports (ignores any forcing).
 int rnnode_gemm_best_path(void);
 
-/// A short name of a path: "portable" or "avx2-fma".
+/// A short name of a path: "portable", "avx2-fma" or "avx512".
 const char *rnnode_gemm_path_name(int path);
 
 /// Forces (force != 0) or stops forcing (force == 0) the portable path process-wide, for

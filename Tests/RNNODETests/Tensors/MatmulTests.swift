@@ -175,8 +175,8 @@ final class ResultBox: @unchecked Sendable {
     func get(_ index: Int) -> [Float] { lock.withLock { results[index] } }
 }
 
-/// The paths to test: the portable one and, where the CPU has it, AVX2+FMA.
-let gemmPaths: [GemmPath] = GemmPath.best == .portable ? [.portable] : [.portable, GemmPath.best]
+/// The paths to test: every one this CPU can run (portable; AVX2+FMA and AVX-512 where it has them).
+let gemmPaths: [GemmPath] = GemmPath.supported
 
 @Suite("Matrix-multiply kernels (blocked C kernels, threading, routing)")
 struct MatmulKernelTests {
@@ -283,6 +283,28 @@ struct MatmulKernelTests {
         }
     }
 
+    /// The AVX-512 micro-kernels sum every entry in the same order as the AVX2 ones (the same
+    /// k-slices, one fused multiply–add per term in order): their products agree bit for bit.
+    @Test(
+        "AVX-512 and AVX2 products agree bit for bit", .enabled(if: GemmPath.best == .avx512),
+        arguments: shapes.filter { $0.m > 4 })
+    func avx512MatchesAVX2(shape: GemmShape) {
+        let gemm = GemmCase(shape, seed: UInt64(shape.work) + 3)
+        for transposeA in [false, true] {
+            for transposeB in [false, true] {
+                let label = "\(shape) transposeA \(transposeA) transposeB \(transposeB)"
+                let wide = blockedProduct(gemm, Float.self, transposeA: transposeA, transposeB: transposeB, path: .avx512)
+                let narrow = blockedProduct(
+                    gemm, Float.self, transposeA: transposeA, transposeB: transposeB, path: .avx2FMA)
+                #expect(wide == narrow, "Float \(label)")
+                let wideD = blockedProduct(gemm, Double.self, transposeA: transposeA, transposeB: transposeB, path: .avx512)
+                let narrowD = blockedProduct(
+                    gemm, Double.self, transposeA: transposeA, transposeB: transposeB, path: .avx2FMA)
+                #expect(wideD == narrowD, "Double \(label)")
+            }
+        }
+    }
+
     @Test("products from many threads at once (the pool is busy for most) agree with serial ones")
     func concurrentProducts() {
         let gemm = GemmCase(GemmShape(160, 200, 150), seed: 8)
@@ -296,10 +318,12 @@ struct MatmulKernelTests {
     }
 
     @Test func reportsItsPath() {
-        #expect(["avx2-fma", "portable"].contains(matmulKernelPath))
+        #expect(["avx512", "avx2-fma", "portable"].contains(matmulKernelPath))
         #expect(GemmPath.portable.name == "portable")
         #expect(GemmPath.avx2FMA.name == "avx2-fma")
-        #expect(GemmPath.current == .portable || GemmPath.current == GemmPath.best)
+        #expect(GemmPath.avx512.name == "avx512")
+        #expect(GemmPath.supported.first == .portable && GemmPath.supported.last == GemmPath.best)
+        #expect(GemmPath.supported.contains(GemmPath.current))
     }
 }
 
