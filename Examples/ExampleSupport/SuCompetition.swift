@@ -74,6 +74,8 @@ public struct CompetitionFit: Sendable {
         self.step = step
         self.logarithmic = logarithmic
         outputTimes = (horizon ?? last) > last ? observations.times + [horizon!] : observations.times
+        initialEntries = observations.observedIndices.filter { $0 < 2 }.count
+        residualCount = observations.observedCount - initialEntries
     }
 
     /// θ for φ.
@@ -83,7 +85,9 @@ public struct CompetitionFit: Sendable {
     public func unconstrained(_ theta: [Double]) -> [Double] { logarithmic ? theta.map { Foundation.log($0) } : theta }
 
     /// The number of residuals: the observed entries after the first row.
-    public var residualCount: Int { observations.observedIndices.filter { $0 >= 2 }.count }
+    public let residualCount: Int
+    /// The observed entries of the first row (the initial state): not residuals.
+    let initialEntries: Int
 
     func solveModel(_ phi: [Double], sensitivities: SensitivityTarget) -> Solution<SIMD2<Double>>? {
         guard
@@ -101,21 +105,20 @@ public struct CompetitionFit: Sendable {
         guard let solution = solveModel(phi, sensitivities: .none) else {
             return Array(repeating: .nan, count: residualCount)
         }
-        return Array(observations.residuals(of: solution).dropFirst(observations.observedCount - residualCount))
+        return Array(observations.residuals(of: solution).dropFirst(initialEntries))
     }
 
     /// The residuals and ∂r/∂φ (residuals × 6, row-major) from one solve with forward sensitivities.
     public func residualsAndJacobian(_ phi: [Double]) -> (residuals: [Double], jacobian: [Double]) {
-        let skipped = observations.observedCount - residualCount
         guard let solution = solveModel(phi, sensitivities: .parameters) else {
             return (Array(repeating: .nan, count: residualCount), Array(repeating: .nan, count: residualCount * 6))
         }
         let theta = parameters(phi)
-        var jacobian = Array(observations.residualJacobian(of: solution).dropFirst(skipped * 6))
+        var jacobian = Array(observations.residualJacobian(of: solution).dropFirst(initialEntries * 6))
         if logarithmic {
             for row in 0..<residualCount { for j in 0..<6 { jacobian[row * 6 + j] *= theta[j] } }
         }
-        return (Array(observations.residuals(of: solution).dropFirst(skipped)), jacobian)
+        return (Array(observations.residuals(of: solution).dropFirst(initialEntries)), jacobian)
     }
 
     /// Σ r² and its gradient 2 Jᵀr in φ.
