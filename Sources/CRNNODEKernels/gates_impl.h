@@ -2,7 +2,7 @@
 // vector–Jacobian products: what the integrator's fused path evaluates at every stage. Instantiated
 // once per path by including this file with these macros defined (undefined again at the end):
 //
-//   GATES_SUFFIX    appended to the function names (_portable, _avx2)
+//   GATES_SUFFIX    appended to the function names (_portable, _avx2, _avx512)
 //   GATES_SIGMOID   σ in place over a float array: void (float *x, ptrdiff_t n)
 //   GATES_TANH      tanh in place over a float array
 //

@@ -113,6 +113,33 @@ int rnnode_cpu_count(void) {
     return count > 0 ? (int)count : 1;
 }
 
+int rnnode_resolved_path(int path) {
+    if (path < RNNODE_GEMM_PATH_PORTABLE || path > RNNODE_GEMM_PATH_AVX512) return RNNODE_GEMM_PATH_PORTABLE;
+    int best = rnnode_gemm_best_path();
+    return path < best ? path : best;
+}
+
+ptrdiff_t rnnode_packed_granule(int path, size_t scalarSize) {
+    ptrdiff_t floats;
+    switch (rnnode_resolved_path(path)) {
+    case RNNODE_GEMM_PATH_AVX512: floats = 32; break;
+    case RNNODE_GEMM_PATH_AVX2_FMA: floats = 16; break;
+    default: floats = 8; break;
+    }
+    return scalarSize == sizeof(double) ? floats / 2 : floats;
+}
+
+#if RNNODE_HAVE_X86_KERNELS
+/// Calls PREFIX_avx512SUFFIX, PREFIX_avx2SUFFIX or PREFIX_portableSUFFIX with ARGUMENTS, as `path`
+/// resolves.
+#define ON_PATH(path, PREFIX, SUFFIX, ARGUMENTS)                                                          \
+    (rnnode_resolved_path(path) == RNNODE_GEMM_PATH_AVX512     ? PREFIX##_avx512##SUFFIX ARGUMENTS        \
+     : rnnode_resolved_path(path) == RNNODE_GEMM_PATH_AVX2_FMA ? PREFIX##_avx2##SUFFIX ARGUMENTS          \
+                                                               : PREFIX##_portable##SUFFIX ARGUMENTS)
+#else
+#define ON_PATH(path, PREFIX, SUFFIX, ARGUMENTS) ((void)(path), PREFIX##_portable##SUFFIX ARGUMENTS)
+#endif
+
 // MARK: - Scratch memory
 
 static pthread_key_t workspace_key;
@@ -152,19 +179,7 @@ void rnnode_sgemm_on_path(int path, int transA, int transB, ptrdiff_t m, ptrdiff
         rnnode_sgemm_on_path(path, !transB, !transA, 1, m, k, b, ldb, a, lda, c, m);
         return;
     }
-#if RNNODE_HAVE_X86_KERNELS
-    if (path == RNNODE_GEMM_PATH_AVX512 && rnnode_gemm_best_path() == RNNODE_GEMM_PATH_AVX512) {
-        rnnode_sgemm_avx512(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
-        return;
-    }
-    if (rnnode_effective_path(path) == RNNODE_GEMM_PATH_AVX2_FMA) {
-        rnnode_sgemm_avx2(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
-        return;
-    }
-#else
-    (void)path;
-#endif
-    rnnode_sgemm_portable(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+    ON_PATH(path, rnnode_sgemm, , (transA, transB, m, n, k, a, lda, b, ldb, c, ldc));
 }
 
 void rnnode_dgemm_on_path(int path, int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const double *a,
@@ -175,19 +190,7 @@ void rnnode_dgemm_on_path(int path, int transA, int transB, ptrdiff_t m, ptrdiff
         rnnode_dgemm_on_path(path, !transB, !transA, 1, m, k, b, ldb, a, lda, c, m);
         return;
     }
-#if RNNODE_HAVE_X86_KERNELS
-    if (path == RNNODE_GEMM_PATH_AVX512 && rnnode_gemm_best_path() == RNNODE_GEMM_PATH_AVX512) {
-        rnnode_dgemm_avx512(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
-        return;
-    }
-    if (rnnode_effective_path(path) == RNNODE_GEMM_PATH_AVX2_FMA) {
-        rnnode_dgemm_avx2(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
-        return;
-    }
-#else
-    (void)path;
-#endif
-    rnnode_dgemm_portable(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+    ON_PATH(path, rnnode_dgemm, , (transA, transB, m, n, k, a, lda, b, ldb, c, ldc));
 }
 
 void rnnode_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
@@ -201,21 +204,6 @@ void rnnode_dgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
 }
 
 // MARK: - Products with a packed B
-
-int rnnode_effective_path(int path) {
-    return path >= RNNODE_GEMM_PATH_AVX2_FMA && rnnode_gemm_best_path() >= RNNODE_GEMM_PATH_AVX2_FMA
-               ? RNNODE_GEMM_PATH_AVX2_FMA
-               : RNNODE_GEMM_PATH_PORTABLE;
-}
-
-#if RNNODE_HAVE_X86_KERNELS
-/// Calls PREFIX_avx2SUFFIX or PREFIX_portableSUFFIX with ARGUMENTS, as `path` resolves.
-#define ON_PATH(path, PREFIX, SUFFIX, ARGUMENTS)                                                          \
-    (rnnode_effective_path(path) == RNNODE_GEMM_PATH_AVX2_FMA ? PREFIX##_avx2##SUFFIX ARGUMENTS            \
-                                                              : PREFIX##_portable##SUFFIX ARGUMENTS)
-#else
-#define ON_PATH(path, PREFIX, SUFFIX, ARGUMENTS) ((void)(path), PREFIX##_portable##SUFFIX ARGUMENTS)
-#endif
 
 #define PACKED_API(T, NAME)                                                                               \
     size_t NAME##_packed_b_count(int path, ptrdiff_t k, ptrdiff_t n) {                                     \

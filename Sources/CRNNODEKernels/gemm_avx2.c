@@ -2,6 +2,7 @@
 // built around them. Everything here is compiled for AVX2+FMA through function attributes only, so
 // the package needs no compiler flags; gemm.c calls in only after checking the CPU.
 
+#include "gemm_small.h"
 #include "internal.h"
 
 #if RNNODE_HAVE_X86_KERNELS
@@ -136,13 +137,7 @@ static inline __attribute__((always_inline)) void dgemm_kernel_6x8(ptrdiff_t kc,
     }
 }
 
-// MARK: - Few rows times a transposed B
-
-// C[m×n] += A·Bᵀ for m ≤ 4 rows of A (contiguous, lda apart) and B stored n×k: dot products of rows,
-// reading B in place. (The blocked driver would transpose-pack all of B, as much work as the
-// product itself when m is this small.) Each entry is summed the same way wherever it lies in C:
-// two vector accumulators over alternate 8-lane (4-lane for double) chunks of k, added, reduced
-// pairwise across lanes, then the last k mod 8 (4) terms in order.
+// MARK: - Few rows (the kernels of gemm_small.h)
 
 static inline float hsum_ps(__m256 v) {
     __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -156,40 +151,6 @@ static inline double hsum_pd(__m256d v) {
     x = _mm_add_sd(x, _mm_unpackhi_pd(x, x));
     return _mm_cvtsd_f64(x);
 }
-
-/// An MB×JB block of C by dot products; T is float or double, V its vector type and W its lanes.
-#define DOT_BLOCK(NAME, T, V, W, SETZERO, LOADU, FMADD, ADD, HSUM, MB, JB)                                   \
-    static inline __attribute__((always_inline)) void NAME(ptrdiff_t k, const T *a, ptrdiff_t lda, const T *b, \
-                                                           ptrdiff_t ldb, T *c, ptrdiff_t ldc) {              \
-        V acc0[MB][JB], acc1[MB][JB];                                                                         \
-        for (int i = 0; i < MB; i++) {                                                                        \
-            for (int j = 0; j < JB; j++) acc0[i][j] = acc1[i][j] = SETZERO();                                 \
-        }                                                                                                     \
-        ptrdiff_t p = 0;                                                                                      \
-        for (; p + 2 * W <= k; p += 2 * W) {                                                                  \
-            for (int i = 0; i < MB; i++) {                                                                    \
-                V x0 = LOADU(a + i * lda + p), x1 = LOADU(a + i * lda + p + W);                               \
-                for (int j = 0; j < JB; j++) {                                                                \
-                    acc0[i][j] = FMADD(x0, LOADU(b + j * ldb + p), acc0[i][j]);                               \
-                    acc1[i][j] = FMADD(x1, LOADU(b + j * ldb + p + W), acc1[i][j]);                           \
-                }                                                                                             \
-            }                                                                                                 \
-        }                                                                                                     \
-        if (p + W <= k) {                                                                                     \
-            for (int i = 0; i < MB; i++) {                                                                    \
-                V x0 = LOADU(a + i * lda + p);                                                                \
-                for (int j = 0; j < JB; j++) acc0[i][j] = FMADD(x0, LOADU(b + j * ldb + p), acc0[i][j]);      \
-            }                                                                                                 \
-            p += W;                                                                                           \
-        }                                                                                                     \
-        for (int i = 0; i < MB; i++) {                                                                        \
-            for (int j = 0; j < JB; j++) {                                                                    \
-                T sum = HSUM(ADD(acc0[i][j], acc1[i][j]));                                                    \
-                for (ptrdiff_t q = p; q < k; q++) sum += a[i * lda + q] * b[j * ldb + q];                     \
-                c[i * ldc + j] += sum;                                                                        \
-            }                                                                                                 \
-        }                                                                                                     \
-    }
 
 #define SDOT_BLOCK(MB, JB)                                                                                    \
     DOT_BLOCK(sdot_##MB##x##JB, float, __m256, 8, _mm256_setzero_ps, _mm256_loadu_ps, _mm256_fmadd_ps,          \
@@ -211,110 +172,8 @@ DDOT_BLOCK(2, 1)
 DDOT_BLOCK(3, 1)
 DDOT_BLOCK(4, 1)
 
-/// The row counts the dot-product path takes.
-#define DOT_MAX_ROWS 4
-
-/// C[m×n] += op(A)·Bᵀ for m ≤ DOT_MAX_ROWS; A is copied to contiguous rows first when transposed.
-#define DOT_DRIVER(NAME, T, PREFIX)                                                                           \
-    static void NAME(int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const T *a, ptrdiff_t lda,             \
-                     const T *b, ptrdiff_t ldb, T *c, ptrdiff_t ldc) {                                        \
-        if (transA) {                                                                                         \
-            T *rows = rnnode_workspace((size_t)(m * k) * sizeof(T));                                          \
-            if (!rows) abort();                                                                               \
-            for (ptrdiff_t i = 0; i < m; i++) {                                                               \
-                for (ptrdiff_t p = 0; p < k; p++) rows[i * k + p] = a[p * lda + i];                           \
-            }                                                                                                 \
-            a = rows;                                                                                         \
-            lda = k;                                                                                          \
-        }                                                                                                     \
-        ptrdiff_t j = 0;                                                                                      \
-        switch (m) {                                                                                          \
-        case 1:                                                                                               \
-            for (; j + 4 <= n; j += 4) PREFIX##_1x4(k, a, lda, b + j * ldb, ldb, c + j, ldc);                  \
-            for (; j < n; j++) PREFIX##_1x1(k, a, lda, b + j * ldb, ldb, c + j, ldc);                          \
-            break;                                                                                            \
-        case 2:                                                                                               \
-            for (; j + 2 <= n; j += 2) PREFIX##_2x2(k, a, lda, b + j * ldb, ldb, c + j, ldc);                  \
-            for (; j < n; j++) PREFIX##_2x1(k, a, lda, b + j * ldb, ldb, c + j, ldc);                          \
-            break;                                                                                            \
-        case 3:                                                                                               \
-            for (; j < n; j++) PREFIX##_3x1(k, a, lda, b + j * ldb, ldb, c + j, ldc);                          \
-            break;                                                                                            \
-        default:                                                                                              \
-            for (; j < n; j++) PREFIX##_4x1(k, a, lda, b + j * ldb, ldb, c + j, ldc);                          \
-            break;                                                                                            \
-        }                                                                                                     \
-    }
-
 DOT_DRIVER(sgemm_dot_avx2, float, sdot)
 DOT_DRIVER(dgemm_dot_avx2, double, ddot)
-
-// MARK: - Few rows times B
-
-// C[m×n] += op(A)·B for m ≤ 4 rows and B stored k×n: each row of C accumulates the rows of B scaled
-// by that row's entries of A, 32 columns at a time, B read in place. (The 6-row micro-kernel would
-// spend most of its multiply–adds on padding.) Each entry is summed the same way wherever it lies:
-// even p into one accumulator, odd p into another, the two added, then added to C.
-
-#define ROWS_KERNEL(NAME, T, V, W, SETZERO, LOADU, STOREU, MASKLOAD, MASKSTORE, MASK, BROADCAST, FMADD, ADD)      \
-    static void NAME(int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const T *a, ptrdiff_t lda, const T *b,   \
-                     ptrdiff_t ldb, T *c, ptrdiff_t ldc) {                                                        \
-        /* op(A)[i, p] is a[i·sa + p·sp]. */                                                                    \
-        ptrdiff_t sa = transA ? 1 : lda, sp = transA ? lda : 1;                                                 \
-        ptrdiff_t j = 0;                                                                                        \
-        for (; j + 4 * W <= n; j += 4 * W) {                                                                    \
-            for (ptrdiff_t i = 0; i < m; i++) {                                                                 \
-                const T *ai = a + i * sa;                                                                       \
-                const T *bj = b + j;                                                                            \
-                V e0 = SETZERO(), e1 = SETZERO(), e2 = SETZERO(), e3 = SETZERO();                               \
-                V o0 = SETZERO(), o1 = SETZERO(), o2 = SETZERO(), o3 = SETZERO();                               \
-                ptrdiff_t p = 0;                                                                                \
-                for (; p + 2 <= k; p += 2) {                                                                    \
-                    V x = BROADCAST(ai + p * sp), y = BROADCAST(ai + (p + 1) * sp);                             \
-                    const T *r0 = bj + p * ldb, *r1 = r0 + ldb;                                                 \
-                    e0 = FMADD(x, LOADU(r0), e0);                                                               \
-                    e1 = FMADD(x, LOADU(r0 + W), e1);                                                           \
-                    e2 = FMADD(x, LOADU(r0 + 2 * W), e2);                                                       \
-                    e3 = FMADD(x, LOADU(r0 + 3 * W), e3);                                                       \
-                    o0 = FMADD(y, LOADU(r1), o0);                                                               \
-                    o1 = FMADD(y, LOADU(r1 + W), o1);                                                           \
-                    o2 = FMADD(y, LOADU(r1 + 2 * W), o2);                                                       \
-                    o3 = FMADD(y, LOADU(r1 + 3 * W), o3);                                                       \
-                }                                                                                               \
-                if (p < k) {                                                                                    \
-                    V x = BROADCAST(ai + p * sp);                                                               \
-                    const T *r0 = bj + p * ldb;                                                                 \
-                    e0 = FMADD(x, LOADU(r0), e0);                                                               \
-                    e1 = FMADD(x, LOADU(r0 + W), e1);                                                           \
-                    e2 = FMADD(x, LOADU(r0 + 2 * W), e2);                                                       \
-                    e3 = FMADD(x, LOADU(r0 + 3 * W), e3);                                                       \
-                }                                                                                               \
-                T *ci = c + i * ldc + j;                                                                        \
-                STOREU(ci, ADD(LOADU(ci), ADD(e0, o0)));                                                        \
-                STOREU(ci + W, ADD(LOADU(ci + W), ADD(e1, o1)));                                                \
-                STOREU(ci + 2 * W, ADD(LOADU(ci + 2 * W), ADD(e2, o2)));                                        \
-                STOREU(ci + 3 * W, ADD(LOADU(ci + 3 * W), ADD(e3, o3)));                                        \
-            }                                                                                                   \
-        }                                                                                                       \
-        /* The last n mod 4W columns, one vector (the last one masked) at a time. */                           \
-        for (; j < n; j += W) {                                                                                 \
-            ptrdiff_t width = n - j < W ? n - j : W;                                                            \
-            MASK;                                                                                               \
-            for (ptrdiff_t i = 0; i < m; i++) {                                                                 \
-                const T *ai = a + i * sa;                                                                       \
-                const T *bj = b + j;                                                                            \
-                V e0 = SETZERO(), o0 = SETZERO();                                                               \
-                ptrdiff_t p = 0;                                                                                \
-                for (; p + 2 <= k; p += 2) {                                                                    \
-                    e0 = FMADD(BROADCAST(ai + p * sp), MASKLOAD(bj + p * ldb, mask), e0);                       \
-                    o0 = FMADD(BROADCAST(ai + (p + 1) * sp), MASKLOAD(bj + (p + 1) * ldb, mask), o0);           \
-                }                                                                                               \
-                if (p < k) e0 = FMADD(BROADCAST(ai + p * sp), MASKLOAD(bj + p * ldb, mask), e0);                \
-                T *ci = c + i * ldc + j;                                                                        \
-                MASKSTORE(ci, mask, ADD(MASKLOAD(ci, mask), ADD(e0, o0)));                                      \
-            }                                                                                                   \
-        }                                                                                                       \
-    }
 
 /// Lane masks for the last, partial vector: lanes below `width` set.
 static const int lane_masks_ps[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};

@@ -32,7 +32,8 @@ void rnnode_dgemm_avx512(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdi
 #endif
 
 /// Products with a B packed ahead, per path and precision (see gemm_driver.h): the packed size (in
-/// elements), packing op(B) (k×n), and C[0..<m, j0..<j1] += op(A)·op(B) (j0 a multiple of 16).
+/// elements), packing op(B) (k×n), and C[0..<m, j0..<j1] += op(A)·op(B) (j0 a multiple of the
+/// path's rnnode_packed_granule).
 #define PACKED_DECLARATIONS(T, NAME)                                                                      \
     size_t NAME##_packed_count(ptrdiff_t k, ptrdiff_t n);                                                 \
     void NAME##_pack_b(int transB, ptrdiff_t k, ptrdiff_t n, const T *b, ptrdiff_t ldb, T *packed);         \
@@ -54,12 +55,17 @@ PACKED_DECLARATIONS(double, rnnode_dgemm_portable)
 #if RNNODE_HAVE_X86_KERNELS
 PACKED_DECLARATIONS(float, rnnode_sgemm_avx2)
 PACKED_DECLARATIONS(double, rnnode_dgemm_avx2)
+PACKED_DECLARATIONS(float, rnnode_sgemm_avx512)
+PACKED_DECLARATIONS(double, rnnode_dgemm_avx512)
 #endif
 
-/// The path a request for `path` runs on for the kernels that have no AVX-512 version (packed
-/// products, activations, gates): the AVX2 path for an AVX2 or AVX-512 request where the CPU
-/// supports AVX2, else the portable one.
-int rnnode_effective_path(int path);
+/// The path a request for `path` runs on: `path` itself where the CPU supports it, else the best
+/// path it does support (an unknown or negative code: the portable path).
+int rnnode_resolved_path(int path);
+
+/// The width of a packed B's slivers on `path` (NR: 8, 16 or 32 floats; 4, 8 or 16 doubles): a
+/// range of columns of a product with it must start at a multiple of this.
+ptrdiff_t rnnode_packed_granule(int path, size_t scalarSize);
 
 /// C[0..<m, j0..<j1] += op(A)·op(B) with op(B) packed by rnnode_sgemm_pack_b on `path`.
 void rnnode_sgemm_packed_range(int path, int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a,

@@ -180,13 +180,13 @@ typedef struct {
     void *c;
 } gemm_job;
 
-/// Splits the longer side of C into at most `threads` blocks of whole granules (16 columns or 12
-/// rows: the micro-kernels' tiles). A block keeps the product's k, and its m unless the product has
-/// at least 24 rows and each block gets 12 or more; so the kernels take the same path and sum every
-/// entry in the same order as for the whole product.
-static void split(gemm_job *job, int threads) {
+/// Splits the longer side of C into at most `threads` blocks of whole granules (`columns` columns
+/// or 12 rows: the micro-kernels' tiles). A block keeps the product's k, and its m unless the product
+/// has at least 24 rows and each block gets 12 or more; so the kernels take the same path and sum
+/// every entry in the same order as for the whole product.
+static void split(gemm_job *job, int threads, ptrdiff_t columns) {
     job->splitColumns = job->n >= job->m;
-    ptrdiff_t granule = job->splitColumns ? 16 : 12;
+    ptrdiff_t granule = job->splitColumns ? columns : 12;
     job->length = job->splitColumns ? job->n : job->m;
     ptrdiff_t parts = job->length / granule;
     if (parts > threads) parts = threads;
@@ -220,7 +220,7 @@ void rnnode_sgemm_threaded(int path, int threads, int transA, int transB, ptrdif
     if (m <= 0 || n <= 0 || k <= 0) return;
     gemm_job job = {.path = path, .transA = transA, .transB = transB, .m = m, .n = n, .k = k,
                     .lda = lda, .ldb = ldb, .ldc = ldc, .a = a, .b = b, .c = c};
-    split(&job, threads > 1 ? (threads < pool_threads() ? threads : pool_threads()) : 1);
+    split(&job, threads > 1 ? (threads < pool_threads() ? threads : pool_threads()) : 1, 16);
     pool_run(job.parts, sgemm_part, &job);
 }
 
@@ -229,14 +229,14 @@ void rnnode_dgemm_threaded(int path, int threads, int transA, int transB, ptrdif
     if (m <= 0 || n <= 0 || k <= 0) return;
     gemm_job job = {.path = path, .transA = transA, .transB = transB, .m = m, .n = n, .k = k,
                     .lda = lda, .ldb = ldb, .ldc = ldc, .a = a, .b = b, .c = c};
-    split(&job, threads > 1 ? (threads < pool_threads() ? threads : pool_threads()) : 1);
+    split(&job, threads > 1 ? (threads < pool_threads() ? threads : pool_threads()) : 1, 16);
     pool_run(job.parts, dgemm_part, &job);
 }
 
 // MARK: - Products with a packed B
 
-/// A product with a packed B, split like a plain one (columns in multiples of 16, or rows); all parts
-/// read the one packed B.
+/// A product with a packed B, split like a plain one (columns in multiples of the packed slivers'
+/// width, or rows); all parts read the one packed B.
 #define PACKED_PART(NAME, T, RANGE)                                                                       \
     static void NAME(void *context, int part) {                                                            \
         const gemm_job *job = context;                                                                     \
@@ -261,7 +261,8 @@ void rnnode_sgemm_packed(int path, int threads, int transA, ptrdiff_t m, ptrdiff
     if (m <= 0 || n <= 0 || k <= 0) return;
     gemm_job job = {.path = path, .transA = transA, .m = m, .n = n, .k = k, .lda = lda, .ldc = ldc,
                     .a = a, .b = packed, .c = c};
-    split(&job, threads > 1 ? (threads < pool_threads() ? threads : pool_threads()) : 1);
+    split(&job, threads > 1 ? (threads < pool_threads() ? threads : pool_threads()) : 1,
+          rnnode_packed_granule(path, sizeof(float)));
     pool_run(job.parts, spacked_part, &job);
 }
 
@@ -270,6 +271,7 @@ void rnnode_dgemm_packed(int path, int threads, int transA, ptrdiff_t m, ptrdiff
     if (m <= 0 || n <= 0 || k <= 0) return;
     gemm_job job = {.path = path, .transA = transA, .m = m, .n = n, .k = k, .lda = lda, .ldc = ldc,
                     .a = a, .b = packed, .c = c};
-    split(&job, threads > 1 ? (threads < pool_threads() ? threads : pool_threads()) : 1);
+    split(&job, threads > 1 ? (threads < pool_threads() ? threads : pool_threads()) : 1,
+          rnnode_packed_granule(path, sizeof(double)));
     pool_run(job.parts, dpacked_part, &job);
 }

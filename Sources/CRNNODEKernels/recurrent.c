@@ -7,7 +7,8 @@
 // Inputs are clamped to [−87, 88] so that results stay normal and finite (NaN stays NaN).
 // σ(x) = 1/(1 + e⁻ˣ), tanh(x) = 2σ(2x) − 1 (absolute error ≤ 2e-7 for both).
 //
-// Paths as for the GEMM: 8-wide AVX2+FMA where the CPU has both, else plain C that the compiler
+// Paths as for the GEMM: 16-wide AVX-512F or 8-wide AVX2+FMA where the CPU has them (the same
+// operations in the same order, so the two agree bit for bit), else plain C that the compiler
 // vectorizes for the baseline (SSE2 on x86-64, NEON on arm64).
 
 #include "CRNNODEKernels.h"
@@ -119,81 +120,125 @@ static void tanh_avx2(float *x, ptrdiff_t n) { rational_exp_avx2(x, n, 2, -2, -1
 
 #endif
 
+#if RNNODE_HAVE_X86_KERNELS
+
+// The AVX-512 path: the same operations in the same order as the AVX2 path's, 16 lanes at a time,
+// so the two agree bit for bit.
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma")
+#endif
+
+static inline __m512 exp_avx512(__m512 x) {
+    // maxps/minps return their second operand when either is NaN: NaN stays NaN.
+    x = _mm512_min_ps(_mm512_set1_ps(EXP_HI), _mm512_max_ps(_mm512_set1_ps(EXP_LO), x));
+    const __m512 magic = _mm512_set1_ps(ROUNDING_MAGIC);
+    __m512 shifted = _mm512_fmadd_ps(x, _mm512_set1_ps(LOG2E), magic);
+    __m512 n = _mm512_sub_ps(shifted, magic);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LN2_HI), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LN2_LO), r);
+    __m512 p = _mm512_set1_ps(1.0f / 720);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1));
+    __m512i bits = _mm512_castps_si512(shifted);
+    __m512i scale = _mm512_slli_epi32(_mm512_add_epi32(bits, _mm512_set1_epi32(127 - 0x4B400000)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(scale));
+}
+
+/// x ↦ a / (1 + e^(b·x)) + c over the array, the last n mod 16 entries through a lane mask.
+static void rational_exp_avx512(float *x, ptrdiff_t n, float a, float b, float c) {
+    const __m512 va = _mm512_set1_ps(a), vb = _mm512_set1_ps(b), vc = _mm512_set1_ps(c), one = _mm512_set1_ps(1);
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 e = exp_avx512(_mm512_mul_ps(vb, _mm512_loadu_ps(x + i)));
+        _mm512_storeu_ps(x + i, _mm512_add_ps(_mm512_div_ps(va, _mm512_add_ps(one, e)), vc));
+    }
+    if (i < n) {
+        __mmask16 mask = (__mmask16)((1u << (n - i)) - 1);
+        __m512 e = exp_avx512(_mm512_mul_ps(vb, _mm512_maskz_loadu_ps(mask, x + i)));
+        _mm512_mask_storeu_ps(x + i, mask, _mm512_add_ps(_mm512_div_ps(va, _mm512_add_ps(one, e)), vc));
+    }
+}
+
+static void sigmoid_avx512(float *x, ptrdiff_t n) { rational_exp_avx512(x, n, 1, -1, 0); }
+static void tanh_avx512(float *x, ptrdiff_t n) { rational_exp_avx512(x, n, 2, -2, -1); }
+
+#define GATES_SUFFIX _avx512
+#define GATES_SIGMOID sigmoid_avx512
+#define GATES_TANH tanh_avx512
+#include "gates_impl.h"
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+#endif
+
 #define GATES_SUFFIX _portable
 #define GATES_SIGMOID sigmoid_portable
 #define GATES_TANH tanh_portable
 #include "gates_impl.h"
 
-/// Whether the AVX2 kernels run: the current path is AVX2 or AVX-512 and the CPU supports AVX2.
-static int uses_avx2(void) {
 #if RNNODE_HAVE_X86_KERNELS
-    return rnnode_effective_path(rnnode_gemm_path()) == RNNODE_GEMM_PATH_AVX2_FMA;
+/// Calls NAME_avx512, NAME_avx2 or NAME_portable with ARGUMENTS, as `path` resolves.
+#define ON_PATH(path, NAME, ARGUMENTS)                                                                    \
+    (rnnode_resolved_path(path) == RNNODE_GEMM_PATH_AVX512     ? NAME##_avx512 ARGUMENTS                 \
+     : rnnode_resolved_path(path) == RNNODE_GEMM_PATH_AVX2_FMA ? NAME##_avx2 ARGUMENTS                   \
+                                                               : NAME##_portable ARGUMENTS)
 #else
-    return 0;
+#define ON_PATH(path, NAME, ARGUMENTS) ((void)(path), NAME##_portable ARGUMENTS)
 #endif
-}
-
-#if RNNODE_HAVE_X86_KERNELS
-#define ON_CURRENT_PATH(NAME, ARGUMENTS) (uses_avx2() ? NAME##_avx2 ARGUMENTS : NAME##_portable ARGUMENTS)
-#else
-#define ON_CURRENT_PATH(NAME, ARGUMENTS) NAME##_portable ARGUMENTS
-#endif
+#define ON_CURRENT_PATH(NAME, ARGUMENTS) ON_PATH(rnnode_gemm_path(), NAME, ARGUMENTS)
 
 // MARK: - Cell fields (see gates_impl.h)
 
-void rnnode_simple_field_f32(ptrdiff_t m, ptrdiff_t h, int isTanh, const float *p, ptrdiff_t ldp, const float *u,
-                             const float *y, float *k, float *saved) {
-    ON_CURRENT_PATH(simple_field, (m, h, isTanh, p, ldp, u, y, k, saved));
-}
+/// Defines rnnode_NAME_f32 (on the current path) and rnnode_NAME_f32_on_path with PARAMETERS, which
+/// pass ARGUMENTS to the path's NAME.
+#define CELL_FIELD(NAME, PARAMETERS, ARGUMENTS)                                                           \
+    void rnnode_##NAME##_f32_on_path(int path, PARAMETERS) { ON_PATH(path, NAME, ARGUMENTS); }             \
+    void rnnode_##NAME##_f32(PARAMETERS) { ON_CURRENT_PATH(NAME, ARGUMENTS); }
 
-void rnnode_simple_field_vjp_f32(ptrdiff_t m, ptrdiff_t h, int isTanh, const float *saved, const float *dk, float *dy,
-                                 float *dp, ptrdiff_t ldp, float *dr) {
-    ON_CURRENT_PATH(simple_field_vjp, (m, h, isTanh, saved, dk, dy, dp, ldp, dr));
-}
+/// The parameter lists (commas inside a macro argument need the wrapper).
+#define LIST(...) __VA_ARGS__
 
-void rnnode_gru_field_f32(ptrdiff_t m, ptrdiff_t h, const float *p, ptrdiff_t ldp, const float *u, const float *y,
-                          float *k, float *saved) {
-    ON_CURRENT_PATH(gru_field, (m, h, p, ldp, u, y, k, saved));
-}
-
-void rnnode_gru_field_vjp_f32(ptrdiff_t m, ptrdiff_t h, const float *saved, const float *y, const float *dk, float *dy,
-                              float *dp, ptrdiff_t ldp, float *dr) {
-    ON_CURRENT_PATH(gru_field_vjp, (m, h, saved, y, dk, dy, dp, ldp, dr));
-}
-
-void rnnode_lstm_field_f32(ptrdiff_t m, ptrdiff_t h, const float *p, ptrdiff_t ldp, const float *u, const float *y,
-                           float *k, float *saved) {
-    ON_CURRENT_PATH(lstm_field, (m, h, p, ldp, u, y, k, saved));
-}
-
-void rnnode_lstm_field_vjp_f32(ptrdiff_t m, ptrdiff_t h, const float *saved, const float *y, const float *dk, float *dy,
-                               float *dp, ptrdiff_t ldp, float *dr) {
-    ON_CURRENT_PATH(lstm_field_vjp, (m, h, saved, y, dk, dy, dp, ldp, dr));
-}
+CELL_FIELD(simple_field,
+           LIST(ptrdiff_t m, ptrdiff_t h, int isTanh, const float *p, ptrdiff_t ldp, const float *u, const float *y,
+                float *k, float *saved),
+           (m, h, isTanh, p, ldp, u, y, k, saved))
+CELL_FIELD(simple_field_vjp,
+           LIST(ptrdiff_t m, ptrdiff_t h, int isTanh, const float *saved, const float *dk, float *dy, float *dp,
+                ptrdiff_t ldp, float *dr),
+           (m, h, isTanh, saved, dk, dy, dp, ldp, dr))
+CELL_FIELD(gru_field,
+           LIST(ptrdiff_t m, ptrdiff_t h, const float *p, ptrdiff_t ldp, const float *u, const float *y, float *k,
+                float *saved),
+           (m, h, p, ldp, u, y, k, saved))
+CELL_FIELD(gru_field_vjp,
+           LIST(ptrdiff_t m, ptrdiff_t h, const float *saved, const float *y, const float *dk, float *dy, float *dp,
+                ptrdiff_t ldp, float *dr),
+           (m, h, saved, y, dk, dy, dp, ldp, dr))
+CELL_FIELD(lstm_field,
+           LIST(ptrdiff_t m, ptrdiff_t h, const float *p, ptrdiff_t ldp, const float *u, const float *y, float *k,
+                float *saved),
+           (m, h, p, ldp, u, y, k, saved))
+CELL_FIELD(lstm_field_vjp,
+           LIST(ptrdiff_t m, ptrdiff_t h, const float *saved, const float *y, const float *dk, float *dy, float *dp,
+                ptrdiff_t ldp, float *dr),
+           (m, h, saved, y, dk, dy, dp, ldp, dr))
 
 void rnnode_sigmoid_f32(float *x, ptrdiff_t n) { ON_CURRENT_PATH(sigmoid, (x, n)); }
 
 void rnnode_tanh_f32(float *x, ptrdiff_t n) { ON_CURRENT_PATH(tanh, (x, n)); }
 
-void rnnode_sigmoid_f32_on_path(int path, float *x, ptrdiff_t n) {
-#if RNNODE_HAVE_X86_KERNELS
-    if (rnnode_effective_path(path) == RNNODE_GEMM_PATH_AVX2_FMA) {
-        rational_exp_avx2(x, n, 1, -1, 0);
-        return;
-    }
-#endif
-    (void)path;
-    sigmoid_portable(x, n);
-}
+void rnnode_sigmoid_f32_on_path(int path, float *x, ptrdiff_t n) { ON_PATH(path, sigmoid, (x, n)); }
 
-void rnnode_tanh_f32_on_path(int path, float *x, ptrdiff_t n) {
-#if RNNODE_HAVE_X86_KERNELS
-    if (rnnode_effective_path(path) == RNNODE_GEMM_PATH_AVX2_FMA) {
-        rational_exp_avx2(x, n, 2, -2, -1);
-        return;
-    }
-#endif
-    (void)path;
-    tanh_portable(x, n);
-}
-
+void rnnode_tanh_f32_on_path(int path, float *x, ptrdiff_t n) { ON_PATH(path, tanh, (x, n)); }

@@ -1,8 +1,8 @@
 // Matrix products. `gemmKernel` sends Float and Double products of at least
 // `GemmTuning.minimumBlockedWork` multiply–adds to the C target CRNNODEKernels: a BLIS-style blocked
-// GEMM (packed panels of A and B around a 6×16 / 6×8 register micro-kernel, plus row and dot-product
-// kernels for products of at most 4 rows) whose AVX2+FMA code is chosen at run time, with a portable
-// C path on other CPUs. Products of at least `GemmTuning.minimumThreadedWork` multiply–adds are split
+// GEMM (packed panels of A and B around a register micro-kernel: 12×32 / 12×16 on AVX-512, 6×16 /
+// 6×8 on AVX2+FMA, plus row and dot-product kernels for products of at most 4 rows) whose
+// instruction set is chosen at run time, with a portable C path on other CPUs. Products of at least `GemmTuning.minimumThreadedWork` multiply–adds are split
 // by columns (or rows) over the CPUs: the caller and a small pool of C worker threads (faster than
 // Dispatch's `concurrentPerform` on the reference machine, 1.1–1.5× on 176³–512³; see pool.c). The
 // split does not change any result. Tiny products keep the Swift loop nest `loopGemm`, which also
@@ -270,8 +270,8 @@ package enum GemmPath: Sendable, Comparable {
     case portable
     /// AVX2 micro-kernels with fused multiply–adds (x86-64 CPUs that have both).
     case avx2FMA
-    /// AVX-512F micro-kernels for the blocked product, the AVX2 ones for the rest (products of up to
-    /// four rows, packed products, activations and gates).
+    /// AVX-512F kernels for everything: the blocked and few-row products, products with a packed
+    /// operand, activations and gates (x86-64 CPUs with AVX-512F, AVX2 and FMA).
     case avx512
 
     /// The path ``gemmKernel(m:n:k:a:transposeA:b:transposeB:c:)`` uses: the best the CPU supports,

@@ -21,10 +21,11 @@
 // for every kernel — matrix products, activations and the recurrent gate kernels:
 // RNNODE_KERNELS=portable, =avx2 or =avx512 (the default: the best the CPU supports); any other
 // value is reported on standard error and ignored. All paths pack panels of A and B for a
-// register-tiled micro-kernel (BLIS's scheme); the AVX2 path also has row and dot-product kernels
-// for products of at most 4 rows (which the AVX-512 path uses too, as it does the AVX2 kernels for
-// products with a packed B and for the activations and gates), and a product with one column (and
-// ldc == 1) is computed as its one-row transpose.
+// register-tiled micro-kernel (BLIS's scheme); the AVX2 and AVX-512 paths also have row and
+// dot-product kernels for products of at most 4 rows, and a product with one column (and ldc == 1)
+// is computed as its one-row transpose. The AVX-512 and AVX2 paths give the same results bit for
+// bit, but for the dot-product kernel (a transposed B and at most 4 rows: its sums are split by the
+// vector width), which agrees to rounding.
 
 #ifndef CRNNODE_KERNELS_H
 #define CRNNODE_KERNELS_H
@@ -41,8 +42,8 @@ enum {
     RNNODE_GEMM_PATH_PORTABLE = 0,
     /// 256-bit AVX2 micro-kernels with fused multiply–adds (6×16 floats, 6×8 doubles).
     RNNODE_GEMM_PATH_AVX2_FMA = 1,
-    /// 512-bit AVX-512F micro-kernels (12×32 floats, 12×16 doubles) for the blocked product; the
-    /// AVX2 kernels for everything else.
+    /// 512-bit AVX-512F kernels: micro-kernels of 12×32 floats and 12×16 doubles, the few-row
+    /// kernels, the products with a packed B, the activations and the gate arithmetic.
     RNNODE_GEMM_PATH_AVX512 = 2,
 };
 
@@ -55,7 +56,7 @@ void rnnode_dgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                   const double *b, ptrdiff_t ldb, double *c, ptrdiff_t ldc);
 
 /// rnnode_sgemm on an explicit path (an RNNODE_GEMM_PATH_… value). A path this CPU does not support
-/// runs the portable kernel instead. For tests and benchmarks: it does not touch any global state.
+/// runs the best one it does (an unknown code: the portable one). For tests and benchmarks: it does not touch any global state.
 void rnnode_sgemm_on_path(int path, int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a,
                           ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc);
 
@@ -97,7 +98,7 @@ int rnnode_cpu_count(void);
 // Products with a packed B: op(B) packed once, then multiplied by many A (the fused recurrent
 // kernels multiply by the same weight at every time step, and packing it each time costs as much as
 // a sixth of the product). A packed B belongs to one path: pack and multiply with the same `path`
-// (a path this CPU does not support means the portable one, for both). The products run the blocked
+// (a path this CPU does not support means the best one it does, for both). The products run the blocked
 // kernel's loop nest and sum every entry in the same order as rnnode_sgemm_threaded does for products
 // of more than 4 rows and more than one column (smaller ones take other kernels there).
 
@@ -135,7 +136,8 @@ void rnnode_sigmoid_f32(float *x, ptrdiff_t n);
 /// tanh(x) for each of x[0..<n], in place, on the current path.
 void rnnode_tanh_f32(float *x, ptrdiff_t n);
 
-/// σ(x) for each of x[0..<n], in place, on `path` (a path this CPU does not support: portable).
+/// σ(x) for each of x[0..<n], in place, on `path` (a path this CPU does not support: the best one
+/// it does).
 void rnnode_sigmoid_f32_on_path(int path, float *x, ptrdiff_t n);
 
 /// tanh(x) for each of x[0..<n], in place, on `path`.
@@ -165,6 +167,21 @@ void rnnode_lstm_field_f32(ptrdiff_t m, ptrdiff_t h, const float *p, ptrdiff_t l
 /// The LSTM's pullback from dk.
 void rnnode_lstm_field_vjp_f32(ptrdiff_t m, ptrdiff_t h, const float *saved, const float *y, const float *dk, float *dy,
                                float *dp, ptrdiff_t ldp, float *dr);
+
+// The six functions above on an explicit path (for tests and benchmarks; a path this CPU does not
+// support runs the best one it does): the same arguments after `path`.
+void rnnode_simple_field_f32_on_path(int path, ptrdiff_t m, ptrdiff_t h, int isTanh, const float *p, ptrdiff_t ldp,
+                                     const float *u, const float *y, float *k, float *saved);
+void rnnode_simple_field_vjp_f32_on_path(int path, ptrdiff_t m, ptrdiff_t h, int isTanh, const float *saved,
+                                         const float *dk, float *dy, float *dp, ptrdiff_t ldp, float *dr);
+void rnnode_gru_field_f32_on_path(int path, ptrdiff_t m, ptrdiff_t h, const float *p, ptrdiff_t ldp, const float *u,
+                                  const float *y, float *k, float *saved);
+void rnnode_gru_field_vjp_f32_on_path(int path, ptrdiff_t m, ptrdiff_t h, const float *saved, const float *y,
+                                      const float *dk, float *dy, float *dp, ptrdiff_t ldp, float *dr);
+void rnnode_lstm_field_f32_on_path(int path, ptrdiff_t m, ptrdiff_t h, const float *p, ptrdiff_t ldp, const float *u,
+                                   const float *y, float *k, float *saved);
+void rnnode_lstm_field_vjp_f32_on_path(int path, ptrdiff_t m, ptrdiff_t h, const float *saved, const float *y,
+                                       const float *dk, float *dy, float *dp, ptrdiff_t ldp, float *dr);
 
 #ifdef __cplusplus
 }

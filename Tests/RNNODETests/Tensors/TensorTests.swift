@@ -350,8 +350,8 @@ struct UnstackingTests {
 
 @Suite("Vectorized Float activations")
 struct VectorMathTests {
-    /// Both kernel paths, against libm in Double, over the whole range (saturating beyond ±87).
-    @Test(arguments: [GemmPath.portable, GemmPath.best])
+    /// Every kernel path, against libm in Double, over the whole range (saturating beyond ±87).
+    @Test(arguments: GemmPath.supported)
     func sigmoidAndTanhAreAccurate(path: GemmPath) {
         let xs = stride(from: -90.0, through: 90.0, by: 0.0013).map { Float($0) } + [0, -0, 1e-30, .infinity, -.infinity]
         var sig = xs
@@ -369,6 +369,80 @@ struct VectorMathTests {
         nans = [.nan, 1, .nan]
         nans.withUnsafeMutableBufferPointer { rnnode_tanh_f32_on_path(path.code, $0.baseAddress, $0.count) }
         #expect(nans[0].isNaN && nans[2].isNaN && !nans[1].isNaN)
+    }
+
+    /// The AVX-512 activations do the AVX2 ones' operations in the same order, 16 lanes at a time
+    /// (the last n mod 16 through a mask): the results agree bit for bit, at every length's tail.
+    @Test(.enabled(if: GemmPath.best == .avx512))
+    func avx512ActivationsEqualAVX2() {
+        var generator = SeededGenerator(seed: 21)
+        for count in [1, 7, 15, 16, 17, 31, 33, 100, 1001] {
+            let xs = (0..<count).map { _ in Float.random(in: -30...30, using: &generator) }
+            for (name, function) in [("sigmoid", rnnode_sigmoid_f32_on_path), ("tanh", rnnode_tanh_f32_on_path)] {
+                var wide = xs
+                var narrow = xs
+                wide.withUnsafeMutableBufferPointer { function(GemmPath.avx512.code, $0.baseAddress, $0.count) }
+                narrow.withUnsafeMutableBufferPointer { function(GemmPath.avx2FMA.code, $0.baseAddress, $0.count) }
+                #expect(wide == narrow, "\(name), \(count) values")
+            }
+        }
+    }
+
+    /// The cells' fields and pullbacks (the fused path's gate arithmetic) on every path: bit for bit
+    /// between AVX-512 and AVX2 (the same source and operations, wider vectors), and to rounding
+    /// against the portable path (whose compiler may contract differently without FMA). Odd sizes
+    /// exercise the vector tails; the input rows are strided.
+    @Test(arguments: [5, 16, 37])
+    func cellFieldsAgreeAcrossPaths(hidden h: Int) {
+        var generator = SeededGenerator(seed: UInt64(h))
+        let m = 3
+        func values(_ count: Int, scale: Float = 2) -> [Float] {
+            (0..<count).map { _ in Float.random(in: -scale...scale, using: &generator) }
+        }
+        /// (gates per row, state width, saved width) of SimpleRNN, GRU and LSTM.
+        let cells: [(name: String, gates: Int, state: Int, saved: Int)] = [
+            ("simple", 1, 1, 1), ("gru", 3, 1, 4), ("lstm", 4, 2, 5),
+        ]
+        for cell in cells {
+            let ldp = cell.gates * h + 3
+            let (p, u) = (values(m * ldp), values(m * cell.gates * h))
+            let (y, dk, dy0) = (values(m * cell.state * h), values(m * cell.state * h), values(m * cell.state * h))
+            /// The field's k and saved rows, then the pullback's dy, dp and dr, on `path`.
+            func run(_ path: GemmPath) -> [[Float]] {
+                var k = [Float](repeating: 0, count: m * cell.state * h)
+                var saved = [Float](repeating: 0, count: m * cell.saved * h)
+                var dy = dy0
+                var dp = [Float](repeating: 0, count: m * ldp)
+                var dr = [Float](repeating: 0, count: m * cell.gates * h)
+                for isTanh: Int32 in cell.name == "simple" ? [1, 0] : [1] {
+                    switch cell.name {
+                    case "simple":
+                        rnnode_simple_field_f32_on_path(path.code, m, h, isTanh, p, ldp, u, y, &k, &saved)
+                        rnnode_simple_field_vjp_f32_on_path(path.code, m, h, isTanh, saved, dk, &dy, &dp, ldp, &dr)
+                    case "gru":
+                        rnnode_gru_field_f32_on_path(path.code, m, h, p, ldp, u, y, &k, &saved)
+                        rnnode_gru_field_vjp_f32_on_path(path.code, m, h, saved, y, dk, &dy, &dp, ldp, &dr)
+                    default:
+                        rnnode_lstm_field_f32_on_path(path.code, m, h, p, ldp, u, y, &k, &saved)
+                        rnnode_lstm_field_vjp_f32_on_path(path.code, m, h, saved, y, dk, &dy, &dp, ldp, &dr)
+                    }
+                }
+                return [k, saved, dy, dp, dr]
+            }
+            let portable = run(.portable)
+            let names = ["k", "saved", "dy", "dp", "dr"]
+            for path in GemmPath.supported where path != .portable {
+                for (index, (result, expected)) in zip(run(path), portable).enumerated() {
+                    let worst = zip(result, expected).map { Swift.abs($0 - $1) }.max() ?? 0
+                    #expect(worst <= 2e-5, "\(cell.name) \(names[index]) on \(path.name): \(worst)")
+                }
+            }
+            if GemmPath.best == .avx512 {
+                for (index, (wide, narrow)) in zip(run(.avx512), run(.avx2FMA)).enumerated() {
+                    #expect(wide == narrow, "\(cell.name) \(names[index]): AVX-512 and AVX2 differ")
+                }
+            }
+        }
     }
 }
 
