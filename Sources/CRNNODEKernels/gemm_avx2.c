@@ -1,6 +1,8 @@
-// The AVX2+FMA path: 6×16 (float) and 6×8 (double) register micro-kernels, and the blocked drivers
-// built around them. Everything here is compiled for AVX2+FMA through function attributes only, so
-// the package needs no compiler flags; gemm.c calls in only after checking the CPU.
+// The AVX2+FMA path: 6×16 (float) and 6×8 (double) register micro-kernels (with 4- and 2-row tiles
+// for the edges), the blocked drivers built around them, their products with a packed B, and the
+// few-row kernels of gemm_small.h on 256-bit vectors. Everything here is compiled for AVX2+FMA
+// through function attributes only, so the package needs no compiler flags; gemm.c calls in only
+// after checking the CPU.
 
 #include "gemm_small.h"
 #include "internal.h"
@@ -17,125 +19,113 @@
 #pragma GCC target("avx2,fma")
 #endif
 
-/// C[mr×nr] += Ã·B̃: Ã is a kc×6 packed sliver of A, B̃ a kc×16 sliver of B with rows ldbk apart. The
-/// 6×16 tile lives in 12 ymm accumulators; each step broadcasts 6 entries of A against 2 vectors of B.
-static inline __attribute__((always_inline)) void sgemm_kernel_6x16(ptrdiff_t kc, const float *restrict a,
-                                                                     const float *restrict b, ptrdiff_t ldbk,
-                                                                     float *restrict c, ptrdiff_t ldc, ptrdiff_t mr,
-                                                                     ptrdiff_t nr) {
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-    for (ptrdiff_t p = 0; p < kc; p++) {
-        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        __m256 ai = _mm256_broadcast_ss(a + 0);
-        c00 = _mm256_fmadd_ps(ai, b0, c00);
-        c01 = _mm256_fmadd_ps(ai, b1, c01);
-        ai = _mm256_broadcast_ss(a + 1);
-        c10 = _mm256_fmadd_ps(ai, b0, c10);
-        c11 = _mm256_fmadd_ps(ai, b1, c11);
-        ai = _mm256_broadcast_ss(a + 2);
-        c20 = _mm256_fmadd_ps(ai, b0, c20);
-        c21 = _mm256_fmadd_ps(ai, b1, c21);
-        ai = _mm256_broadcast_ss(a + 3);
-        c30 = _mm256_fmadd_ps(ai, b0, c30);
-        c31 = _mm256_fmadd_ps(ai, b1, c31);
-        ai = _mm256_broadcast_ss(a + 4);
-        c40 = _mm256_fmadd_ps(ai, b0, c40);
-        c41 = _mm256_fmadd_ps(ai, b1, c41);
-        ai = _mm256_broadcast_ss(a + 5);
-        c50 = _mm256_fmadd_ps(ai, b0, c50);
-        c51 = _mm256_fmadd_ps(ai, b1, c51);
-        a += 6;
-        b += ldbk;
-    }
-    if (mr == 6 && nr == 16) {
-#define ROW(r, x0, x1)                                                                      \
-    _mm256_storeu_ps(c + (r) * ldc, _mm256_add_ps(_mm256_loadu_ps(c + (r) * ldc), x0));       \
-    _mm256_storeu_ps(c + (r) * ldc + 8, _mm256_add_ps(_mm256_loadu_ps(c + (r) * ldc + 8), x1))
-        ROW(0, c00, c01);
-        ROW(1, c10, c11);
-        ROW(2, c20, c21);
-        ROW(3, c30, c31);
-        ROW(4, c40, c41);
-        ROW(5, c50, c51);
-#undef ROW
-    } else {
-        float tile[6 * 16] __attribute__((aligned(32)));
-        _mm256_store_ps(tile + 0, c00), _mm256_store_ps(tile + 8, c01);
-        _mm256_store_ps(tile + 16, c10), _mm256_store_ps(tile + 24, c11);
-        _mm256_store_ps(tile + 32, c20), _mm256_store_ps(tile + 40, c21);
-        _mm256_store_ps(tile + 48, c30), _mm256_store_ps(tile + 56, c31);
-        _mm256_store_ps(tile + 64, c40), _mm256_store_ps(tile + 72, c41);
-        _mm256_store_ps(tile + 80, c50), _mm256_store_ps(tile + 88, c51);
-        for (ptrdiff_t i = 0; i < mr; i++) {
-            for (ptrdiff_t j = 0; j < nr; j++) c[i * ldc + j] += tile[i * 16 + j];
-        }
-    }
-}
+/// Lane masks for the last, partial vector: lanes below `width` set.
+static const int lane_masks_ps[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+static const long long lane_masks_pd[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
 
-/// C[mr×nr] += Ã·B̃ in double precision: a kc×6 sliver of A against a kc×8 sliver of B (rows ldbk
-/// apart), 12 ymm accumulators of 4 doubles.
-static inline __attribute__((always_inline)) void dgemm_kernel_6x8(ptrdiff_t kc, const double *restrict a,
-                                                                    const double *restrict b, ptrdiff_t ldbk,
-                                                                    double *restrict c, ptrdiff_t ldc, ptrdiff_t mr,
-                                                                    ptrdiff_t nr) {
-    __m256d c00 = _mm256_setzero_pd(), c01 = _mm256_setzero_pd();
-    __m256d c10 = _mm256_setzero_pd(), c11 = _mm256_setzero_pd();
-    __m256d c20 = _mm256_setzero_pd(), c21 = _mm256_setzero_pd();
-    __m256d c30 = _mm256_setzero_pd(), c31 = _mm256_setzero_pd();
-    __m256d c40 = _mm256_setzero_pd(), c41 = _mm256_setzero_pd();
-    __m256d c50 = _mm256_setzero_pd(), c51 = _mm256_setzero_pd();
-    for (ptrdiff_t p = 0; p < kc; p++) {
-        __m256d b0 = _mm256_loadu_pd(b), b1 = _mm256_loadu_pd(b + 4);
-        __m256d ai = _mm256_broadcast_sd(a + 0);
-        c00 = _mm256_fmadd_pd(ai, b0, c00);
-        c01 = _mm256_fmadd_pd(ai, b1, c01);
-        ai = _mm256_broadcast_sd(a + 1);
-        c10 = _mm256_fmadd_pd(ai, b0, c10);
-        c11 = _mm256_fmadd_pd(ai, b1, c11);
-        ai = _mm256_broadcast_sd(a + 2);
-        c20 = _mm256_fmadd_pd(ai, b0, c20);
-        c21 = _mm256_fmadd_pd(ai, b1, c21);
-        ai = _mm256_broadcast_sd(a + 3);
-        c30 = _mm256_fmadd_pd(ai, b0, c30);
-        c31 = _mm256_fmadd_pd(ai, b1, c31);
-        ai = _mm256_broadcast_sd(a + 4);
-        c40 = _mm256_fmadd_pd(ai, b0, c40);
-        c41 = _mm256_fmadd_pd(ai, b1, c41);
-        ai = _mm256_broadcast_sd(a + 5);
-        c50 = _mm256_fmadd_pd(ai, b0, c50);
-        c51 = _mm256_fmadd_pd(ai, b1, c51);
-        a += 6;
-        b += ldbk;
+/// Unrolls the loop that follows completely, so that the accumulator arrays live in registers.
+#if defined(__clang__)
+#define UNROLL_FULLY _Pragma("clang loop unroll(full)")
+#else
+#define UNROLL_FULLY _Pragma("GCC unroll 6")
+#endif
+
+/// C[mr×nr] += op(A)·B̃ for mr ≤ ROWS, nr ≤ 2·W: B̃ a kc×(2·W) sliver of B with rows ldbk apart, W
+/// the lanes of V; op(A) a kc×6 packed sliver of A (inPlace 0: the driver packs A 6 rows at a time,
+/// whatever ROWS is; lda is ignored) or mr rows of A read in place, lda apart (inPlace 1; rows past
+/// mr read row mr − 1 again, and their sums are dropped). The tile lives in 2·ROWS ymm accumulators
+/// (12 for the full 6 rows); each step broadcasts ROWS entries of A against 2 vectors of B. The 4-
+/// and 2-row tiles serve the edges of C (a 16-row half batch is 6 + 6 + 4 rows, an 8-row batch
+/// 6 + 2). Every entry is the sum over p in order, added to C, as on the other paths, so neither
+/// the tile nor the packing changes a result.
+#define YMM_KERNEL(NAME, ROWS, T, V, W, MASK_TABLE, SETZERO, LOADU, STOREU, MASKLOAD, MASKSTORE, BROADCAST, FMADD,  \
+                   ADD)                                                                                          \
+    static inline __attribute__((always_inline)) void NAME(ptrdiff_t kc, const T *restrict a, ptrdiff_t lda,      \
+                                                           int inPlace, const T *restrict b, ptrdiff_t ldbk,      \
+                                                           T *restrict c, ptrdiff_t ldc, ptrdiff_t mr,            \
+                                                           ptrdiff_t nr) {                                        \
+        ptrdiff_t offset[ROWS];                                                                                  \
+        UNROLL_FULLY for (int r = 0; r < ROWS; r++) offset[r] = inPlace ? (r < mr ? r : mr - 1) * lda : r;       \
+        V acc[ROWS][2];                                                                                          \
+        UNROLL_FULLY for (int r = 0; r < ROWS; r++) acc[r][0] = acc[r][1] = SETZERO();                           \
+        for (ptrdiff_t p = 0; p < kc; p++) {                                                                     \
+            V b0 = LOADU(b), b1 = LOADU(b + W);                                                                  \
+            UNROLL_FULLY for (int r = 0; r < ROWS; r++) {                                                        \
+                V ar = BROADCAST(a + offset[r]);                                                                 \
+                acc[r][0] = FMADD(ar, b0, acc[r][0]);                                                            \
+                acc[r][1] = FMADD(ar, b1, acc[r][1]);                                                            \
+            }                                                                                                    \
+            a += inPlace ? 1 : 6;                                                                                \
+            b += ldbk;                                                                                           \
+        }                                                                                                        \
+        if (nr == 2 * W) {                                                                                       \
+            UNROLL_FULLY for (int r = 0; r < ROWS; r++) {                                                        \
+                if (r < mr) {                                                                                    \
+                    T *row = c + r * ldc;                                                                        \
+                    STOREU(row, ADD(LOADU(row), acc[r][0]));                                                     \
+                    STOREU(row + W, ADD(LOADU(row + W), acc[r][1]));                                             \
+                }                                                                                                \
+            }                                                                                                    \
+        } else {                                                                                                 \
+            /* The last columns of C, through lane masks. */                                                    \
+            __m256i m0 = _mm256_loadu_si256((const __m256i *)(MASK_TABLE + W - (nr < W ? nr : W)));              \
+            __m256i m1 = _mm256_loadu_si256((const __m256i *)(MASK_TABLE + W - (nr > W ? nr - W : 0)));          \
+            UNROLL_FULLY for (int r = 0; r < ROWS; r++) {                                                        \
+                if (r < mr) {                                                                                    \
+                    T *row = c + r * ldc;                                                                        \
+                    MASKSTORE(row, m0, ADD(MASKLOAD(row, m0), acc[r][0]));                                       \
+                    MASKSTORE(row + W, m1, ADD(MASKLOAD(row + W, m1), acc[r][1]));                               \
+                }                                                                                                \
+            }                                                                                                    \
+        }                                                                                                        \
     }
-    if (mr == 6 && nr == 8) {
-#define ROW(r, x0, x1)                                                                      \
-    _mm256_storeu_pd(c + (r) * ldc, _mm256_add_pd(_mm256_loadu_pd(c + (r) * ldc), x0));       \
-    _mm256_storeu_pd(c + (r) * ldc + 4, _mm256_add_pd(_mm256_loadu_pd(c + (r) * ldc + 4), x1))
-        ROW(0, c00, c01);
-        ROW(1, c10, c11);
-        ROW(2, c20, c21);
-        ROW(3, c30, c31);
-        ROW(4, c40, c41);
-        ROW(5, c50, c51);
-#undef ROW
-    } else {
-        double tile[6 * 8] __attribute__((aligned(32)));
-        _mm256_store_pd(tile + 0, c00), _mm256_store_pd(tile + 4, c01);
-        _mm256_store_pd(tile + 8, c10), _mm256_store_pd(tile + 12, c11);
-        _mm256_store_pd(tile + 16, c20), _mm256_store_pd(tile + 20, c21);
-        _mm256_store_pd(tile + 24, c30), _mm256_store_pd(tile + 28, c31);
-        _mm256_store_pd(tile + 32, c40), _mm256_store_pd(tile + 36, c41);
-        _mm256_store_pd(tile + 40, c50), _mm256_store_pd(tile + 44, c51);
-        for (ptrdiff_t i = 0; i < mr; i++) {
-            for (ptrdiff_t j = 0; j < nr; j++) c[i * ldc + j] += tile[i * 8 + j];
-        }
+
+#define SGEMM_TILE(ROWS)                                                                                         \
+    YMM_KERNEL(sgemm_tile_##ROWS, ROWS, float, __m256, 8, lane_masks_ps, _mm256_setzero_ps, _mm256_loadu_ps,      \
+               _mm256_storeu_ps, _mm256_maskload_ps, _mm256_maskstore_ps, _mm256_broadcast_ss, _mm256_fmadd_ps,    \
+               _mm256_add_ps)
+#define DGEMM_TILE(ROWS)                                                                                         \
+    YMM_KERNEL(dgemm_tile_##ROWS, ROWS, double, __m256d, 4, lane_masks_pd, _mm256_setzero_pd, _mm256_loadu_pd,    \
+               _mm256_storeu_pd, _mm256_maskload_pd, _mm256_maskstore_pd, _mm256_broadcast_sd, _mm256_fmadd_pd,    \
+               _mm256_add_pd)
+
+SGEMM_TILE(6)
+SGEMM_TILE(4)
+SGEMM_TILE(2)
+DGEMM_TILE(6)
+DGEMM_TILE(4)
+DGEMM_TILE(2)
+
+/// The smallest tile that covers mr rows (6, 4 or 2).
+#define YMM_DISPATCH(NAME, PREFIX, T)                                                                            \
+    static inline __attribute__((always_inline)) void NAME(ptrdiff_t kc, const T *restrict a, ptrdiff_t lda,      \
+                                                           int inPlace, const T *restrict b, ptrdiff_t ldbk,      \
+                                                           T *restrict c, ptrdiff_t ldc, ptrdiff_t mr,            \
+                                                           ptrdiff_t nr) {                                        \
+        if (mr > 4) PREFIX##_6(kc, a, lda, inPlace, b, ldbk, c, ldc, mr, nr);                                    \
+        else if (mr > 2) PREFIX##_4(kc, a, lda, inPlace, b, ldbk, c, ldc, mr, nr);                               \
+        else PREFIX##_2(kc, a, lda, inPlace, b, ldbk, c, ldc, mr, nr);                                           \
     }
-}
+
+YMM_DISPATCH(sgemm_tile, sgemm_tile, float)
+YMM_DISPATCH(dgemm_tile, dgemm_tile, double)
+
+/// The blocked driver's micro-kernels: NAME on a packed sliver of A, NAME_in_place_a on A read in
+/// place.
+#define YMM_KERNELS(NAME, TILE, T)                                                                               \
+    static inline __attribute__((always_inline)) void NAME(ptrdiff_t kc, const T *restrict a, const T *restrict b, \
+                                                           ptrdiff_t ldbk, T *restrict c, ptrdiff_t ldc,          \
+                                                           ptrdiff_t mr, ptrdiff_t nr) {                          \
+        TILE(kc, a, 0, 0, b, ldbk, c, ldc, mr, nr);                                                              \
+    }                                                                                                            \
+    static inline __attribute__((always_inline)) void NAME##_in_place_a(                                         \
+        ptrdiff_t kc, const T *restrict a, ptrdiff_t lda, const T *restrict b, ptrdiff_t ldbk, T *restrict c,    \
+        ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr) {                                                             \
+        TILE(kc, a, lda, 1, b, ldbk, c, ldc, mr, nr);                                                            \
+    }
+
+YMM_KERNELS(sgemm_kernel_6x16, sgemm_tile, float)
+YMM_KERNELS(dgemm_kernel_6x8, dgemm_tile, double)
 
 // MARK: - Few rows (the kernels of gemm_small.h)
 
@@ -175,10 +165,6 @@ DDOT_BLOCK(4, 1)
 DOT_DRIVER(sgemm_dot_avx2, float, sdot)
 DOT_DRIVER(dgemm_dot_avx2, double, ddot)
 
-/// Lane masks for the last, partial vector: lanes below `width` set.
-static const int lane_masks_ps[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-static const long long lane_masks_pd[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
-
 ROWS_KERNEL(sgemm_rows_avx2, float, __m256, 8, _mm256_setzero_ps, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_maskload_ps,
             _mm256_maskstore_ps, __m256i mask = _mm256_loadu_si256((const __m256i *)(lane_masks_ps + 8 - width)),
             _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_add_ps)
@@ -192,6 +178,7 @@ ROWS_KERNEL(dgemm_rows_avx2, double, __m256d, 4, _mm256_setzero_pd, _mm256_loadu
 #define GEMM_T float
 #define GEMM_NAME sgemm_blocked_avx2
 #define GEMM_KERNEL sgemm_kernel_6x16
+#define GEMM_KERNEL_IN_PLACE_A sgemm_kernel_6x16_in_place_a
 #define GEMM_MR 6
 #define GEMM_NR 16
 #define GEMM_MC 144
@@ -202,6 +189,7 @@ ROWS_KERNEL(dgemm_rows_avx2, double, __m256d, 4, _mm256_setzero_pd, _mm256_loadu
 #define GEMM_T double
 #define GEMM_NAME dgemm_blocked_avx2
 #define GEMM_KERNEL dgemm_kernel_6x8
+#define GEMM_KERNEL_IN_PLACE_A dgemm_kernel_6x8_in_place_a
 #define GEMM_MR 6
 #define GEMM_NR 8
 #define GEMM_MC 72

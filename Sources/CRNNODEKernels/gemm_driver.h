@@ -6,6 +6,9 @@
 //   GEMM_KERNEL     the micro-kernel: void GEMM_KERNEL(kc, a, b, ldbk, c, ldc, mr, nr) computing
 //                   C[mr×nr] += Ã·B̃ from an MR×kc packed sliver of A and a kc×NR sliver of B whose
 //                   rows are ldbk apart (NR when packed)
+//   GEMM_KERNEL_IN_PLACE_A   optional: the micro-kernel reading mr rows of a non-transposed A in
+//                   place, lda apart: void (kc, a, lda, b, ldbk, c, ldc, mr, nr); products with a
+//                   packed B then skip packing A (see GEMM_PACKED)
 //   GEMM_MR, GEMM_NR   the micro-kernel's register tile
 //   GEMM_MC, GEMM_KC, GEMM_NC   the largest cache blocks (MC a multiple of MR, NC of NR)
 //
@@ -117,9 +120,24 @@ static void GEMM_BLOCKS(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t *mc, pt
 /// One k-slice of the product against one packed block of B: C[0..<m, jr0..<jr1] += op(A)[0..<m,
 /// slice] · B̃[slice, jr0..<jr1]. `a` points at op(A)'s first entry of the slice, `blockB` at the
 /// block's slivers (column 0 of the block), `c` at C's entry for row 0 and column 0 of the block.
-/// op(A) is packed MC rows at a time into `packedA`. jr0 is a multiple of NR.
+/// op(A) is packed MC rows at a time into `packedA`, or, where the path has GEMM_KERNEL_IN_PLACE_A
+/// and packedA is NULL, read in place (not transposed). jr0 is a multiple of NR.
 static void GEMM_MACRO(int transA, ptrdiff_t m, ptrdiff_t kb, const GEMM_T *a, ptrdiff_t lda, const GEMM_T *blockB,
                        ptrdiff_t jr0, ptrdiff_t jr1, GEMM_T *c, ptrdiff_t ldc, ptrdiff_t mc, GEMM_T *packedA) {
+#ifdef GEMM_KERNEL_IN_PLACE_A
+    if (!packedA) {
+        // A read in place (not transposed), MR rows at a time.
+        for (ptrdiff_t jr = jr0; jr < jr1; jr += GEMM_NR) {
+            ptrdiff_t nr = jr1 - jr < GEMM_NR ? jr1 - jr : GEMM_NR;
+            for (ptrdiff_t ir = 0; ir < m; ir += GEMM_MR) {
+                ptrdiff_t mr = m - ir < GEMM_MR ? m - ir : GEMM_MR;
+                GEMM_KERNEL_IN_PLACE_A(kb, a + ir * lda, lda, blockB + jr * kb, GEMM_NR, c + ir * ldc + jr, ldc, mr,
+                                       nr);
+            }
+        }
+        return;
+    }
+#endif
     for (ptrdiff_t ic = 0; ic < m; ic += mc) {
         ptrdiff_t mb = m - ic < mc ? m - ic : mc;
         GEMM_PACK_A(transA, mb, kb, transA ? a + ic : a + ic * lda, lda, packedA);
@@ -209,8 +227,18 @@ static void GEMM_PACKED(int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const
     if (m <= 0 || n <= 0 || k <= 0 || j0 >= j1) return;
     ptrdiff_t mc, nc, kc;
     GEMM_BLOCKS(m, n, k, &mc, &nc, &kc);
-    GEMM_T *packedA = rnnode_workspace((size_t)mc * (size_t)kc * sizeof(GEMM_T));
-    if (!packedA) abort();
+    GEMM_T *packedA = NULL;
+#ifdef GEMM_KERNEL_IN_PLACE_A
+    // The fused recurrent steps' products: at most one MC block of rows, which stays in cache
+    // while it is read in place, as a packed block would, without the copy.
+    int inPlaceA = !transA && m <= GEMM_MC;
+#else
+    int inPlaceA = 0;
+#endif
+    if (!inPlaceA) {
+        packedA = rnnode_workspace((size_t)mc * (size_t)kc * sizeof(GEMM_T));
+        if (!packedA) abort();
+    }
     for (ptrdiff_t jc = 0; jc < n; jc += nc) {
         ptrdiff_t nb = n - jc < nc ? n - jc : nc;
         ptrdiff_t lo = (j0 > jc ? j0 : jc) - jc, hi = (j1 < jc + nb ? j1 : jc + nb) - jc;
@@ -234,6 +262,7 @@ static void GEMM_PACKED(int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const
 #undef GEMM_T
 #undef GEMM_NAME
 #undef GEMM_KERNEL
+#undef GEMM_KERNEL_IN_PLACE_A
 #undef GEMM_MR
 #undef GEMM_NR
 #undef GEMM_MC

@@ -2,12 +2,13 @@
 // `GemmTuning.minimumBlockedWork` multiply–adds to the C target CRNNODEKernels: a BLIS-style blocked
 // GEMM (packed panels of A and B around a register micro-kernel: 12×32 / 12×16 on AVX-512, 6×16 /
 // 6×8 on AVX2+FMA, plus row and dot-product kernels for products of at most 4 rows) whose
-// instruction set is chosen at run time, with a portable C path on other CPUs. Products of at least `GemmTuning.minimumThreadedWork` multiply–adds are split
-// by columns (or rows) over the CPUs: the caller and a small pool of C worker threads (faster than
-// Dispatch's `concurrentPerform` on the reference machine, 1.1–1.5× on 176³–512³; see pool.c). The
-// split does not change any result. Tiny products keep the Swift loop nest `loopGemm`, which also
-// stays the generic fallback. The operation's contract (shapes, broadcasting, gradients) is what the
-// rest of the library relies on.
+// instruction set is chosen at run time, with a portable C path on other CPUs. Products of at least
+// `GemmTuning.minimumThreadedWork(path:double:)` multiply–adds (about 90 µs of one core's work on
+// the path) are split by columns (or rows) over the CPUs: the caller and a small pool of C worker
+// threads (faster than Dispatch's `concurrentPerform` on the reference machine, 1.1–1.5× on
+// 176³–512³; see pool.c). The split does not change any result. Tiny products keep the Swift loop
+// nest `loopGemm`, which also stays the generic fallback. The operation's contract (shapes,
+// broadcasting, gradients) is what the rest of the library relies on.
 
 import CRNNODEKernels
 
@@ -239,27 +240,50 @@ package func loopGemm<T: TensorScalar>(
 /// `RNNODE_KERNELS=portable`, `=avx2` or `=avx512` caps it for every kernel. For benchmark reports.
 public var matmulKernelPath: String { GemmPath.current.name }
 
-/// Where the matrix-multiply kernels switch strategy (measured on a 2-core AVX2 machine; see
-/// Docs/Benchmarks.md, "Matrix multiply").
+/// Where the matrix-multiply kernels switch strategy (measured on 2-core machines; see
+/// Docs/Benchmarks.md, "Matrix multiply" and "Kernels for the machine at hand").
 @usableFromInline
 package enum GemmTuning {
     /// The fewest multiply–adds (m·n·k) for which the C kernels beat the Swift loop nest (below, both
     /// take about the 0.2 µs a `matmul` costs anyway).
     @inlinable package static var minimumBlockedWork: Int { 512 }
 
-    /// The fewest multiply–adds for which a product is split over the CPUs: about 80 µs of one core's
-    /// Float work (170 µs of Double), so that it pays even when the pool's worker has gone to sleep
-    /// and takes 30–50 µs to wake. (An RNN step's 32×128×512 = 2.1 M stays on the calling thread.)
-    static let minimumThreadedWork = 4_000_000
+    /// The fewest multiply–adds for which a Float product on the AVX2 path is split over the CPUs:
+    /// about 90 µs of one core's work, so that it pays even when the pool's worker has gone to sleep
+    /// and is slow to wake. (An RNN step's 32×128×512 = 2.1 M stays on the calling thread.)
+    static let minimumThreadedWorkAVX2Float = 4_000_000
+
+    /// One core's speed on `path` in the given precision relative to the AVX2 path in Float
+    /// (single-core `gemm-f32-512` and `gemm-f64-512`; the AVX-512 figures are two-core ones from an
+    /// AVX-512 machine): the threading threshold keeps the same time, not the same size, on every
+    /// path.
+    static func relativeSpeed(path: GemmPath, double: Bool) -> Double {
+        switch (path, double) {
+        case (.portable, false): return 0.33
+        case (.portable, true): return 0.16
+        case (.avx2FMA, false): return 1
+        case (.avx2FMA, true): return 0.48
+        case (.avx512, false): return 1.76
+        case (.avx512, true): return 0.91
+        }
+    }
+
+    /// The fewest multiply–adds for which a product on `path` (nil: the current one) is split over
+    /// the CPUs: ``minimumThreadedWorkAVX2Float`` scaled by the path's ``relativeSpeed(path:double:)``.
+    static func minimumThreadedWork(path: GemmPath? = nil, double: Bool) -> Int {
+        Int((Double(minimumThreadedWorkAVX2Float) * relativeSpeed(path: path ?? .current, double: double)).rounded())
+    }
 
     /// The CPUs this process may use.
     @usableFromInline package static let cpuCount = Int(rnnode_cpu_count())
 
-    /// How many threads an m×n×k product should use: 1 below ``minimumThreadedWork`` multiply–adds,
-    /// else up to one per CPU, each with at least half that much work.
-    static func threads(m: Int, n: Int, k: Int) -> Int {
+    /// How many threads an m×n×k product on `path` (nil: the current one) should use: 1 below
+    /// ``minimumThreadedWork(path:double:)`` multiply–adds, else up to one per CPU, each with at
+    /// least half that much work.
+    static func threads(m: Int, n: Int, k: Int, path: GemmPath? = nil, double: Bool) -> Int {
         let work = m * n * k
-        return work < minimumThreadedWork ? 1 : Swift.min(cpuCount, work / (minimumThreadedWork / 2))
+        let minimum = minimumThreadedWork(path: path, double: double)
+        return work < minimum ? 1 : Swift.min(cpuCount, work / Swift.max(1, minimum / 2))
     }
 }
 
@@ -317,11 +341,11 @@ package func blockedGemm(
     lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil,
     path: GemmPath? = nil, threaded: Bool = true
 ) {
-    let path = (path ?? .current).code
+    let path = path ?? .current
     let (lda, ldb, ldc) = (lda ?? (transposeA ? m : k), ldb ?? (transposeB ? k : n), ldc ?? n)
-    let threads = threaded ? GemmTuning.threads(m: m, n: n, k: k) : 1
+    let threads = threaded ? GemmTuning.threads(m: m, n: n, k: k, path: path, double: false) : 1
     rnnode_sgemm_threaded(
-        path, CInt(threads), transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc)
+        path.code, CInt(threads), transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc)
 }
 
 /// C[m×n] += op(A)·op(B) in double precision by the C kernels (`rnnode_dgemm_threaded`) on `path`
@@ -336,11 +360,11 @@ package func blockedGemm(
     lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil,
     path: GemmPath? = nil, threaded: Bool = true
 ) {
-    let path = (path ?? .current).code
+    let path = path ?? .current
     let (lda, ldb, ldc) = (lda ?? (transposeA ? m : k), ldb ?? (transposeB ? k : n), ldc ?? n)
-    let threads = threaded ? GemmTuning.threads(m: m, n: n, k: k) : 1
+    let threads = threaded ? GemmTuning.threads(m: m, n: n, k: k, path: path, double: true) : 1
     rnnode_dgemm_threaded(
-        path, CInt(threads), transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc)
+        path.code, CInt(threads), transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc)
 }
 
 /// C[m×n] += op(A)[m×k] · op(B)[k×n] for row-major matrices with leading dimensions (the distance
@@ -469,9 +493,10 @@ package func packedGemm<T>(
     m: Int, n: Int, k: Int, a: UnsafePointer<T>, lda: Int, transposeA: Bool, packed: UnsafePointer<T>, path: CInt,
     c: UnsafeMutablePointer<T>, ldc: Int, threaded: Bool
 ) {
-    let threads = CInt(threaded ? GemmTuning.threads(m: m, n: n, k: k) : 1)
+    let double = T.self == Double.self
+    let threads = CInt(threaded ? GemmTuning.threads(m: m, n: n, k: k, path: GemmPath(code: path), double: double) : 1)
     let transpose: CInt = transposeA ? 1 : 0
-    if T.self == Float.self {
+    if !double {
         rnnode_sgemm_packed(
             path, threads, transpose, m, n, k, UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda,
             UnsafeRawPointer(packed).assumingMemoryBound(to: Float.self),

@@ -237,9 +237,12 @@ struct MatmulKernelTests {
         // Above the threading thresholds, 300×300×300 splits by columns, 701×40×300 and 30×20×14000
         // by rows (the latter into 12 + 18).
         for shape in [GemmShape(300, 300, 300), GemmShape(701, 40, 300), GemmShape(30, 20, 14000)] {
-            #expect(GemmTuning.threads(m: shape.m, n: shape.n, k: shape.k) > 1 || GemmTuning.cpuCount == 1)
             let gemm = GemmCase(shape, seed: 7)
             for path in gemmPaths {
+                for double in [false, true] {
+                    let threads = GemmTuning.threads(m: shape.m, n: shape.n, k: shape.k, path: path, double: double)
+                    #expect(threads > 1 || GemmTuning.cpuCount == 1, "\(shape) \(path.name) stays on one thread")
+                }
                 for transposeB in [false, true] {
                     let first = blockedProduct(gemm, Float.self, transposeA: false, transposeB: transposeB, path: path)
                     let second = blockedProduct(gemm, Float.self, transposeA: false, transposeB: transposeB, path: path)
@@ -283,6 +286,52 @@ struct MatmulKernelTests {
                     }
                 }
             }
+        }
+    }
+
+    /// The fused recurrent steps multiply a packed weight by rows of a wider state (an LSTM's h in
+    /// [h, c]): A's rows lda > k apart, which the kernels read in place where A is not transposed
+    /// and has at most one cache block of rows. Bit for bit the blocked kernel's product on the same
+    /// strided A, on every path, Float and Double, for row counts around the tiles and that block.
+    @Test("packed products of strided rows", arguments: [5, 6, 7, 12, 16, 17, 32, 71, 72, 73, 144, 145])
+    func packedOperandReadsStridedRows(rows m: Int) {
+        let (n, k, lda) = (37, 70, 83)
+        var generator = SeededGenerator(seed: UInt64(m) + 11)
+        let a = (0..<(m * lda)).map { _ in generator.nextUnitDouble() * 2 - 1 }
+        let b = (0..<(k * n)).map { _ in generator.nextUnitDouble() * 2 - 1 }
+        func check<T: TensorScalar>(_: T.Type, path: GemmPath) {
+            let (a, b) = (a.map { T($0) }, b.map { T($0) })
+            var packed = [T](repeating: 1, count: m * n)
+            var blocked = packed
+            a.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                    let operand = PackedOperand(b.baseAddress!, ldb: n, transposeB: false, k: k, n: n, path: path.code)
+                    packed.withUnsafeMutableBufferPointer {
+                        operand.multiply(
+                            m: m, a: a.baseAddress!, lda: lda, transposeA: false, c: $0.baseAddress!, ldc: n)
+                    }
+                    let (rawA, rawB) = (UnsafeRawPointer(a.baseAddress!), UnsafeRawPointer(b.baseAddress!))
+                    blocked.withUnsafeMutableBufferPointer {
+                        let c = UnsafeMutableRawPointer($0.baseAddress!)
+                        if T.self == Float.self {
+                            blockedGemm(
+                                m: m, n: n, k: k, a: rawA.assumingMemoryBound(to: Float.self), transposeA: false,
+                                b: rawB.assumingMemoryBound(to: Float.self), transposeB: false,
+                                c: c.assumingMemoryBound(to: Float.self), lda: lda, ldb: n, ldc: n, path: path)
+                        } else {
+                            blockedGemm(
+                                m: m, n: n, k: k, a: rawA.assumingMemoryBound(to: Double.self), transposeA: false,
+                                b: rawB.assumingMemoryBound(to: Double.self), transposeB: false,
+                                c: c.assumingMemoryBound(to: Double.self), lda: lda, ldb: n, ldc: n, path: path)
+                        }
+                    }
+                }
+            }
+            #expect(packed == blocked, "\(T.self) \(path.name), \(m) rows")
+        }
+        for path in gemmPaths {
+            check(Float.self, path: path)
+            check(Double.self, path: path)
         }
     }
 
@@ -335,8 +384,8 @@ struct MatmulKernelTests {
 
     @Test("products from many threads at once (the pool is busy for most) agree with serial ones")
     func concurrentProducts() {
-        let gemm = GemmCase(GemmShape(160, 200, 150), seed: 8)
-        #expect(GemmTuning.threads(m: 160, n: 200, k: 150) > 1 || GemmTuning.cpuCount == 1)
+        let gemm = GemmCase(GemmShape(200, 200, 200), seed: 8)
+        #expect(GemmTuning.threads(m: 200, n: 200, k: 200, double: false) > 1 || GemmTuning.cpuCount == 1)
         let serial = blockedProduct(gemm, Float.self, transposeA: false, transposeB: true, path: nil, threaded: false)
         let results = ResultBox(count: 8)
         DispatchQueue.concurrentPerform(iterations: 8) { index in
@@ -390,7 +439,7 @@ struct MatmulPublicAPITests {
         // A batch of products large enough to be threaded, against a shared right operand.
         let big = Tensor<Double>.normal([2, 160, 170], using: &generator)
         let shared = Tensor<Double>.normal([170, 180], using: &generator)
-        #expect(160 * 180 * 170 >= GemmTuning.minimumThreadedWork)
+        #expect(160 * 180 * 170 >= GemmTuning.minimumThreadedWork(double: true))
         let product = matmul(big, shared)
         for i in 0..<2 {
             expectClose(product[i].scalars, referenceMatmul(big[i], shared), tolerance: 1e-11, "threaded batch \(i)")
