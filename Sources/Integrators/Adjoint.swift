@@ -49,7 +49,7 @@ package func solveAdjointOperation<Field: VectorField, T: TensorScalar>(
         implicit: implicit, onStep: observer)
     if solution.finalState.isRecorded { throw .undeclaredRecordedTensors(strategy) }
     let theta = field.parameterTensors
-    guard initialState.isRecorded || theta.contains(where: \.isRecorded) else { return solution }
+    guard initialState.isRecorded || theta.contains(where: { $0.isRecorded }) else { return solution }
 
     // The knots of the backward pass: t₀, then every output time and the final time, merged; each
     // with its forward state and the outputs (indices into the stacked cotangent) attached to it.
@@ -65,9 +65,9 @@ package func solveAdjointOperation<Field: VectorField, T: TensorScalar>(
         }
         knotOutputs[knotOutputs.count - 1].append(m)
     }
-    let thetaValues = theta.map(\.detached)
+    let thetaValues = theta.map { $0.detached }
     let stateShape = y0.shape
-    let parameterShapes = thetaValues.map(\.shape)
+    let parameterShapes = thetaValues.map { $0.shape }
     let trajectory = interpolated ? stored.trajectory : nil
     let backwardStep: StepSizeControl<T>
     switch step.mode {
@@ -76,7 +76,7 @@ package func solveAdjointOperation<Field: VectorField, T: TensorScalar>(
     }
     // The augmented state z = [y, a, g_θ…] (backsolve) or [a, g_θ…] (interpolated), flattened and
     // concatenated.
-    let sizes = (trajectory == nil ? [y0.scalarCount] : []) + [y0.scalarCount] + thetaValues.map(\.scalarCount)
+    let sizes = (trajectory == nil ? [y0.scalarCount] : []) + [y0.scalarCount] + thetaValues.map { $0.scalarCount }
     let adjointField = AdjointField(
         field: field, theta: thetaValues, trajectory: trajectory, sizes: sizes, stateShape: stateShape)
     let maxSteps = plan.maxSteps

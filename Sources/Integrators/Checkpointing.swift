@@ -77,7 +77,7 @@ package struct TensorStateField<Field: VectorField>: VectorField {
 package func constantField<Field: VectorField, T: TensorScalar>(
     _ field: Field, at t0: T, _ y0: Tensor<T>, strategy: String
 ) throws(SolveError) -> Field where Field.State == Tensor<T> {
-    let constant = field.replacingParameterTensors(field.parameterTensors.map(\.detached))
+    let constant = field.replacingParameterTensors(field.parameterTensors.map { $0.detached })
     if constant(t0, y0.detached).isRecorded { throw .undeclaredRecordedTensors(strategy) }
     return constant
 }
@@ -168,7 +168,7 @@ package func solveCheckpointed<Field: VectorField, T: TensorScalar>(
     }
     if solution.finalState.isRecorded { throw .undeclaredRecordedTensors(strategy) }
     let theta = field.parameterTensors
-    guard initialState.isRecorded || theta.contains(where: \.isRecorded) else { return solution }
+    guard initialState.isRecorded || theta.contains(where: { $0.isRecorded }) else { return solution }
 
     // The source of every saved state, then of the final state.
     let direction = plan.direction
@@ -186,7 +186,7 @@ package func solveCheckpointed<Field: VectorField, T: TensorScalar>(
     }
     let pullback = CheckpointedPullback(
         field: field, method: method, step: step, implicit: implicit, record: record, sources: sources,
-        theta: theta.map(\.detached), stateShape: y0.shape)
+        theta: theta.map { $0.detached }, stateShape: y0.shape)
     solution.recordAsOneOperation(operands: [initialState] + theta) { g in pullback(g) }
     return solution
 }

@@ -407,14 +407,14 @@ struct RowSequencePass<Scalar: TensorScalar> {
         _ packed: Tensor<Scalar>, products: [RowProduct<Scalar>], input: Tensor<Scalar>, initialState: Tensor<Scalar>,
         intervals: RowIntervals<Scalar>, buffers: RowSequenceBuffers<Scalar>, detachedBefore cut: Int?
     ) -> Tensor<Scalar> {
-        var operands = [input, initialState] + products.map(\.weight) + products.compactMap(\.bias)
+        var operands = [input, initialState] + products.map { $0.weight } + products.compactMap { $0.bias }
         operands += field.elementwiseParameters
         var intervalTensor: Tensor<Scalar>?
         if case .lengths(let lengths) = intervals {
             intervalTensor = lengths
             operands.append(lengths)
         }
-        guard operands.contains(where: \.isRecorded) else { return packed }
+        guard operands.contains(where: { $0.isRecorded }) else { return packed }
         // The pullback holds constants only: a recorded tensor would keep its tape alive (a cycle).
         let constant = UncheckedSendable(
             RowSequencePass(field.detached, compiled: compiled, grid: grid, batch: batch, time: time, outputWidth: outputWidth))

@@ -142,7 +142,7 @@ public struct FieldClosure<State: ODEState>: VectorField {
         jacobian: ((State.Scalar, State, JacobianMatrix<State.Scalar>) -> Void)?,
         parametricBody: @escaping (State.Scalar, State, [Tensor<State.Scalar>]) -> State
     ) {
-        let values = parameters.map(\.value)
+        let values = parameters.map { $0.value }
         self.body = { t, y in parametricBody(t, y, values) }
         self.parameters = parameters
         self.parametricBody = parametricBody
@@ -152,7 +152,7 @@ public struct FieldClosure<State: ODEState>: VectorField {
 
     /// The parameters' values for a parametric body; none for a body that captures its tensors.
     public var parameterTensors: [Tensor<State.Scalar>] {
-        parametricBody == nil ? [] : parameters.map(\.value)
+        parametricBody == nil ? [] : parameters.map { $0.value }
     }
 
     public func replacingParameterTensors(_ values: [Tensor<State.Scalar>]) -> Self {

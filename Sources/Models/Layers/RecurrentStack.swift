@@ -96,7 +96,7 @@ public struct RecurrentStack<Layer: SequenceLayer>: SequenceLayer {
         }
         let output = try run(
             x, initialStates: carriedStates, mask: mask, times: nil, dropoutRate: dropout, generator: &generator)
-        carriedStates = output.finalStates.map(\.detached)
+        carriedStates = output.finalStates.map { $0.detached }
         return output
     }
 

@@ -148,7 +148,9 @@ extension Trainable {
     /// A copy whose parameters are constants (detached from any tape).
     public var detached: Self {
         var copy = self
-        copy.parameters = parameters.map(\.detached)
+        // Closures, not key paths such as `\.detached`: a key path into a generic type is built at
+        // run time on every call.
+        copy.parameters = parameters.map { $0.detached }
         return copy
     }
 
@@ -161,7 +163,7 @@ extension Trainable {
     /// ``flattenedParameters``). Operations on `flat` are kept: if it is recorded, so are the parameters.
     @inlinable
     public func withFlattenedParameters(_ flat: Tensor<Scalar>) -> Self {
-        let shapes = parameters.map(\.shape)
+        let shapes = parameters.map { $0.shape }
         let sizes = shapes.map { $0.reduce(1, *) }
         require(
             flat.rank == 1 && flat.scalarCount == sizes.reduce(0, +),
