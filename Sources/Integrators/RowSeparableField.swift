@@ -18,8 +18,8 @@ import RNNODETensors
 ///
 /// The integrator then runs any explicit tableau over it: per stage Yᵢ = y + Δt Σⱼ aᵢⱼ Kⱼ row by row,
 /// Kᵢ = f(Yᵢ, P); y ← y + Δt Σᵢ bᵢ Kᵢ; and backward the stages' pullbacks through the transposed
-/// tableau. The classic recurrent cells conform (SimpleRNN, GRU, LSTM, MUT1–3); so can a user's
-/// field, by implementing these requirements.
+/// tableau. The library's recurrent cells conform (SimpleRNN, GRU, LSTM, MUT1–3, IndRNN,
+/// AntisymmetricRNN, Lipschitz RNN); so can a user's field, by implementing these requirements.
 ///
 /// The field y′ = tanh(y·U) − y, for example, with U `[n, n]`:
 ///

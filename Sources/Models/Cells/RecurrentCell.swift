@@ -20,8 +20,8 @@ import RNNODETensors
 /// A cell whose field acts on each row of a batch separately can also conform to
 /// ``RowSeparableField``, stating the field row-wise with its vector–Jacobian product: a
 /// ``RecurrentLayer`` with fixed steps then runs it on the integrator's fused path (one recorded
-/// operation per sequence, no tape records per step). The library's SimpleRNN, GRU, LSTM and MUT1–3
-/// cells do.
+/// operation per sequence, no tape records per step). The library's SimpleRNN, GRU, LSTM, MUT1–3,
+/// IndRNN, AntisymmetricRNN and Lipschitz RNN cells do.
 ///
 /// - Shapes: inputs `[batch, inputSize]` (or `[batch, time, inputSize]` for ``projectInput(_:)``),
 ///   states `[batch, stateSize]`. The cell's output is the first `hiddenSize` columns of its state
@@ -146,4 +146,14 @@ package func checkCellWeight<T>(_ cell: String, _ name: String, _ tensor: Tensor
 @inlinable
 package func gateBlocks<T>(_ x: Tensor<T>, count: Int, size: Int) -> [Tensor<T>] {
     x.split(sizes: Array(repeating: size, count: count), alongAxis: -1)
+}
+
+/// (1 − β)(M + Mᵀ) + β(M − Mᵀ) − γI for a square `m`: a blend of M's symmetric and antisymmetric
+/// parts, shifted by −γ. β = 1 gives the antisymmetric M − Mᵀ − γI, whose eigenvalues have real part
+/// −γ (AntisymmetricRNN); β < 1 lets the symmetric part in (Lipschitz RNN).
+@inlinable
+package func blendedRecurrentMatrix<T>(_ m: Tensor<T>, beta: T, gamma: T) -> Tensor<T> {
+    let transposed = m.transposed()
+    let antisymmetric = beta * (m - transposed) - gamma * Tensor<T>.identity(m.shape[0])
+    return beta == 1 ? antisymmetric : (1 - beta) * (m + transposed) + antisymmetric
 }

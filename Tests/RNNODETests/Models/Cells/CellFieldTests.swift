@@ -35,10 +35,16 @@ struct CellFieldTests {
             ("MUT1", MUT1Cell<Double>(size: h, initialization: .pytorch, using: &g)),
             ("MUT2", MUT2Cell<Double>(size: h, initialization: .pytorch, using: &g)),
             ("MUT3", MUT3Cell<Double>(inputSize: i, hiddenSize: h, initialization: .pytorch, using: &g)),
+            ("IndRNN", IndRNNCell<Double>(inputSize: i, hiddenSize: h, activation: .tanh, using: &g)),
+            (
+                "AntisymmetricRNN gated",
+                AntisymmetricRNNCell<Double>(inputSize: i, hiddenSize: h, gated: true, diffusion: 0.1, using: &g)
+            ),
+            ("LipschitzRNN", LipschitzRNNCell<Double>(inputSize: i, hiddenSize: h, beta: 0.8, gamma: 0.01, using: &g)),
         ]
     }
 
-    @Test(arguments: 0..<8)
+    @Test(arguments: 0..<11)
     func gradientsUnderEveryScheme(_ index: Int) throws {
         let (name, cell) = Self.cells()[index]
         for scheme in Self.schemes {

@@ -30,6 +30,16 @@ struct FusedPathTests {
             MUT1Cell<T>(size: hidden, initialization: .pytorch, using: &g),
             MUT2Cell<T>(size: hidden, initialization: .pytorch, using: &g),
             MUT3Cell<T>(inputSize: input, hiddenSize: hidden, initialization: .pytorch, using: &g),
+            IndRNNCell<T>(inputSize: input, hiddenSize: hidden, initialization: .pytorch, using: &g),
+            IndRNNCell<T>(
+                inputSize: input, hiddenSize: hidden, activation: .tanh, initialization: .pytorch,
+                recurrentInitializer: .uniform(lower: -1, upper: 1), using: &g),
+            AntisymmetricRNNCell<T>(inputSize: input, hiddenSize: hidden, diffusion: 0.1, initialization: .pytorch, using: &g),
+            AntisymmetricRNNCell<T>(
+                inputSize: input, hiddenSize: hidden, gated: true, diffusion: 0.05, initialization: .pytorch, using: &g),
+            LipschitzRNNCell<T>(
+                inputSize: input, hiddenSize: hidden, beta: 0.7, gamma: 0.05, recurrentBlend: (0.9, 0.02),
+                initialization: .pytorch, matrixScale: 2, using: &g),
         ]
     }
 
@@ -194,7 +204,8 @@ extension FusedPathTests {
     func gradientsMatchFiniteDifferences(method: String) throws {
         var g = SeededGenerator(seed: 8)
         let cells = Self.cells(Double.self, input: 3, hidden: 3)
-        for cell in [cells[3], cells[6], cells[10]] { try Self.checkFiniteDifferences(cell, method: method, using: &g) }
+        // A GRU, an LSTM, MUT3, IndRNN (tanh), both AntisymmetricRNNs and the Lipschitz RNN.
+        for index in [3, 6, 10, 12, 13, 14, 15] { try Self.checkFiniteDifferences(cells[index], method: method, using: &g) }
     }
 
     static func checkFiniteDifferences<Cell: RecurrentCell>(
