@@ -21,7 +21,7 @@ struct RecurrentTrainingConfiguration {
 
     /// The integration and time axis, for the summary.
     var integrationSummary: String {
-        let m = integration.method.name
+        let m = integration.methodName
         let perInput: String
         if case .fixed(let h) = integration.step.mode {
             let n = (integration.timeStep / h).rounded()
@@ -146,6 +146,16 @@ let recurrentTrainingConfigurations = [
     RecurrentTrainingConfiguration(
         name: "gru-train-h64-irregular", cell: "gru", hidden: 64, batch: 32, steps: 100, inputs: 32, batches: 20,
         gaps: 0.51..<0.99),
+    // The adding problem's sizes (batch 50, hidden 128, two inputs): a GRU against coRNN and LEM
+    // under their published step, symplectic Euler (coRNN with the reference code's Δt 0.042).
+    RecurrentTrainingConfiguration(
+        name: "gru-train-h128", cell: "gru", hidden: 128, batch: 50, steps: 200, inputs: 2, batches: 5),
+    RecurrentTrainingConfiguration(
+        name: "cornn-train-h128", cell: "cornn", hidden: 128, batch: 50, steps: 200, inputs: 2, batches: 5,
+        integration: .fixed(partitioned: .symplecticEuler, timeStep: 0.042)),
+    RecurrentTrainingConfiguration(
+        name: "lem-train-h128", cell: "lem", hidden: 128, batch: 50, steps: 200, inputs: 2, batches: 5,
+        integration: .fixed(partitioned: .symplecticEuler)),
 ]
 
 let recurrentBenchmarks: [Benchmark] = recurrentTrainingConfigurations.map { c in
@@ -162,6 +172,13 @@ let recurrentBenchmarks: [Benchmark] = recurrentTrainingConfigurations.map { c i
         case "gru":
             return try measureTraining(
                 c, cell: GRUCell<Float>(inputSize: c.inputs, hiddenSize: c.hidden, initialization: .pytorch, using: &generator))
+        case "cornn":
+            let cell = CoRNNCell<Float>(
+                inputSize: c.inputs, hiddenSize: c.hidden, stiffness: 2.7, damping: 4.7, initialization: .pytorch,
+                using: &generator)
+            return try measureTraining(c, cell: cell)
+        case "lem":
+            return try measureTraining(c, cell: LEMCell<Float>(inputSize: c.inputs, hiddenSize: c.hidden, using: &generator))
         default:
             return try measureTraining(
                 c,

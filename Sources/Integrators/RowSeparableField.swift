@@ -18,8 +18,9 @@ import RNNODETensors
 ///
 /// The integrator then runs any explicit tableau over it: per stage Yᵢ = y + Δt Σⱼ aᵢⱼ Kⱼ row by row,
 /// Kᵢ = f(Yᵢ, P); y ← y + Δt Σᵢ bᵢ Kᵢ; and backward the stages' pullbacks through the transposed
-/// tableau. The library's recurrent cells conform (SimpleRNN, GRU, LSTM, MUT1–3, IndRNN,
-/// AntisymmetricRNN, Lipschitz RNN); so can a user's field, by implementing these requirements.
+/// tableau (or a ``PartitionedTableau`` over ``stateParts``). The library's recurrent cells conform
+/// (SimpleRNN, GRU, LSTM, MUT1–3, IndRNN, AntisymmetricRNN, Lipschitz RNN, coRNN, LEM); so can a
+/// user's field, by implementing these requirements.
 ///
 /// The field y′ = tanh(y·U) − y, for example, with U `[n, n]`:
 ///
@@ -61,6 +62,10 @@ public protocol RowSeparableField<Scalar> {
     /// Scratch scalars per row that ``evaluate(_:)`` and ``pullback(_:)`` may use as they like
     /// (``RowFieldEvaluation/scratch``); none by default.
     var scratchWidth: Int { get }
+    /// The widths of the parts of a state row, in order, for partitioned methods
+    /// (``PartitionedTableau``: part p advances with the method's tableau p); one part of
+    /// ``stateWidth`` by default. A second-order cell with state (y, z) has two.
+    var stateParts: [Int] { get }
     /// The products of a row with shared weights that the field uses, in the order it asks for them.
     var products: [RowProduct<Scalar>] { get }
     /// Parameters the field reads elementwise (time constants, per-unit rates), each given to
@@ -82,6 +87,7 @@ public protocol RowSeparableField<Scalar> {
 extension RowSeparableField {
     public var elementwiseParameters: [Tensor<Scalar>] { [] }
     public var scratchWidth: Int { 0 }
+    public var stateParts: [Int] { [stateWidth] }
 }
 
 /// A matrix product the fused integrator computes for a ``RowSeparableField``: R = A·W (+ b), one
@@ -108,9 +114,16 @@ public struct RowProduct<Scalar: TensorScalar> {
     /// gradient from the input gradient when every interval has one evaluation, and keep no
     /// separate copy of dR.
     public var inputGradientColumn: Int?
+    /// The state part (``RowSeparableField/stateParts``) whose derivative alone uses this product, or
+    /// nil. Under a partitioned method the field does not ask for it on stages that do not use that
+    /// part's derivative (``RowFieldEvaluation/usesDerivative(ofPart:)``), and the weight's gradient
+    /// skips those stages.
+    public var part: Int?
 
     public init(
-        weight: Tensor<Scalar>, bias: Tensor<Scalar>? = nil, operand: Operand = .state(column: 0), inputGradientColumn: Int? = nil
+        weight: Tensor<Scalar>, bias: Tensor<Scalar>? = nil, operand: Operand = .state(column: 0),
+        inputGradientColumn: Int? = nil,
+        part: Int? = nil
     ) {
         require(weight.rank == 2, "RowProduct: the weight must be [k, n], got \(describeShape(weight.shape))")
         if let bias {
@@ -122,6 +135,7 @@ public struct RowProduct<Scalar: TensorScalar> {
         self.bias = bias
         self.operand = operand
         self.inputGradientColumn = inputGradientColumn
+        self.part = part
     }
 
     /// k, the operand's width.
@@ -152,18 +166,26 @@ public struct RowFieldEvaluation<Scalar: TensorScalar> {
     public let scratch: UnsafeMutablePointer<Scalar>
     @usableFromInline let context: RowFieldContext<Scalar>
     @usableFromInline let firstRow: Int
+    @usableFromInline let usedParts: UInt64
 
     @inlinable
     init(
         count: Int, state: UnsafePointer<Scalar>, input: UnsafePointer<Scalar>, inputStride: Int,
         derivative: UnsafeMutablePointer<Scalar>, saved: UnsafeMutablePointer<Scalar>, context: RowFieldContext<Scalar>,
-        firstRow: Int
+        firstRow: Int, usedParts: UInt64 = ~0
     ) {
         (self.count, self.state, self.input, self.derivative, self.saved) = (count, state, input, derivative, saved)
         self.inputStride = inputStride
-        (self.context, self.firstRow) = (context, firstRow)
+        (self.context, self.firstRow, self.usedParts) = (context, firstRow, usedParts)
         scratch = context.scratch + firstRow * context.scratchWidth
     }
+
+    /// Whether the method uses this stage's derivative of state part `part`
+    /// (``RowSeparableField/stateParts``). When it does not (a partitioned method's stage that
+    /// advances other parts only), the field may skip computing it but must write zeros there.
+    /// Always true for a plain tableau.
+    @inlinable
+    public func usesDerivative(ofPart part: Int) -> Bool { usedParts >> UInt64(part) & 1 == 1 }
 
     /// Computes product `j` (its operand must be ready) and returns its rows, `n` scalars each.
     @inlinable
@@ -212,20 +234,28 @@ public struct RowFieldPullback<Scalar: TensorScalar> {
     @usableFromInline let context: RowFieldContext<Scalar>
     @usableFromInline let productGradients: UnsafePointer<UnsafeMutablePointer<Scalar>>
     @usableFromInline let parameterGradients: UnsafePointer<UnsafeMutablePointer<Scalar>>
+    @usableFromInline let usedParts: UInt64
 
     @inlinable
     init(
         count: Int, state: UnsafePointer<Scalar>, saved: UnsafePointer<Scalar>, derivativeGradient: UnsafePointer<Scalar>,
         stateGradient: UnsafeMutablePointer<Scalar>, inputGradient: UnsafeMutablePointer<Scalar>, inputStride: Int,
         context: RowFieldContext<Scalar>, firstRow: Int, productGradients: UnsafePointer<UnsafeMutablePointer<Scalar>>,
-        parameterGradients: UnsafePointer<UnsafeMutablePointer<Scalar>>
+        parameterGradients: UnsafePointer<UnsafeMutablePointer<Scalar>>, usedParts: UInt64 = ~0
     ) {
         self.inputStride = inputStride
         (self.count, self.state, self.saved, self.derivativeGradient) = (count, state, saved, derivativeGradient)
         (self.stateGradient, self.inputGradient, self.context) = (stateGradient, inputGradient, context)
-        (self.productGradients, self.parameterGradients) = (productGradients, parameterGradients)
+        (self.productGradients, self.parameterGradients, self.usedParts) = (productGradients, parameterGradients, usedParts)
         scratch = context.scratch + firstRow * context.scratchWidth
     }
+
+    /// Whether this stage's derivative of state part `part` entered the step (as in
+    /// ``RowFieldEvaluation/usesDerivative(ofPart:)``). When it did not, its part of
+    /// ``derivativeGradient`` is zero and the field may skip it; it still writes every entry of the
+    /// input's and the products' gradients.
+    @inlinable
+    public func usesDerivative(ofPart part: Int) -> Bool { usedParts >> UInt64(part) & 1 == 1 }
 
     /// Where product `j`'s result gradient dR goes (`n` scalars per row); write every entry.
     @inlinable

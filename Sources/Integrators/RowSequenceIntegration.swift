@@ -94,8 +94,82 @@ public func integrateRows<Scalar: TensorScalar>(
         intervals, time: time, batch: batch, lengths: lengths, maxStep: maxStep,
         evaluatedStages: compiled.isFSAL ? compiled.stageCount - 1 : compiled.stageCount,
         scalarsPerSlot: s + field.savedWidth, scalarSize: MemoryLayout<Scalar>.stride)
-    let pass = RowSequencePass(field, compiled: compiled, grid: grid, batch: batch, time: time, outputWidth: h)
+    let parts = [RowStatePart(columns: 0..<s, compiled: compiled)]
+    let pass = RowSequencePass(field, parts: parts, stageUses: nil, grid: grid, batch: batch, time: time, outputWidth: h)
     return pass.run(input: input, initialState: initialState, intervals: intervals, detachedBefore: cut)
+}
+
+/// Integrates the row-separable `field` over a sequence of input intervals with a partitioned
+/// method: part p of each state row (``RowSeparableField/stateParts``) advances with
+/// `method.parts[p]`. Otherwise as ``integrateRows(_:input:initialState:intervals:method:maxStep:lengths:detachedBefore:outputWidth:)``
+/// with a tableau.
+///
+/// - Throws: ``SolveError/unsupportedMethod(_:)`` when the field's state does not have one part per
+///   part of the method; otherwise as with a tableau.
+@inlinable
+public func integrateRows<Scalar: TensorScalar>(
+    _ field: any RowSeparableField<Scalar>, input: Tensor<Scalar>, initialState: Tensor<Scalar>,
+    intervals: RowIntervals<Scalar>, partitioned method: PartitionedTableau, maxStep: Scalar, lengths: [Int]? = nil,
+    detachedBefore cut: Int? = nil, outputWidth: Int? = nil
+) throws(SolveError) -> RowSequenceResult<Scalar> {
+    let widths = field.stateParts
+    require(
+        widths.allSatisfy { $0 > 0 } && widths.reduce(0, +) == field.stateWidth,
+        "integrateRows: the field's state parts \(widths) must be positive widths summing to its state width \(field.stateWidth)")
+    guard widths.count == method.parts.count else {
+        throw .unsupportedMethod(
+            "\(method.name) advances a state of \(method.parts.count) parts; this field's state has \(widths.count) (\(widths))")
+    }
+    require(
+        input.rank == 3 && input.shape[2] == field.inputWidth,
+        "integrateRows: the input must be [time, batch, \(field.inputWidth)], got \(describeShape(input.shape))")
+    let (time, batch, s) = (input.shape[0], input.shape[1], field.stateWidth)
+    require(
+        initialState.shape == [batch, s],
+        "integrateRows: the initial state must be [\(batch), \(s)], got \(describeShape(initialState.shape))")
+    let h = outputWidth ?? s
+    require(h >= 0 && h <= s, "integrateRows: outputWidth \(h) outside 0...\(s)")
+    require(
+        lengths.map { $0.count == batch && $0.allSatisfy { $0 >= 0 && $0 <= time } } ?? true,
+        "integrateRows: lengths must give one count in 0...\(time) per row")
+    guard maxStep.isFinite && maxStep > 0 else {
+        throw .invalidStepBounds("the fused integration needs a finite positive step, got \(maxStep)")
+    }
+    require(
+        field.products.allSatisfy { $0.part.map { $0 >= 0 && $0 < widths.count } ?? true },
+        "integrateRows: a product's part must be one of the field's \(widths.count) state parts")
+    var parts: [RowStatePart<Scalar>] = []
+    var start = 0
+    for (width, tableau) in zip(widths, method.parts) {
+        parts.append(RowStatePart(columns: start..<(start + width), compiled: .shared(tableau)))
+        start += width
+    }
+    // Every stage is evaluated (no first-same-as-last shortcut across parts); a field may skip the
+    // parts of a stage that no weight uses.
+    let stageUses = (0..<method.stages).map { i in
+        (0..<widths.count).reduce(UInt64(0)) { mask, p in method.usesDerivative(stage: i, part: p) ? mask | 1 << p : mask }
+    }
+    let grid = try RowGrid(
+        intervals, time: time, batch: batch, lengths: lengths, maxStep: maxStep, evaluatedStages: method.stages,
+        scalarsPerSlot: s + field.savedWidth, scalarSize: MemoryLayout<Scalar>.stride)
+    let pass = RowSequencePass(field, parts: parts, stageUses: stageUses, grid: grid, batch: batch, time: time, outputWidth: h)
+    return pass.run(input: input, initialState: initialState, intervals: intervals, detachedBefore: cut)
+}
+
+/// Columns of a state row and the compiled tableau that advances them.
+@usableFromInline
+struct RowStatePart<Scalar: TensorScalar> {
+    @usableFromInline let columns: Range<Int>
+    @usableFromInline let compiled: CompiledTableau<Scalar>
+
+    @inlinable
+    init(columns: Range<Int>, compiled: CompiledTableau<Scalar>) { (self.columns, self.compiled) = (columns, compiled) }
+
+    /// Stage `stage`'s row of A, or b when `stage` is nil.
+    @inlinable
+    func weights(stage: Int?) -> UnsafePointer<Scalar> {
+        UnsafePointer(stage.map { compiled.a + $0 * compiled.stageCount } ?? compiled.b)
+    }
 }
 
 /// The most memory a fused integration keeps for its stages (states, derivatives, saved
@@ -216,7 +290,10 @@ struct RowSequencePass<Scalar: TensorScalar> {
     /// The field, behind an existential: the loops here are specialized for the scalar type, and the
     /// field's methods are one call per stage and block of rows.
     @usableFromInline let field: any RowSeparableField<Scalar>
-    @usableFromInline let compiled: CompiledTableau<Scalar>
+    /// The state's parts and their tableaus: one part of every column for a plain tableau.
+    @usableFromInline let parts: [RowStatePart<Scalar>]
+    /// Per stage, the parts whose derivative the method uses (bit p for part p); nil: every part.
+    @usableFromInline let stageUses: [UInt64]?
     @usableFromInline let grid: RowGrid<Scalar>
     @usableFromInline let batch: Int, time: Int, outputWidth: Int
     @usableFromInline let stateWidth: Int, savedWidth: Int, inputWidth: Int
@@ -225,11 +302,11 @@ struct RowSequencePass<Scalar: TensorScalar> {
 
     @inlinable
     init(
-        _ field: any RowSeparableField<Scalar>, compiled: CompiledTableau<Scalar>, grid: RowGrid<Scalar>, batch: Int, time: Int,
-        outputWidth: Int
+        _ field: any RowSeparableField<Scalar>, parts: [RowStatePart<Scalar>], stageUses: [UInt64]?, grid: RowGrid<Scalar>,
+        batch: Int, time: Int, outputWidth: Int
     ) {
         self.field = field
-        self.compiled = compiled
+        (self.parts, self.stageUses) = (parts, stageUses)
         self.grid = grid
         (self.batch, self.time, self.outputWidth) = (batch, time, outputWidth)
         (stateWidth, savedWidth, inputWidth) = (field.stateWidth, field.savedWidth, field.inputWidth)
@@ -240,8 +317,18 @@ struct RowSequencePass<Scalar: TensorScalar> {
     @inlinable var width: Int { time * outputWidth + stateWidth }
     /// The number of stage slots: (step, stage, row).
     @inlinable var slotCount: Int { grid.totalSteps * stages * batch }
-    /// The first scalar of slot (step q, stage i, row b) in a slab of `width`-scalar slots.
-    @inlinable func slot(_ q: Int, _ i: Int, _ b: Int, _ width: Int) -> Int { ((q * stages + i) * batch + b) * width }
+    /// The first scalar of slot (step q, stage i, row b) in a slab of `width`-scalar slots: stage by
+    /// stage, so that one stage's slots over all steps are contiguous.
+    @inlinable func slot(_ q: Int, _ i: Int, _ b: Int, _ width: Int) -> Int {
+        ((i * grid.totalSteps + q) * batch + b) * width
+    }
+
+    /// The stages whose evaluations use product `product`: those that use the derivative of its
+    /// ``RowProduct/part`` (every stage when it has none, or for a plain tableau).
+    @inlinable func stagesUsing(_ product: RowProduct<Scalar>) -> [Int] {
+        guard let part = product.part, let stageUses else { return Array(0..<stages) }
+        return (0..<stages).filter { stageUses[$0] >> UInt64(part) & 1 == 1 }
+    }
 
     /// The blocks of rows that run in parallel.
     @inlinable func blocks() -> [Range<Int>] {
@@ -267,7 +354,6 @@ struct RowSequencePass<Scalar: TensorScalar> {
         defer { failures.deallocate() }
         failures.initialize(repeating: time, count: blocks.count)
         let (ys, ks, kept) = (buffers.states, buffers.derivatives, buffers.saved)
-        let (a, b) = (compiled.a, compiled.b)
         let totalSteps = grid.totalSteps
 
         let packed = Tensor<Scalar>.filled([batch, width]) { out in
@@ -293,19 +379,18 @@ struct RowSequencePass<Scalar: TensorScalar> {
                                 let yi = ys + slot(q, i, r0, s)
                                 if i > 0 {
                                     // Yᵢ = y + Δt Σₗ aᵢₗ Kₗ (rows that have finished the interval: Yᵢ = y).
-                                    let weights = a + i * compiled.stageCount
                                     if let dt = uniform {
-                                        _ = combine(
-                                            yi, base: y, dt: dt, weights: weights, count: i, derivatives: k0,
-                                            stageStride: stageStride, elements: m * s, checksFinite: false)
+                                        _ = combineParts(
+                                            yi, base: y, dt: dt, stage: i, count: i, derivatives: k0, stageStride: stageStride,
+                                            rows: m, checksFinite: false)
                                     } else {
                                         for r in 0..<m {
                                             let index = k * batch + r0 + r
                                             let (target, base) = (yi + r * s, y + r * s)
                                             if j < grid.stepCounts[index] {
-                                                _ = combine(
-                                                    target, base: base, dt: grid.stepSizes[index], weights: weights, count: i,
-                                                    derivatives: k0 + r * s, stageStride: stageStride, elements: s,
+                                                _ = combineParts(
+                                                    target, base: base, dt: grid.stepSizes[index], stage: i, count: i,
+                                                    derivatives: k0 + r * s, stageStride: stageStride, rows: 1,
                                                     checksFinite: false)
                                             } else {
                                                 target.update(from: base, count: s)
@@ -316,16 +401,17 @@ struct RowSequencePass<Scalar: TensorScalar> {
                                 var rowsView = RowFieldEvaluation(
                                     count: m, state: UnsafePointer(yi), input: input, inputStride: inputWidth,
                                     derivative: ks + buffers.derivativeSlot(q, i, r0, stages: stages, batch: batch),
-                                    saved: kept + slot(q, i, r0, savedWidth), context: context, firstRow: r0)
+                                    saved: kept + slot(q, i, r0, savedWidth), context: context, firstRow: r0,
+                                    usedParts: stageUses?[i] ?? ~0)
                                 field.evaluate(&rowsView)
                             }
                             // y ← y + Δt Σᵢ bᵢ Kᵢ, into the next step's first stage (the final state
                             // after the last step).
                             var finite = true
                             if let dt = uniform, q + 1 < totalSteps {
-                                finite = combine(
-                                    ys + slot(q + 1, 0, r0, s), base: y, dt: dt, weights: b, count: stages, derivatives: k0,
-                                    stageStride: stageStride, elements: m * s, checksFinite: true)
+                                finite = combineParts(
+                                    ys + slot(q + 1, 0, r0, s), base: y, dt: dt, stage: nil, count: stages, derivatives: k0,
+                                    stageStride: stageStride, rows: m, checksFinite: true)
                             } else {
                                 for r in 0..<m {
                                     let row = r0 + r
@@ -333,10 +419,10 @@ struct RowSequencePass<Scalar: TensorScalar> {
                                     let (next, base) = (stateRow(q + 1, row), y + r * s)
                                     if j < grid.stepCounts[index] {
                                         finite =
-                                            combine(
-                                                next, base: base, dt: grid.stepSizes[index], weights: b, count: stages,
-                                                derivatives: k0 + r * s, stageStride: stageStride, elements: s,
-                                                checksFinite: true) && finite
+                                            combineParts(
+                                                next, base: base, dt: grid.stepSizes[index], stage: nil, count: stages,
+                                                derivatives: k0 + r * s, stageStride: stageStride, rows: 1, checksFinite: true)
+                                            && finite
                                     } else {
                                         next.update(from: base, count: s)
                                     }
@@ -399,6 +485,61 @@ struct RowSequencePass<Scalar: TensorScalar> {
             finalState: result.slice(alongAxis: 1, (time * h)..<width), statistics: statistics, failedInterval: nil)
     }
 
+    /// ``combine(_:base:dt:weights:count:derivatives:stageStride:elements:checksFinite:)`` part by part
+    /// over `rows` consecutive state rows, each part with its tableau's weights: stage `stage`'s row of
+    /// A, or b when `stage` is nil. (One call over all the rows when the state is one part.)
+    @inlinable
+    func combineParts(
+        _ target: UnsafeMutablePointer<Scalar>, base: UnsafePointer<Scalar>, dt: Scalar, stage: Int?, count: Int,
+        derivatives: UnsafePointer<Scalar>, stageStride: Int, rows: Int, checksFinite: Bool
+    ) -> Bool {
+        let s = stateWidth
+        guard parts.count > 1 else {
+            return combine(
+                target, base: base, dt: dt, weights: parts[0].weights(stage: stage), count: count, derivatives: derivatives,
+                stageStride: stageStride, elements: rows * s, checksFinite: checksFinite)
+        }
+        var finite = true
+        for r in 0..<rows {
+            for part in parts {
+                let offset = r * s + part.columns.lowerBound
+                finite =
+                    combine(
+                        target + offset, base: base + offset, dt: dt, weights: part.weights(stage: stage), count: count,
+                        derivatives: derivatives + offset, stageStride: stageStride, elements: part.columns.count,
+                        checksFinite: checksFinite) && finite
+            }
+        }
+        return finite
+    }
+
+    /// Stage `i`'s dKᵢ = Δt (bᵢ ḡ + Σₗ₍>ᵢ₎ aₗᵢ dYₗ) part by part over `rows` consecutive rows, each part
+    /// with its tableau's weights (``stageGradientInput(_:state:stateWeight:later:stageStride:weights:from:to:dt:elements:)``);
+    /// `scratch` holds `stages` scalars.
+    @inlinable
+    func stageGradientParts(
+        _ target: UnsafeMutablePointer<Scalar>, state: UnsafePointer<Scalar>, later: UnsafePointer<Scalar>, stageStride: Int,
+        stage i: Int, dt: Scalar, rows: Int, scratch: UnsafeMutablePointer<Scalar>
+    ) {
+        let s = stateWidth
+        for part in parts {
+            let compiled = part.compiled
+            for l in (i + 1)..<stages { scratch[l] = compiled.a[l * compiled.stageCount + i] }
+            guard parts.count > 1 else {
+                stageGradientInput(
+                    target, state: state, stateWeight: compiled.b[i], later: later, stageStride: stageStride, weights: scratch,
+                    from: i + 1, to: stages, dt: dt, elements: rows * s)
+                return
+            }
+            for r in 0..<rows {
+                let offset = r * s + part.columns.lowerBound
+                stageGradientInput(
+                    target + offset, state: state + offset, stateWeight: compiled.b[i], later: later + offset,
+                    stageStride: stageStride, weights: scratch, from: i + 1, to: stages, dt: dt, elements: part.columns.count)
+            }
+        }
+    }
+
     // MARK: Backward
 
     /// `packed` recorded with the pass's pullback.
@@ -417,7 +558,9 @@ struct RowSequencePass<Scalar: TensorScalar> {
         guard operands.contains(where: { $0.isRecorded }) else { return packed }
         // The pullback holds constants only: a recorded tensor would keep its tape alive (a cycle).
         let constant = UncheckedSendable(
-            RowSequencePass(field.detached, compiled: compiled, grid: grid, batch: batch, time: time, outputWidth: outputWidth))
+            RowSequencePass(
+                field.detached, parts: parts, stageUses: stageUses, grid: grid, batch: batch, time: time,
+                outputWidth: outputWidth))
         let needsInitialState = initialState.isRecorded
         let needsIntervals = intervalTensor?.isRecorded ?? false
         return Tensor.recording(packed, operands: operands) { gradient in
@@ -441,7 +584,6 @@ struct RowSequencePass<Scalar: TensorScalar> {
         let blocks = blocks()
         context.threadsProducts = blocks.count == 1
         let (ys, ks, kept) = (buffers.states, buffers.derivatives, buffers.saved)
-        let (a, b, stageCount) = (compiled.a, compiled.b, compiled.stageCount)
         // The products' result gradients: kept per slot for the weight gradients, or (when every
         // interval is one evaluation and the field says dR is a block of dP) read from dP.
         let oneStepPerInterval = stages == 1 && grid.maxCounts.allSatisfy { $0 == 1 }
@@ -503,12 +645,10 @@ struct RowSequencePass<Scalar: TensorScalar> {
                             for i in stride(from: stages - 1, through: 0, by: -1) {
                                 // dKᵢ = Δt (bᵢ ḡ + Σₗ₍>ᵢ₎ aₗᵢ dYₗ); zero for rows done with the interval. The
                                 // step's ∂L/∂Δt is Σᵢ Kᵢ·dKᵢ / Δt (with Δt = g/n for the interval's g).
-                                for l in (i + 1)..<stages { laterWeights[l] = a[l * stageCount + i] }
                                 if let dt = uniform, !needsIntervals {
-                                    stageGradientInput(
-                                        dk + r0 * s, state: ds + r0 * s, stateWeight: b[i], later: dy + r0 * s,
-                                        stageStride: batch * s,
-                                        weights: laterWeights, from: i + 1, to: stages, dt: dt, elements: m * s)
+                                    stageGradientParts(
+                                        dk + r0 * s, state: ds + r0 * s, later: dy + r0 * s, stageStride: batch * s, stage: i,
+                                        dt: dt, rows: m, scratch: laterWeights)
                                 } else {
                                     for r in 0..<m {
                                         let row = r0 + r
@@ -518,10 +658,9 @@ struct RowSequencePass<Scalar: TensorScalar> {
                                             target.update(repeating: 0, count: s)
                                             continue
                                         }
-                                        stageGradientInput(
-                                            target, state: ds + row * s, stateWeight: b[i], later: dy + row * s,
-                                            stageStride: batch * s, weights: laterWeights, from: i + 1, to: stages, dt: 1,
-                                            elements: s)
+                                        stageGradientParts(
+                                            target, state: ds + row * s, later: dy + row * s, stageStride: batch * s, stage: i,
+                                            dt: 1, rows: 1, scratch: laterWeights)
                                         if needsIntervals {
                                             let stage = ks + buffers.derivativeSlot(q, i, row, stages: stages, batch: batch)
                                             var dot: Scalar = 0
@@ -549,7 +688,7 @@ struct RowSequencePass<Scalar: TensorScalar> {
                                     derivativeGradient: UnsafePointer(dk + r0 * s), stateGradient: stage,
                                     inputGradient: stageInputGradient, inputStride: g, context: context, firstRow: r0,
                                     productGradients: UnsafePointer(table),
-                                    parameterGradients: UnsafePointer(table + products.count))
+                                    parameterGradients: UnsafePointer(table + products.count), usedParts: stageUses?[i] ?? ~0)
                                 field.pullback(&rowsView)
                                 if !direct {
                                     if firstContribution {
@@ -571,16 +710,23 @@ struct RowSequencePass<Scalar: TensorScalar> {
                 }
             }
         }
-        // The weights' gradients: one product over all slots each (Aᵀ·dR), the biases' column sums.
+        // The weights' gradients: one product over the slots each (Aᵀ·dR) — all of them, or per
+        // stage that uses the product (a partitioned method's product of one part) — and the biases'
+        // column sums.
         var weightGradients: [Tensor<Scalar>] = []
         var biasGradients: [Tensor<Scalar>] = []
         dP.withUnsafeBufferPointer { dpBuffer in
             for (j, product) in products.enumerated() {
                 let (k, n) = (product.inputWidth, product.outputWidth)
-                let (dR, ldr, rows): (UnsafePointer<Scalar>, Int, Int) =
+                let used = stagesUsing(product)
+                let stageSlots = grid.totalSteps * batch
+                let (dR, ldr, ranges): (UnsafePointer<Scalar>, Int, [Range<Int>]) =
                     aliased[j]
-                    ? (dpBuffer.baseAddress! + product.inputGradientColumn!, g, time * batch)
-                    : (UnsafePointer(productGradients[j].pointer(Scalar.self)), n, slotCount)
+                    ? (dpBuffer.baseAddress! + product.inputGradientColumn!, g, [0..<(time * batch)])
+                    : (
+                        UnsafePointer(productGradients[j].pointer(Scalar.self)), n,
+                        used.count == stages ? [0..<slotCount] : used.map { ($0 * stageSlots)..<(($0 + 1) * stageSlots) }
+                    )
                 let (operand, lda): (UnsafePointer<Scalar>, Int) =
                     switch product.operand {
                     case .state(let column): (UnsafePointer(ys) + column, s)
@@ -589,15 +735,17 @@ struct RowSequencePass<Scalar: TensorScalar> {
                 weightGradients.append(
                     Tensor.filled([k, n]) { dW in
                         dW.update(repeating: 0, count: k * n)
-                        stridedGemm(
-                            m: k, n: n, k: rows, a: operand, lda: lda, transposeA: true, b: dR, ldb: ldr, transposeB: false,
-                            c: dW, ldc: n)
+                        for rows in ranges {
+                            stridedGemm(
+                                m: k, n: n, k: rows.count, a: operand + rows.lowerBound * lda, lda: lda, transposeA: true,
+                                b: dR + rows.lowerBound * ldr, ldb: ldr, transposeB: false, c: dW, ldc: n)
+                        }
                     })
                 if product.bias != nil {
                     biasGradients.append(
                         Tensor.filled([n]) { db in
                             db.update(repeating: 0, count: n)
-                            for row in 0..<rows {
+                            for row in ranges.joined() {
                                 let line = dR + row * ldr
                                 for c in 0..<n { db[c] += line[c] }
                             }

@@ -34,7 +34,8 @@ extension AntisymmetricRNNCell: RowSeparableField {
                 k.update(from: saved, count: h)
                 continue
             }
-            for j in 0..<h { saved[h + j] = Scalar.sigmoid(p[h + j] + u[j]) }
+            for j in 0..<h { saved[h + j] = p[h + j] + u[j] }
+            Activation.sigmoid.apply(saved + h, count: h)
             for j in 0..<h { k[j] = saved[h + j] * saved[j] }
         }
     }

@@ -114,7 +114,7 @@ func describe<Scalar>(_ integration: CellIntegration<Scalar>) -> String {
     switch integration.step.mode {
     case .fixed(let h):
         let steps = Int((Double(integration.timeStep) / Double(h)).rounded())
-        return "\(integration.method.name), \(dt), \(steps) step\(steps == 1 ? "" : "s") per input"
+        return "\(integration.methodName), \(dt), \(steps) step\(steps == 1 ? "" : "s") per input"
     case .adaptive(let settings):
         return "\(integration.method.name) adaptive (rtol \(formatScientific(Double(settings.rtol)))), \(dt)"
     }

@@ -15,6 +15,9 @@ import RNNODETensors
 ///   with h = Δt / substeps).
 /// - ``adaptive(_:timeStep:rtol:atol:)``: error-controlled steps within each interval (the
 ///   continuous-time cell, accurate to the tolerance).
+/// - ``fixed(partitioned:timeStep:substeps:)``: a partitioned method (``PartitionedTableau``, such as
+///   ``PartitionedTableau/symplecticEuler``, the published step of coRNN and LEM) at fixed steps, for
+///   cells whose state has one part per part of the method.
 ///
 /// ```swift
 /// let rnn = RecurrentLayer(cell)                                               // Euler, Δt = 1
@@ -28,6 +31,10 @@ public struct CellIntegration<Scalar: TensorScalar>: Sendable, Equatable {
     public var timeStep: Scalar
     /// How each interval of length Δt is stepped.
     public var step: StepSizeControl<Scalar>
+    /// A partitioned method that replaces ``method`` (which is then its first part's tableau), or
+    /// nil. It runs on the integrator's fused path: fixed steps, and a cell that conforms to
+    /// ``RowSeparableField`` with one state part per part of the method.
+    public var partitionedMethod: PartitionedTableau?
 
     /// `method` over intervals of length `timeStep`, stepped by `step` (by default one step per interval).
     public init(method: ButcherTableau, timeStep: Scalar = 1, step: StepSizeControl<Scalar>? = nil) {
@@ -45,6 +52,24 @@ public struct CellIntegration<Scalar: TensorScalar>: Sendable, Equatable {
         return CellIntegration(method: method, timeStep: timeStep, step: .fixed(timeStep / Scalar(substeps)))
     }
 
+    /// `substeps` equal steps of the partitioned `method` per input interval of length `timeStep`.
+    ///
+    /// ```swift
+    /// let published = RecurrentLayer(coRNN, integration: .fixed(partitioned: .symplecticEuler, timeStep: 0.042))
+    /// ```
+    public static func fixed(
+        partitioned method: PartitionedTableau, timeStep: Scalar = 1, substeps: Int = 1
+    )
+        -> CellIntegration
+    {
+        var integration = fixed(method.parts[0], timeStep: timeStep, substeps: substeps)
+        integration.partitionedMethod = method
+        return integration
+    }
+
+    /// The name of the method (the partitioned method's, when there is one).
+    public var methodName: String { partitionedMethod?.name ?? method.name }
+
     /// Adaptive steps of `method` (Dormand–Prince 5(4) by default) within each input interval.
     public static func adaptive(
         _ method: ButcherTableau = .dopri5, timeStep: Scalar = 1, rtol: Scalar = 1e-6, atol: Scalar = 1e-8
@@ -53,5 +78,5 @@ public struct CellIntegration<Scalar: TensorScalar>: Sendable, Equatable {
     }
 
     /// Whether this is the classic discrete cell (Euler, one step of Δt = 1 per input).
-    public var isDiscrete: Bool { method == .euler && timeStep == 1 && step == .fixed(1) }
+    public var isDiscrete: Bool { partitionedMethod == nil && method == .euler && timeStep == 1 && step == .fixed(1) }
 }

@@ -205,10 +205,15 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
         var output: RecurrentOutput<Scalar>
         // The fused path runs explicit methods; implicit ones take the tape path (which solves their
         // stages on the state's components).
-        if case .fixed(let step) = integration.step.mode, time > 0, integration.method.kind == .explicit,
-            integration.method.stiffAlternative == nil, let field = cell as? any RowSeparableField<Scalar>
+        let explicit = integration.method.kind == .explicit && integration.method.stiffAlternative == nil
+        if case .fixed(let step) = integration.step.mode, time > 0, explicit || integration.partitionedMethod != nil,
+            let field = cell as? any RowSeparableField<Scalar>
         {
             output = try integrateFused(field, projected, h0, intervals, step: step, lengths: lengths, cut: cut)
+        } else if let partitioned = integration.partitionedMethod, time > 0 {
+            throw .invalidIntegration(
+                "\(partitioned.name) is a partitioned method: it runs on cells that state their field row by row "
+                    + "(RowSeparableField), and \(Cell.self) does not")
         } else if case .lengths(let gaps) = intervals, case .irregular = times {
             output = try integrateRowByRow(projected, h0, gaps: gaps, lengths: lengths, cut: cut)
         } else {
@@ -229,9 +234,15 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
     ) throws(RecurrentError<Scalar>) -> RecurrentOutput<Scalar> {
         let result: RowSequenceResult<Scalar>
         do {
-            result = try integrateRows(
-                field, input: projected, initialState: h0, intervals: intervals, method: integration.method, maxStep: step,
-                lengths: lengths, detachedBefore: cut, outputWidth: cell.hiddenSize)
+            if let partitioned = integration.partitionedMethod {
+                result = try integrateRows(
+                    field, input: projected, initialState: h0, intervals: intervals, partitioned: partitioned, maxStep: step,
+                    lengths: lengths, detachedBefore: cut, outputWidth: cell.hiddenSize)
+            } else {
+                result = try integrateRows(
+                    field, input: projected, initialState: h0, intervals: intervals, method: integration.method,
+                    maxStep: step, lengths: lengths, detachedBefore: cut, outputWidth: cell.hiddenSize)
+            }
         } catch {
             throw .invalidIntegration(error.description)
         }
@@ -466,6 +477,9 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
         guard dt.isFinite, dt > 0 else { throw .invalidIntegration("the time between inputs must be positive, got \(dt)") }
         if case .fixed(let h) = integration.step.mode, !(h.isFinite && h > 0) {
             throw .invalidIntegration("the fixed step must be positive, got \(h)")
+        }
+        if let partitioned = integration.partitionedMethod, integration.step.isAdaptive {
+            throw .invalidIntegration("\(partitioned.name) is a partitioned method: it takes fixed steps only")
         }
         if let truncation, truncation < 1 {
             throw .invalidIntegration("truncation must be at least 1 step, got \(truncation)")

@@ -41,10 +41,12 @@ struct CellFieldTests {
                 AntisymmetricRNNCell<Double>(inputSize: i, hiddenSize: h, gated: true, diffusion: 0.1, using: &g)
             ),
             ("LipschitzRNN", LipschitzRNNCell<Double>(inputSize: i, hiddenSize: h, beta: 0.8, gamma: 0.01, using: &g)),
+            ("coRNN", CoRNNCell<Double>(inputSize: i, hiddenSize: h, stiffness: 1, damping: 0.3, using: &g)),
+            ("LEM", LEMCell<Double>(inputSize: i, hiddenSize: h, using: &g)),
         ]
     }
 
-    @Test(arguments: 0..<11)
+    @Test(arguments: 0..<13)
     func gradientsUnderEveryScheme(_ index: Int) throws {
         let (name, cell) = Self.cells()[index]
         for scheme in Self.schemes {

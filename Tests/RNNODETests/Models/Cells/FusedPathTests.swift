@@ -40,7 +40,16 @@ struct FusedPathTests {
             LipschitzRNNCell<T>(
                 inputSize: input, hiddenSize: hidden, beta: 0.7, gamma: 0.05, recurrentBlend: (0.9, 0.02),
                 initialization: .pytorch, matrixScale: 2, using: &g),
+            CoRNNCell<T>(inputSize: input, hiddenSize: hidden, stiffness: 1.5, damping: 0.5, initialization: .pytorch, using: &g),
+            LEMCell<T>(inputSize: input, hiddenSize: hidden, using: &g),
         ]
+    }
+
+    /// Fixed steps of a built-in tableau by name, or of symplectic Euler ("symplectic-euler").
+    static func integration<T: TensorScalar>(_ method: String, timeStep: T, substeps: Int) -> CellIntegration<T> {
+        method == "symplectic-euler"
+            ? .fixed(partitioned: .symplecticEuler, timeStep: timeStep, substeps: substeps)
+            : .fixed(ButcherTableau.builtIn[method]!, timeStep: timeStep, substeps: substeps)
     }
 
     /// A loss that reads every result: the sequence, the last output and the final state.
@@ -71,8 +80,8 @@ struct FusedPathTests {
         times: SequenceTimes<Cell.Scalar>? = nil
     ) throws -> [Tensor<Cell.Scalar>] {
         typealias T = Cell.Scalar
-        let integration = CellIntegration<T>.fixed(
-            ButcherTableau.builtIn[testCase.method]!, timeStep: T(testCase.timeStep), substeps: testCase.substeps)
+        let integration: CellIntegration<T> = Self.integration(
+            testCase.method, timeStep: T(testCase.timeStep), substeps: testCase.substeps)
         let layer = RecurrentLayer(
             cell, integration: integration, goBackwards: testCase.goBackwards,
             gradients: testCase.truncation.map { .truncated(steps: $0) } ?? .backpropagation)
@@ -204,8 +213,10 @@ extension FusedPathTests {
     func gradientsMatchFiniteDifferences(method: String) throws {
         var g = SeededGenerator(seed: 8)
         let cells = Self.cells(Double.self, input: 3, hidden: 3)
-        // A GRU, an LSTM, MUT3, IndRNN (tanh), both AntisymmetricRNNs and the Lipschitz RNN.
-        for index in [3, 6, 10, 12, 13, 14, 15] { try Self.checkFiniteDifferences(cells[index], method: method, using: &g) }
+        // A GRU, an LSTM, MUT3, IndRNN (tanh), both AntisymmetricRNNs, the Lipschitz RNN, coRNN and LEM.
+        for index in [3, 6, 10, 12, 13, 14, 15, 16, 17] {
+            try Self.checkFiniteDifferences(cells[index], method: method, using: &g)
+        }
     }
 
     static func checkFiniteDifferences<Cell: RecurrentCell>(
@@ -231,7 +242,7 @@ extension FusedPathTests {
                 all[i] = value
                 var probe = cell
                 probe.parameters = Array(all.prefix(parameters.count))
-                let integration = CellIntegration<Double>.fixed(ButcherTableau.builtIn[method]!, timeStep: 0.7, substeps: 2)
+                let integration: CellIntegration<Double> = Self.integration(method, timeStep: 0.7, substeps: 2)
                 let mask = Tensor<Double>(shape: [2, 4], scalars: [1, 1, 1, 1, 1, 1, 1, 0])
                 let probeTimes: SequenceTimes<Double>
                 if case .regular = times {

@@ -14,9 +14,8 @@ import Testing
 @Suite("Cells designed from ODEs")
 struct ODECellTests {
     /// Row `v` times the row-major `[v.count, n]` matrix `m`.
-    static func times<T: TensorScalar>(_ v: [T], _ m: [T], columns n: Int, from column: Int = 0, width: Int? = nil) -> [T] {
-        let w = width ?? n
-        return (0..<w).map { j in v.indices.reduce(T(0)) { $0 + v[$1] * m[$1 * n + column + j] } }
+    static func times<T: TensorScalar>(_ v: [T], _ m: [T], columns n: Int) -> [T] {
+        (0..<n).map { j in v.indices.reduce(T(0)) { $0 + v[$1] * m[$1 * n + j] } }
     }
 
     /// Every hₜ of the rows of `x` `[batch, time, input]` from `h0` by `update(xₜ, hₜ₋₁)`, as `[batch, time, hidden]`.
