@@ -68,22 +68,8 @@ public func integrateRows<Scalar: TensorScalar>(
     intervals: RowIntervals<Scalar>, method: ButcherTableau, maxStep: Scalar, lengths: [Int]? = nil,
     detachedBefore cut: Int? = nil, outputWidth: Int? = nil
 ) throws(SolveError) -> RowSequenceResult<Scalar> {
-    require(
-        input.rank == 3 && input.shape[2] == field.inputWidth,
-        "integrateRows: the input must be [time, batch, \(field.inputWidth)], got \(describeShape(input.shape))")
-    let (time, batch) = (input.shape[0], input.shape[1])
-    let s = field.stateWidth
-    require(
-        initialState.shape == [batch, s],
-        "integrateRows: the initial state must be [\(batch), \(s)], got \(describeShape(initialState.shape))")
-    let h = outputWidth ?? s
-    require(h >= 0 && h <= s, "integrateRows: outputWidth \(h) outside 0...\(s)")
-    require(
-        lengths.map { $0.count == batch && $0.allSatisfy { $0 >= 0 && $0 <= time } } ?? true,
-        "integrateRows: lengths must give one count in 0...\(time) per row")
-    guard maxStep.isFinite && maxStep > 0 else {
-        throw .invalidStepBounds("the fused integration needs a finite positive step, got \(maxStep)")
-    }
+    let (time, batch, s, h) = try checkedRowIntegration(
+        field, input: input, initialState: initialState, maxStep: maxStep, lengths: lengths, outputWidth: outputWidth)
     guard method.kind == .explicit, method.stiffAlternative == nil else {
         throw .unsupportedMethod(
             "\(method.name) is not an explicit method: the fused recurrent path runs explicit tableaus only (solve implicit ones on Tensor states instead)"
@@ -120,21 +106,8 @@ public func integrateRows<Scalar: TensorScalar>(
         throw .unsupportedMethod(
             "\(method.name) advances a state of \(method.parts.count) parts; this field's state has \(widths.count) (\(widths))")
     }
-    require(
-        input.rank == 3 && input.shape[2] == field.inputWidth,
-        "integrateRows: the input must be [time, batch, \(field.inputWidth)], got \(describeShape(input.shape))")
-    let (time, batch, s) = (input.shape[0], input.shape[1], field.stateWidth)
-    require(
-        initialState.shape == [batch, s],
-        "integrateRows: the initial state must be [\(batch), \(s)], got \(describeShape(initialState.shape))")
-    let h = outputWidth ?? s
-    require(h >= 0 && h <= s, "integrateRows: outputWidth \(h) outside 0...\(s)")
-    require(
-        lengths.map { $0.count == batch && $0.allSatisfy { $0 >= 0 && $0 <= time } } ?? true,
-        "integrateRows: lengths must give one count in 0...\(time) per row")
-    guard maxStep.isFinite && maxStep > 0 else {
-        throw .invalidStepBounds("the fused integration needs a finite positive step, got \(maxStep)")
-    }
+    let (time, batch, s, h) = try checkedRowIntegration(
+        field, input: input, initialState: initialState, maxStep: maxStep, lengths: lengths, outputWidth: outputWidth)
     require(
         field.products.allSatisfy { $0.part.map { $0 >= 0 && $0 < widths.count } ?? true },
         "integrateRows: a product's part must be one of the field's \(widths.count) state parts")
@@ -154,6 +127,31 @@ public func integrateRows<Scalar: TensorScalar>(
         scalarsPerSlot: s + field.savedWidth, scalarSize: MemoryLayout<Scalar>.stride)
     let pass = RowSequencePass(field, parts: parts, stageUses: stageUses, grid: grid, batch: batch, time: time, outputWidth: h)
     return pass.run(input: input, initialState: initialState, intervals: intervals, detachedBefore: cut)
+}
+
+/// The shapes of an ``integrateRows(_:input:initialState:intervals:method:maxStep:lengths:detachedBefore:outputWidth:)``
+/// call, checked: (time, batch, state width, output width).
+@inlinable
+func checkedRowIntegration<Scalar: TensorScalar>(
+    _ field: any RowSeparableField<Scalar>, input: Tensor<Scalar>, initialState: Tensor<Scalar>, maxStep: Scalar,
+    lengths: [Int]?, outputWidth: Int?
+) throws(SolveError) -> (time: Int, batch: Int, stateWidth: Int, outputWidth: Int) {
+    require(
+        input.rank == 3 && input.shape[2] == field.inputWidth,
+        "integrateRows: the input must be [time, batch, \(field.inputWidth)], got \(describeShape(input.shape))")
+    let (time, batch, s) = (input.shape[0], input.shape[1], field.stateWidth)
+    require(
+        initialState.shape == [batch, s],
+        "integrateRows: the initial state must be [\(batch), \(s)], got \(describeShape(initialState.shape))")
+    let h = outputWidth ?? s
+    require(h >= 0 && h <= s, "integrateRows: outputWidth \(h) outside 0...\(s)")
+    require(
+        lengths.map { $0.count == batch && $0.allSatisfy { $0 >= 0 && $0 <= time } } ?? true,
+        "integrateRows: lengths must give one count in 0...\(time) per row")
+    guard maxStep.isFinite && maxStep > 0 else {
+        throw .invalidStepBounds("the fused integration needs a finite positive step, got \(maxStep)")
+    }
+    return (time, batch, s, h)
 }
 
 /// Columns of a state row and the compiled tableau that advances them.

@@ -61,4 +61,16 @@ extension Activation {
         case .softplus: return -T.expm1(-y)
         }
     }
+
+    /// x[i] ← x[i] · σ′ at the output y[i] (``derivative(fromOutput:)``, the same value) for
+    /// `count` scalars, the choice of σ made once for the whole loop.
+    @inlinable
+    public func scaleByDerivative<T: TensorScalar>(_ x: UnsafeMutablePointer<T>, outputs y: UnsafePointer<T>, count: Int) {
+        switch self {
+        case .identity: for i in 0..<count { x[i] = x[i] * 1 }
+        case .tanh: for i in 0..<count { x[i] = x[i] * (1 - y[i] * y[i]) }
+        case .sigmoid: for i in 0..<count { x[i] = x[i] * (y[i] * (1 - y[i])) }
+        case .hardSigmoid, .relu, .softplus: for i in 0..<count { x[i] = x[i] * derivative(fromOutput: y[i]) }
+        }
+    }
 }

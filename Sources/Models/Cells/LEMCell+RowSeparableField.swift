@@ -53,10 +53,10 @@ extension LEMCell: RowSeparableField {
                 }
                 let (p, saved) = (rows.input + r * rows.inputStride, rows.saved + r * 4 * h + part * 2 * h)
                 let (rate, candidate) = (terms.rate + r * stride, terms.candidate + r * stride)
-                for j in 0..<h {
-                    saved[j] = p[part * h + j] + rate[j]
-                    saved[h + j] = p[(2 + part) * h + j] + candidate[j]
-                }
+                // One store per loop, so that each vectorizes.
+                let (pRate, pCandidate) = (p + part * h, p + (2 + part) * h)
+                for j in 0..<h { saved[j] = pRate[j] + rate[j] }
+                for j in 0..<h { saved[h + j] = pCandidate[j] + candidate[j] }
                 Activation.sigmoid.apply(saved, count: h)
                 activation.apply(saved + h, count: h)
                 for j in 0..<h { k[j] = saved[j] * (saved[h + j] - state[j]) }
@@ -84,13 +84,13 @@ extension LEMCell: RowSeparableField {
                 }
                 let (state, dk) = (rows.state + r * 2 * h + part * h, rows.derivativeGradient + r * 2 * h + part * h)
                 let (saved, ds) = (rows.saved + r * 4 * h + part * 2 * h, rows.stateGradient + r * 2 * h + part * h)
-                for j in 0..<h {
-                    let (a, c) = (saved[j], saved[h + j])
-                    let rate = dk[j] * (c - state[j]) * a * (1 - a)
-                    let candidate = dk[j] * a * activation.derivative(fromOutput: c)
-                    (dp[part * h + j], dp[(2 + part) * h + j], dRate[j], dCandidate[j]) = (rate, candidate, rate, candidate)
-                    ds[j] -= dk[j] * a
-                }
+                // One store per loop, so that each vectorizes.
+                for j in 0..<h { dCandidate[j] = dk[j] * saved[j] }
+                activation.scaleByDerivative(dCandidate, outputs: saved + h, count: h)
+                for j in 0..<h { dRate[j] = dk[j] * (saved[h + j] - state[j]) * saved[j] * (1 - saved[j]) }
+                for j in 0..<h { ds[j] -= dk[j] * saved[j] }
+                (dp + part * h).update(from: dRate, count: h)
+                (dp + (2 + part) * h).update(from: dCandidate, count: h)
             }
         }
         let g = rows.stateGradient
