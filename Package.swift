@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "spiral", targets: ["Spiral"]),
         .executable(name: "char-rnn", targets: ["CharRNN"]),
         .executable(name: "stiff", targets: ["Stiff"]),
+        .executable(name: "adding-problem", targets: ["AddingProblem"]),
         .executable(name: "rnnode-bench", targets: ["Benchmark"]),
         .executable(name: "rnnode-allocations", targets: ["AllocationCheck"]),
         .executable(name: "rnnode-fuzz", targets: ["Fuzz"]),
@@ -39,6 +40,8 @@ let package = Package(
             name: "InferParameters", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/InferParameters"),
         .executableTarget(name: "Spiral", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/Spiral"),
         .executableTarget(name: "Stiff", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/Stiff"),
+        .executableTarget(
+            name: "AddingProblem", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/AddingProblem"),
         .executableTarget(
             name: "CharRNN", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/CharRNN",
             exclude: ["Resources/PROVENANCE.md"], resources: [.copy("Resources/corpus.txt")]),

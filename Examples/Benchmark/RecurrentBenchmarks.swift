@@ -38,34 +38,6 @@ struct RecurrentTrainingConfiguration {
     }
 }
 
-/// A layer and head under training, for any cell.
-struct RecurrentRegression<Cell: RecurrentCell>: Trainable where Cell.Scalar == Float {
-    typealias Scalar = Float
-    var layer: RecurrentLayer<Cell>
-    var head: Dense<Float>
-    /// The inputs' time axis (constant, not trained; nil: the layer's regular grid).
-    var times: SequenceTimes<Float>? = nil
-    var parameterPaths: [ParameterPath<Self>] {
-        ParameterPath.nested("layer", \.layer, in: self) + ParameterPath.nested("head", \.head, in: self)
-    }
-    /// The same paths for every model of the type: the library builds them once.
-    static var hasFixedParameterPaths: Bool { RecurrentLayer<Cell>.hasFixedParameterPaths }
-
-    func loss(_ x: Tensor<Float>, _ y: Tensor<Float>) throws -> Tensor<Float> {
-        squaredError(head(try layer.run(x, initialStates: nil, mask: nil, times: times).last), y)
-    }
-
-    /// One training step: the loss on the tape, its gradients, and `optimizer`'s update.
-    mutating func trainStep(_ x: Tensor<Float>, _ y: Tensor<Float>, optimizer: inout Adam<Float>) throws {
-        let tape = Tape<Float>()
-        let (recorded, variables) = recorded(on: tape)
-        let loss = try recorded.loss(x, y)
-        var parameters = self.parameters
-        optimizer.update(&parameters, gradients: tape.gradients(of: loss, withRespectTo: variables))
-        self.parameters = parameters
-    }
-}
-
 /// Milliseconds per training batch and per forward pass, and the peak resident memory of training.
 func measureTraining<Cell: RecurrentCell>(
     _ configuration: RecurrentTrainingConfiguration, cell: Cell

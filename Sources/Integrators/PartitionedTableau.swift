@@ -22,10 +22,12 @@ public struct PartitionedTableau: Sendable, Hashable, CustomStringConvertible {
 
     /// A partitioned method from one explicit tableau per part.
     ///
-    /// - Throws: ``TableauError/shape(_:)`` when a part is not explicit, the parts' stage counts
-    ///   differ, or `order` exceeds a part's order.
+    /// - Throws: ``TableauError/shape(_:)`` when there are no parts or more than 64, a part is not a
+    ///   fixed-step explicit tableau, the parts' stage counts differ, or `order` exceeds a part's order.
     public init(name: String, order: Int, parts: [ButcherTableau]) throws(TableauError) {
-        guard let first = parts.first else { throw .shape("\(name): a partitioned method needs at least one part") }
+        guard let first = parts.first, parts.count <= 64 else {
+            throw .shape("\(name): a partitioned method needs 1 to 64 parts, got \(parts.count)")
+        }
         for (p, part) in parts.enumerated() {
             guard part.kind == .explicit, part.stiffAlternative == nil, !part.isAdaptive else {
                 throw .shape("\(name): part \(p) (\(part.name)) must be a fixed-step explicit tableau")

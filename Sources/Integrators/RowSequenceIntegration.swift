@@ -3,13 +3,17 @@ import RNNODETensors
 // The integrator's fused path for row-separable fields over sequences of input intervals: a
 // recurrent layer whose cell is a ``RowSeparableField``. The same compiled tableau the stepper runs
 // drives it; what is fused is the data layout. A whole batch of rows advances in lockstep, with
-// every stage's states, derivatives and saved activations kept in preallocated time-major slabs,
+// every stage's states and saved activations kept in preallocated slabs (stage by stage, each
+// stage's slots time-major), its derivatives per step,
 // one matrix product per stage and product (the weights packed once per pass), the stage
 // combinations row by row, and one tape record for the whole sequence. Its pullback is the same
 // loop backwards: per stage, dKᵢ = Δt (bᵢ ḡ + Σⱼ₍>ᵢ₎ aⱼᵢ dYⱼ) and the field's pullback gives dYᵢ, so the
-// state's gradient becomes ḡ + Σᵢ dYᵢ; the weights' gradients are one product each over all
-// stages and steps (Aᵀ·dR). Rows are independent, so blocks of them run on different CPUs without
+// state's gradient becomes ḡ + Σᵢ dYᵢ; the weights' gradients are one product each over the
+// stages and steps that use the weight (Aᵀ·dR). Rows are independent, so blocks of them run on different CPUs without
 // synchronizing between steps, and a row's result does not depend on the rows it is batched with.
+//
+// A partitioned method (``PartitionedTableau``) runs the same loops with each part of the state's
+// columns combined by its own tableau's weights.
 //
 // The grid: an interval of length g is crossed by n = ⌈g / h⌉ equal steps of g / n, h the maximum
 // step (for a regular grid with h = Δt / substeps, exactly `substeps` steps of h). Rows with fewer

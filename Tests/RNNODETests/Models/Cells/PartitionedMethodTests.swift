@@ -221,5 +221,8 @@ struct PartitionedMethodTests {
         #expect(throws: TableauError.self) { try PartitionedTableau(name: "stiff", order: 1, parts: [.rodas5P]) }
         #expect(throws: TableauError.self) { try PartitionedTableau(name: "too high", order: 2, parts: [.euler, .euler]) }
         #expect(throws: TableauError.self) { try PartitionedTableau(name: "none", order: 1, parts: []) }
+        #expect(throws: TableauError.self) {
+            try PartitionedTableau(name: "too many", order: 1, parts: Array(repeating: .euler, count: 65))
+        }
     }
 }
