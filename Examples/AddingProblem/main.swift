@@ -3,9 +3,10 @@
 // places, one drawn uniformly from the first half and one from the second, 0 elsewhere; the target
 // is the sum of the two marked numbers. Predicting 1 always gives the baseline MSE 1/6 ≈ 0.167.
 // Batches of 50 are drawn fresh at every step (as the reference code does), the test set is 1000
-// sequences drawn once. Every model is a recurrent layer of 128 units plus a Dense readout of its
-// last output, trained with Adam on the MSE; coRNN and LEM run their published step, symplectic
-// Euler (the reference code's coRNN hyperparameters: Δt 0.06, γ 66, ε 15, learning rate 0.02).
+// sequences drawn once. Every model is a recurrent layer (128 units by default) plus a Dense readout
+// of its last output, trained with Adam on the MSE, gradients clipped to norm 1; coRNN and LEM run
+// their published step, symplectic Euler (the reference code's coRNN hyperparameters: Δt 0.06,
+// γ 66, ε 15, learning rate 0.02).
 
 import ExampleSupport
 import Foundation
@@ -35,7 +36,9 @@ let cli = {
     cli.option("seed", placeholder: "S", default: "0", help: "Seeds the data and the initializations.")
     cli.option("out", placeholder: "DIR", default: "adding-problem-output", help: "Folder for the SVG figure and the CSV.")
     cli.flag("quick", help: "A short run for CI: T = 50, 60 steps, 16 units, 200 test sequences, evaluation every 20 steps.")
-    cli.flag("json", help: "Print {\"results\": {MODEL: {\"test_mse\", \"seconds\"}}} as the last line.")
+    cli.flag(
+        "json",
+        help: "Print {\"results\": {MODEL: {\"test_mse\", \"seconds\"}}, \"length\", \"steps\", \"hidden\"} as the last line.")
     cli.flag("quiet", help: "No progress or summary (errors and --json still print).")
     return cli
 }()
@@ -127,16 +130,11 @@ func run<Cell: RecurrentCell>(
         let (x, y) = addingBatch(batch, using: &generator)
         let clock = Stopwatch()
         let norm = try model.trainStep(x, y, optimizer: &optimizer, clipping: .globalNorm(1))
-        guard norm.isFinite else { throw ExampleError("\(name): the gradient became \(norm) at step \(step)") }
+        guard norm.isFinite else { cli.exitWithError("\(name): the gradient became \(norm) at step \(step)") }
         curve.seconds += clock.seconds
         if step % evaluationInterval == 0 || step == steps { try evaluate(after: step) }
     }
     return curve
-}
-
-struct ExampleError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 var testGenerator = SeededGenerator(seed: seed &+ 1000)

@@ -5,7 +5,7 @@
 ///
 /// (Hairer, Lubich and Wanner, *Geometric Numerical Integration*, II.2). With one part it is the
 /// part's tableau. Partitioned methods are the published discretizations of second-order recurrent
-/// cells: coRNN, UnICORNN and LEM update one half of their state from the other's new value
+/// cells: coRNN and LEM update one half of their state from the other's new value
 /// (``symplecticEuler``).
 ///
 /// The fused recurrent path runs them for row-separable fields whose
@@ -62,7 +62,7 @@ public struct PartitionedTableau: Sendable, Hashable, CustomStringConvertible {
     /// Two stages, the first used only for p and the second only for q: part 0 is q
     /// (A = 0, b = (0, 1)), part 1 is p (a₂₁ = 1, b = (1, 0)). Order 1; symplectic for separable
     /// Hamiltonian systems. It is coRNN's and LEM's published discretization (q their output y, p
-    /// the velocity or second memory z) and UnICORNN's.
+    /// the velocity or second memory z), as their reference codes write it.
     public static let symplecticEuler = try! PartitionedTableau(
         name: "Symplectic Euler", order: 1,
         parts: [

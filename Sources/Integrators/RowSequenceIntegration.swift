@@ -112,9 +112,6 @@ public func integrateRows<Scalar: TensorScalar>(
     }
     let (time, batch, s, h) = try checkedRowIntegration(
         field, input: input, initialState: initialState, maxStep: maxStep, lengths: lengths, outputWidth: outputWidth)
-    require(
-        field.products.allSatisfy { $0.part.map { $0 >= 0 && $0 < widths.count } ?? true },
-        "integrateRows: a product's part must be one of the field's \(widths.count) state parts")
     var parts: [RowStatePart<Scalar>] = []
     var start = 0
     for (width, tableau) in zip(widths, method.parts) {
@@ -332,9 +329,10 @@ struct RowSequencePass<Scalar: TensorScalar> {
         return (0..<stages).filter { stageUses[$0] >> UInt64(part) & 1 == 1 }
     }
 
-    /// The blocks of rows that run in parallel.
-    @inlinable func blocks() -> [Range<Int>] {
-        let work = slotCount * Swift.max(field.products.reduce(0) { $0 + $1.inputWidth * $1.outputWidth }, stateWidth)
+    /// The blocks of rows that run in parallel, for the field's `products` (asked for once per pass:
+    /// a field may build its weights, such as AntisymmetricRNN's W − Wᵀ − γI, on the tape).
+    @inlinable func blocks(_ products: [RowProduct<Scalar>]) -> [Range<Int>] {
+        let work = slotCount * Swift.max(products.reduce(0) { $0 + $1.inputWidth * $1.outputWidth }, stateWidth)
         return rowBlocks(rows: batch, work: work)
     }
 
@@ -349,8 +347,12 @@ struct RowSequencePass<Scalar: TensorScalar> {
             slots: slotCount, batch: batch, stateWidth: s, savedWidth: savedWidth, stages: stages,
             keepsDerivatives: needsTimeGradient)
         let products = field.products
+        let partCount = field.stateParts.count
+        require(
+            products.allSatisfy { $0.part.map { $0 >= 0 && $0 < partCount } ?? true },
+            "integrateRows: a product's part must be one of the field's \(partCount) state parts")
         let context = RowFieldContext<Scalar>(field: field, products: products, batch: batch, transposed: false)
-        let blocks = blocks()
+        let blocks = blocks(products)
         context.threadsProducts = blocks.count == 1
         let failures = UnsafeMutablePointer<Int>.allocate(capacity: blocks.count)
         defer { failures.deallocate() }
@@ -583,7 +585,7 @@ struct RowSequencePass<Scalar: TensorScalar> {
         let products = field.products
         let parameters = field.elementwiseParameters
         let context = RowFieldContext<Scalar>(field: field, products: products, batch: batch, transposed: true)
-        let blocks = blocks()
+        let blocks = blocks(products)
         context.threadsProducts = blocks.count == 1
         let (ys, ks, kept) = (buffers.states, buffers.derivatives, buffers.saved)
         // The products' result gradients: kept per slot for the weight gradients, or (when every

@@ -49,14 +49,15 @@ extension AntisymmetricRNNCell: RowSeparableField {
         for r in 0..<rows.count {
             let (saved, dk) = (rows.saved + r * w, rows.derivativeGradient + r * h)
             let (dp, dr) = (rows.inputGradient + r * rows.inputStride, dR + r * h)
-            for j in 0..<h {
-                let a = saved[j]
-                guard gated else {
-                    let d = dk[j] * activation.derivative(fromOutput: a)
+            guard gated else {
+                for j in 0..<h {
+                    let d = dk[j] * activation.derivative(fromOutput: saved[j])
                     (dp[j], dr[j]) = (d, d)
-                    continue
                 }
-                let z = saved[h + j]
+                continue
+            }
+            for j in 0..<h {
+                let (a, z) = (saved[j], saved[h + j])
                 let (candidate, gate) = (dk[j] * z * activation.derivative(fromOutput: a), dk[j] * a * z * (1 - z))
                 (dp[j], dp[h + j], dr[j]) = (candidate, gate, candidate + gate)
             }

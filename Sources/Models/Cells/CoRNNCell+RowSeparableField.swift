@@ -22,7 +22,7 @@ extension CoRNNCell: RowSeparableField {
         let force = rows.usesDerivative(ofPart: 1) ? rows.product(0) : nil
         for r in 0..<rows.count {
             let (y, k) = (rows.state + r * 2 * h, rows.derivative + r * 2 * h)
-            (k).update(from: y + h, count: h)
+            k.update(from: y + h, count: h)
             guard let force else {
                 (k + h).update(repeating: 0, count: h)
                 continue

@@ -203,8 +203,8 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
         // Time-major, so that each interval's inputs are contiguous: [time, batch, projected].
         let projected = cell.projectInput(input.permuted([1, 0, 2]))
         var output: RecurrentOutput<Scalar>
-        // The fused path runs explicit methods; implicit ones take the tape path (which solves their
-        // stages on the state's components).
+        // The fused path runs explicit and partitioned methods; implicit ones take the tape path
+        // (which solves their stages on the state's components), partitioned ones only the fused path.
         let explicit = integration.method.kind == .explicit && integration.method.stiffAlternative == nil
         if case .fixed(let step) = integration.step.mode, time > 0, explicit || integration.partitionedMethod != nil,
             let field = cell as? any RowSeparableField<Scalar>
