@@ -46,8 +46,8 @@ let package = Package(
             name: "CharRNN", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/CharRNN",
             exclude: ["Resources/PROVENANCE.md"], resources: [.copy("Resources/corpus.txt")]),
         .executableTarget(
-            name: "Benchmark", dependencies: ["RNNODE", "ExampleSupport", "CRNNODEKernels"], path: "Examples/Benchmark",
-            exclude: ["peers"]),
+            name: "Benchmark", dependencies: ["RNNODE", "RNNODETensors", "ExampleSupport", "CRNNODEKernels"],
+            path: "Examples/Benchmark", exclude: ["peers"]),
         // Mutation fuzzing of the file readers, each case in a bounded child process; seeds made by
         // NumPy (and PyTorch state dicts saved through NumPy) next to the ones the library writes.
         .executableTarget(

@@ -2,6 +2,7 @@ import CRNNODEKernels
 import ExampleSupport
 import Foundation
 import RNNODE
+import RNNODETensors
 
 /// C = A·B for a random m×k matrix A and k×n matrix B through the public `matmul`: the best time per
 /// product over `repeats` measurements of `products` products each, after warm-up, the GFLOP/s
@@ -61,7 +62,15 @@ func gemmThreadsBenchmark<T: TensorScalar>(_: T.Type, product: ThreadedProduct<T
     let sizes = [48, 64, 96, 128, 160, 192, 256, 320, 384]
     let cpus = Int(rnnode_cpu_count())
     var generator = SeededGenerator(seed: 42)
-    var fields: [(String, JSONValue)] = [("cpus", .number(Double(cpus))), ("path", .string(matmulKernelPath))]
+    let double = T.self == Double.self
+    var fields: [(String, JSONValue)] = [
+        ("cpus", .number(Double(cpus))), ("path", .string(matmulKernelPath)),
+        ("threshold_macs", .number(Double(GemmTuning.minimumThreadedWork(double: double)))),
+        (
+            "avx512_speedup",
+            .number(((double ? GemmTuning.avx512Speedup.double : GemmTuning.avx512Speedup.float) * 100).rounded() / 100)
+        ),
+    ]
     for cold in [false, true] {
         let mode = cold ? "cold" : "warm"
         var speedUps: [(macs: Int, ratio: Double)] = []

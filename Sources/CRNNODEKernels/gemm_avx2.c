@@ -110,22 +110,8 @@ DGEMM_TILE(2)
 YMM_DISPATCH(sgemm_tile, sgemm_tile, float)
 YMM_DISPATCH(dgemm_tile, dgemm_tile, double)
 
-/// The blocked driver's micro-kernels: NAME on a packed sliver of A, NAME_in_place_a on A read in
-/// place.
-#define YMM_KERNELS(NAME, TILE, T)                                                                               \
-    static inline __attribute__((always_inline)) void NAME(ptrdiff_t kc, const T *restrict a, const T *restrict b, \
-                                                           ptrdiff_t ldbk, T *restrict c, ptrdiff_t ldc,          \
-                                                           ptrdiff_t mr, ptrdiff_t nr) {                          \
-        TILE(kc, a, 0, 0, b, ldbk, c, ldc, mr, nr);                                                              \
-    }                                                                                                            \
-    static inline __attribute__((always_inline)) void NAME##_in_place_a(                                         \
-        ptrdiff_t kc, const T *restrict a, ptrdiff_t lda, const T *restrict b, ptrdiff_t ldbk, T *restrict c,    \
-        ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr) {                                                             \
-        TILE(kc, a, lda, 1, b, ldbk, c, ldc, mr, nr);                                                            \
-    }
-
-YMM_KERNELS(sgemm_kernel_6x16, sgemm_tile, float)
-YMM_KERNELS(dgemm_kernel_6x8, dgemm_tile, double)
+MICRO_KERNELS(sgemm_kernel_6x16, sgemm_tile, float)
+MICRO_KERNELS(dgemm_kernel_6x8, dgemm_tile, double)
 
 // MARK: - Few rows (the kernels of gemm_small.h)
 

@@ -25,18 +25,22 @@
 #define UNROLL_FULLY _Pragma("GCC unroll 12")
 #endif
 
-/// C[mr×nr] += Ã·B̃ for mr ≤ ROWS, nr ≤ VECS·W: Ã a kc×12 packed sliver of A (whatever ROWS is: the
-/// driver packs A 12 rows at a time), B̃ a kc×(VECS·W) sliver of B with rows ldbk apart, W the lanes
-/// of V. The tile lives in ROWS·VECS zmm accumulators (at most 24); each step broadcasts ROWS
-/// entries of A against VECS vectors of B. The smaller tiles serve the edges of C (a 16-row block
-/// of a recurrent step is 12 + 4 rows, not 12 + 12), and the edge of C is written through lane
-/// masks. Every entry is the sum over p in order, added to C, as on the other paths, so the tile
-/// sizes do not change any result.
+/// C[mr×nr] += op(A)·B̃ for mr ≤ ROWS, nr ≤ VECS·W: B̃ a kc×(VECS·W) sliver of B with rows ldbk
+/// apart, W the lanes of V; op(A) a kc×12 packed sliver of A (inPlace 0: the driver packs A 12 rows
+/// at a time, whatever ROWS is; lda is ignored) or mr rows of A read in place, lda apart (inPlace 1;
+/// rows past mr read row mr − 1 again, and their sums are dropped). The tile lives in ROWS·VECS zmm
+/// accumulators (at most 24); each step broadcasts ROWS entries of A against VECS vectors of B. The
+/// smaller tiles serve the edges of C (a 16-row block of a recurrent step is 12 + 4 rows, not
+/// 12 + 12), and the edge of C is written through lane masks. Every entry is the sum over p in
+/// order, added to C, as on the other paths, so neither the tile nor the packing changes a result.
 #define ZMM_KERNEL(NAME, ROWS, VECS, T, V, W, MASK_T, SETZERO, LOADU, MASKZ_LOADU, MASK_STOREU, BROADCAST,       \
                    FMADD, ADD)                                                                                   \
-    static inline __attribute__((always_inline)) void NAME(ptrdiff_t kc, const T *restrict a,                     \
-                                                           const T *restrict b, ptrdiff_t ldbk, T *restrict c,    \
-                                                           ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr) {           \
+    static inline __attribute__((always_inline)) void NAME(ptrdiff_t kc, const T *restrict a, ptrdiff_t lda,      \
+                                                           int inPlace, const T *restrict b, ptrdiff_t ldbk,      \
+                                                           T *restrict c, ptrdiff_t ldc, ptrdiff_t mr,            \
+                                                           ptrdiff_t nr) {                                        \
+        ptrdiff_t offset[ROWS];                                                                                  \
+        UNROLL_FULLY for (int r = 0; r < ROWS; r++) offset[r] = inPlace ? (r < mr ? r : mr - 1) * lda : r;       \
         V acc[ROWS][VECS];                                                                                       \
         UNROLL_FULLY for (int r = 0; r < ROWS; r++) {                                                            \
             UNROLL_FULLY for (int v = 0; v < VECS; v++) acc[r][v] = SETZERO();                                   \
@@ -45,10 +49,10 @@
             V bv[VECS];                                                                                          \
             UNROLL_FULLY for (int v = 0; v < VECS; v++) bv[v] = LOADU(b + v * W);                                \
             UNROLL_FULLY for (int r = 0; r < ROWS; r++) {                                                        \
-                V ar = BROADCAST(a[r]);                                                                          \
+                V ar = BROADCAST(a[offset[r]]);                                                                  \
                 UNROLL_FULLY for (int v = 0; v < VECS; v++) acc[r][v] = FMADD(ar, bv[v], acc[r][v]);             \
             }                                                                                                    \
-            a += 12;                                                                                             \
+            a += inPlace ? 1 : 12;                                                                               \
             b += ldbk;                                                                                           \
         }                                                                                                        \
         MASK_T masks[VECS];                                                                                      \
@@ -88,25 +92,28 @@ DGEMM_TILE(12, 1)
 DGEMM_TILE(8, 1)
 DGEMM_TILE(4, 1)
 
-/// The blocked driver's micro-kernel: the smallest tile that covers mr×nr (12, 8 or 4 rows; one or
-/// two vectors).
+/// The smallest tile that covers mr×nr (12, 8 or 4 rows; one or two vectors).
 #define ZMM_DISPATCH(NAME, PREFIX, T, W)                                                                         \
-    static inline __attribute__((always_inline)) void NAME(ptrdiff_t kc, const T *restrict a,                     \
-                                                           const T *restrict b, ptrdiff_t ldbk, T *restrict c,    \
-                                                           ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr) {           \
+    static inline __attribute__((always_inline)) void NAME(ptrdiff_t kc, const T *restrict a, ptrdiff_t lda,      \
+                                                           int inPlace, const T *restrict b, ptrdiff_t ldbk,      \
+                                                           T *restrict c, ptrdiff_t ldc, ptrdiff_t mr,            \
+                                                           ptrdiff_t nr) {                                        \
         if (nr > W) {                                                                                            \
-            if (mr > 8) PREFIX##_12x2(kc, a, b, ldbk, c, ldc, mr, nr);                                           \
-            else if (mr > 4) PREFIX##_8x2(kc, a, b, ldbk, c, ldc, mr, nr);                                       \
-            else PREFIX##_4x2(kc, a, b, ldbk, c, ldc, mr, nr);                                                   \
+            if (mr > 8) PREFIX##_12x2(kc, a, lda, inPlace, b, ldbk, c, ldc, mr, nr);                             \
+            else if (mr > 4) PREFIX##_8x2(kc, a, lda, inPlace, b, ldbk, c, ldc, mr, nr);                         \
+            else PREFIX##_4x2(kc, a, lda, inPlace, b, ldbk, c, ldc, mr, nr);                                     \
         } else {                                                                                                 \
-            if (mr > 8) PREFIX##_12x1(kc, a, b, ldbk, c, ldc, mr, nr);                                           \
-            else if (mr > 4) PREFIX##_8x1(kc, a, b, ldbk, c, ldc, mr, nr);                                       \
-            else PREFIX##_4x1(kc, a, b, ldbk, c, ldc, mr, nr);                                                   \
+            if (mr > 8) PREFIX##_12x1(kc, a, lda, inPlace, b, ldbk, c, ldc, mr, nr);                             \
+            else if (mr > 4) PREFIX##_8x1(kc, a, lda, inPlace, b, ldbk, c, ldc, mr, nr);                         \
+            else PREFIX##_4x1(kc, a, lda, inPlace, b, ldbk, c, ldc, mr, nr);                                     \
         }                                                                                                        \
     }
 
-ZMM_DISPATCH(sgemm_kernel_avx512, sgemm_tile, float, 16)
-ZMM_DISPATCH(dgemm_kernel_avx512, dgemm_tile, double, 8)
+ZMM_DISPATCH(sgemm_tile, sgemm_tile, float, 16)
+ZMM_DISPATCH(dgemm_tile, dgemm_tile, double, 8)
+
+MICRO_KERNELS(sgemm_kernel_avx512, sgemm_tile, float)
+MICRO_KERNELS(dgemm_kernel_avx512, dgemm_tile, double)
 
 // MARK: - Few rows (the kernels of gemm_small.h)
 
@@ -151,11 +158,16 @@ ROWS_KERNEL(dgemm_rows_avx512, double, __m512d, 8, _mm512_setzero_pd, _mm512_loa
             _mm512_fmadd_pd, _mm512_add_pd)
 
 // The blocked drivers. KC is that of the other paths (256), so that every entry of C is summed in
-// the same k-slices on every path; MC and NC are multiples of the register tile.
+// the same k-slices on every path; MC and NC are multiples of the register tile. Products with a
+// packed B read A in place up to 32 KiB of it (an L1 cache): the 12-row tile reads 12 rows lda
+// apart, and a larger A, re-read for every sliver of B, runs faster packed (lstm-train-h256 on a
+// Zen 4, Docs/Benchmarks.md).
 
 #define GEMM_T float
 #define GEMM_NAME sgemm_blocked_avx512
 #define GEMM_KERNEL sgemm_kernel_avx512
+#define GEMM_KERNEL_IN_PLACE_A sgemm_kernel_avx512_in_place_a
+#define GEMM_IN_PLACE_A_BYTES 32768
 #define GEMM_MR 12
 #define GEMM_NR 32
 #define GEMM_MC 144
@@ -166,6 +178,8 @@ ROWS_KERNEL(dgemm_rows_avx512, double, __m512d, 8, _mm512_setzero_pd, _mm512_loa
 #define GEMM_T double
 #define GEMM_NAME dgemm_blocked_avx512
 #define GEMM_KERNEL dgemm_kernel_avx512
+#define GEMM_KERNEL_IN_PLACE_A dgemm_kernel_avx512_in_place_a
+#define GEMM_IN_PLACE_A_BYTES 32768
 #define GEMM_MR 12
 #define GEMM_NR 16
 #define GEMM_MC 72

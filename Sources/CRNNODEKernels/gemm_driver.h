@@ -9,6 +9,8 @@
 //   GEMM_KERNEL_IN_PLACE_A   optional: the micro-kernel reading mr rows of a non-transposed A in
 //                   place, lda apart: void (kc, a, lda, b, ldbk, c, ldc, mr, nr); products with a
 //                   packed B then skip packing A (see GEMM_PACKED)
+//   GEMM_IN_PLACE_A_BYTES   optional, with GEMM_KERNEL_IN_PLACE_A: the largest A (m × k entries) read
+//                   in place; larger ones are packed (default: any that fits one MC block)
 //   GEMM_MR, GEMM_NR   the micro-kernel's register tile
 //   GEMM_MC, GEMM_KC, GEMM_NC   the largest cache blocks (MC a multiple of MR, NC of NR)
 //
@@ -232,6 +234,9 @@ static void GEMM_PACKED(int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const
     // The fused recurrent steps' products: at most one MC block of rows, which stays in cache
     // while it is read in place, as a packed block would, without the copy.
     int inPlaceA = !transA && m <= GEMM_MC;
+#ifdef GEMM_IN_PLACE_A_BYTES
+    inPlaceA = inPlaceA && (size_t)m * (size_t)k * sizeof(GEMM_T) <= GEMM_IN_PLACE_A_BYTES;
+#endif
 #else
     int inPlaceA = 0;
 #endif
@@ -263,6 +268,7 @@ static void GEMM_PACKED(int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const
 #undef GEMM_NAME
 #undef GEMM_KERNEL
 #undef GEMM_KERNEL_IN_PLACE_A
+#undef GEMM_IN_PLACE_A_BYTES
 #undef GEMM_MR
 #undef GEMM_NR
 #undef GEMM_MC

@@ -75,4 +75,19 @@ void rnnode_dgemm_packed_range(int path, int transA, ptrdiff_t m, ptrdiff_t n, p
                                ptrdiff_t lda, const double *packed, ptrdiff_t j0, ptrdiff_t j1, double *c,
                                ptrdiff_t ldc);
 
+/// The blocked driver's two micro-kernels from a tile TILE(kc, a, lda, inPlace, b, ldbk, c, ldc, mr,
+/// nr): NAME on a packed sliver of A (GEMM_KERNEL) and NAME_in_place_a on rows of A read in place,
+/// lda apart (GEMM_KERNEL_IN_PLACE_A). For the vector paths' files, inside their target attributes.
+#define MICRO_KERNELS(NAME, TILE, T)                                                                             \
+    static inline __attribute__((always_inline)) void NAME(ptrdiff_t kc, const T *restrict a, const T *restrict b, \
+                                                           ptrdiff_t ldbk, T *restrict c, ptrdiff_t ldc,          \
+                                                           ptrdiff_t mr, ptrdiff_t nr) {                          \
+        TILE(kc, a, 0, 0, b, ldbk, c, ldc, mr, nr);                                                              \
+    }                                                                                                            \
+    static inline __attribute__((always_inline)) void NAME##_in_place_a(                                         \
+        ptrdiff_t kc, const T *restrict a, ptrdiff_t lda, const T *restrict b, ptrdiff_t ldbk, T *restrict c,    \
+        ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr) {                                                             \
+        TILE(kc, a, lda, 1, b, ldbk, c, ldc, mr, nr);                                                            \
+    }
+
 #endif

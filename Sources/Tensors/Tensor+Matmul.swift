@@ -253,24 +253,79 @@ package enum GemmTuning {
     /// and is slow to wake. (An RNN step's 32×128×512 = 2.1 M stays on the calling thread.)
     static let minimumThreadedWorkAVX2Float = 4_000_000
 
-    /// One core's speed on `path` in the given precision relative to the AVX2 path in Float
-    /// (single-core `gemm-f32-512` and `gemm-f64-512`; the AVX-512 figures are two-core ones from an
-    /// AVX-512 machine): the threading threshold keeps the same time, not the same size, on every
-    /// path.
+    /// One core's speed on `path` in the given precision relative to the AVX2 path in Float: the
+    /// threading threshold keeps the same time, not the same size, on every path. The portable and
+    /// AVX2 figures are single-core `gemm-f32-512` and `gemm-f64-512` on an AVX2 machine; AVX-512's
+    /// depends on the CPU (about 1.8× AVX2 where a core has 512-bit FMA units, about 1× where it
+    /// splits each 512-bit operation in two, as Zen 4 does), so it is measured once per process
+    /// (``avx512Speedup``) and scales AVX2's figure in each precision.
     static func relativeSpeed(path: GemmPath, double: Bool) -> Double {
+        relativeSpeed(path: path, double: double, avx512Speedup: avx512Speedup)
+    }
+
+    /// ``relativeSpeed(path:double:)`` with the AVX-512 path `avx512Speedup` times as fast as AVX2.
+    static func relativeSpeed(
+        path: GemmPath, double: Bool, avx512Speedup: (float: Double, double: Double)
+    ) -> Double {
         switch (path, double) {
         case (.portable, false): return 0.33
         case (.portable, true): return 0.16
         case (.avx2FMA, false): return 1
         case (.avx2FMA, true): return 0.48
-        case (.avx512, false): return 1.76
-        case (.avx512, true): return 0.91
+        case (.avx512, false): return avx512Speedup.float
+        case (.avx512, true): return 0.48 * avx512Speedup.double
         }
+    }
+
+    /// How much faster one core runs a product on the AVX-512 path than on the AVX2 path, in Float
+    /// and in Double, measured at the first threading decision on the AVX-512 path: a 48×128×256
+    /// product (about 20 µs of work) on each path in turn, the fastest of seven runs of each, the
+    /// ratio kept within [0.5, 2] (512-bit vectors are at most twice as wide). 1 on CPUs without
+    /// AVX-512. Only which thread computes which columns depends on it, never a result.
+    package static let avx512Speedup: (float: Double, double: Double) = {
+        guard GemmPath.best == .avx512 else { return (1, 1) }
+        return (measuredSpeedup(Float.self), measuredSpeedup(Double.self))
+    }()
+
+    /// The AVX-512 path's speed over the AVX2 path's on one core, for ``avx512Speedup``.
+    private static func measuredSpeedup<T: TensorScalar>(_: T.Type) -> Double {
+        let (m, n, k) = (48, 128, 256)
+        let a = UnsafeMutablePointer<T>.allocate(capacity: m * k)
+        let b = UnsafeMutablePointer<T>.allocate(capacity: k * n)
+        let c = UnsafeMutablePointer<T>.allocate(capacity: m * n)
+        defer { (a.deallocate(), b.deallocate(), c.deallocate()) }
+        a.initialize(repeating: 1, count: m * k)
+        b.initialize(repeating: 1, count: k * n)
+        c.initialize(repeating: 0, count: m * n)
+        let clock = ContinuousClock()
+        func seconds(_ path: GemmPath) -> Double {
+            let elapsed = clock.measure {
+                if T.self == Float.self {
+                    blockedGemm(
+                        m: m, n: n, k: k, a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), transposeA: false,
+                        b: UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), transposeB: false,
+                        c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), path: path, threaded: false)
+                } else {
+                    blockedGemm(
+                        m: m, n: n, k: k, a: UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), transposeA: false,
+                        b: UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), transposeB: false,
+                        c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), path: path, threaded: false)
+                }
+            }
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        }
+        _ = (seconds(.avx2FMA), seconds(.avx512))  // warm-up: page faults, scratch memory
+        var (avx2, avx512) = (Double.infinity, Double.infinity)
+        for _ in 0..<7 {
+            avx2 = Swift.min(avx2, seconds(.avx2FMA))
+            avx512 = Swift.min(avx512, seconds(.avx512))
+        }
+        return Swift.min(2, Swift.max(0.5, avx2 / Swift.max(1e-9, avx512)))
     }
 
     /// The fewest multiply–adds for which a product on `path` (nil: the current one) is split over
     /// the CPUs: ``minimumThreadedWorkAVX2Float`` scaled by the path's ``relativeSpeed(path:double:)``.
-    static func minimumThreadedWork(path: GemmPath? = nil, double: Bool) -> Int {
+    package static func minimumThreadedWork(path: GemmPath? = nil, double: Bool) -> Int {
         Int((Double(minimumThreadedWorkAVX2Float) * relativeSpeed(path: path ?? .current, double: double)).rounded())
     }
 

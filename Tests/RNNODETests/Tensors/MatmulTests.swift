@@ -402,6 +402,24 @@ struct MatmulKernelTests {
         #expect(GemmPath.supported.first == .portable && GemmPath.supported.last == GemmPath.best)
         #expect(GemmPath.supported.contains(GemmPath.current))
     }
+
+    /// The threading threshold keeps one time on every path: AVX-512's share of it comes from the
+    /// speed measured on this CPU, within the bounds 512-bit vectors allow, and scales AVX2's.
+    @Test func threadingThresholdFollowsTheMeasuredSpeed() {
+        let speedup = GemmTuning.avx512Speedup
+        for value in [speedup.float, speedup.double] {
+            #expect(value >= 0.5 && value <= 2, "AVX-512 over AVX2: \(value)")
+        }
+        if GemmPath.best != .avx512 { #expect(speedup == (1, 1)) }
+        let measured = (float: 1.25, double: 0.75)
+        #expect(GemmTuning.relativeSpeed(path: .avx512, double: false, avx512Speedup: measured) == 1.25)
+        #expect(GemmTuning.relativeSpeed(path: .avx512, double: true, avx512Speedup: measured) == 0.48 * 0.75)
+        #expect(GemmTuning.relativeSpeed(path: .avx2FMA, double: true, avx512Speedup: measured) == 0.48)
+        #expect(
+            GemmTuning.minimumThreadedWork(path: .avx512, double: false)
+                == Int((4_000_000 * speedup.float).rounded()))
+        #expect(GemmTuning.minimumThreadedWork(path: .avx2FMA, double: false) == 4_000_000)
+    }
 }
 
 @Suite("Matrix products through the public matmul on the blocked kernels")
