@@ -1,6 +1,7 @@
-// The fields of the standard recurrent cells in derivative form (Float), row by row, and their
-// vector–Jacobian products: what the integrator's fused path evaluates at every stage. Instantiated
-// once per path by including this file with these macros defined (undefined again at the end):
+// The fields of the standard recurrent cells and of LEM's two parts in derivative form (Float), row
+// by row, and their vector–Jacobian products: what the integrator's fused path evaluates at every
+// stage. Instantiated once per path by including this file with these macros defined (undefined
+// again at the end):
 //
 //   GATES_SUFFIX    appended to the function names (_portable, _avx2, _avx512)
 //   GATES_SIGMOID   σ in place over a float array: void (float *x, ptrdiff_t n)
@@ -165,6 +166,54 @@ static void GATES_FN(lstm_field_vjp)(ptrdiff_t m, ptrdiff_t h, const float *save
     for (ptrdiff_t r = 0; r < m; r++)
         GATES_FN(lstm_field_vjp_row)(h, saved + r * 5 * h, y + r * 2 * h, dk + r * 2 * h, dy + r * 2 * h, dp + r * ldp,
                                      dr + r * 4 * h);
+}
+
+/// One part u of LEM's field: k = a ⊙ (c − y) with rate a = σ(p_a + r_a) and candidate
+/// c = tanh(p_c + r_c); saved (a, c). The candidate's input block is 2h after the rate's.
+static inline void GATES_FN(lem_field_row)(ptrdiff_t h, const float *restrict p, const float *restrict ra,
+                                           const float *restrict rc, const float *restrict y, float *restrict k,
+                                           float *restrict saved) {
+    GATES_VECTORIZE
+    for (ptrdiff_t j = 0; j < h; j++) saved[j] = p[j] + ra[j];
+    GATES_VECTORIZE
+    for (ptrdiff_t j = 0; j < h; j++) saved[h + j] = p[2 * h + j] + rc[j];
+    GATES_SIGMOID(saved, h);
+    GATES_TANH(saved + h, h);
+    GATES_VECTORIZE
+    for (ptrdiff_t j = 0; j < h; j++) k[j] = saved[j] * (saved[h + j] - y[j]);
+}
+
+static void GATES_FN(lem_field)(ptrdiff_t m, ptrdiff_t h, const float *p, ptrdiff_t ldp, const float *rate,
+                                const float *candidate, ptrdiff_t ldr, const float *y, float *k, ptrdiff_t ldy,
+                                float *saved, ptrdiff_t ldsaved) {
+    for (ptrdiff_t r = 0; r < m; r++)
+        GATES_FN(lem_field_row)(h, p + r * ldp, rate + r * ldr, candidate + r * ldr, y + r * ldy, k + r * ldy,
+                                saved + r * ldsaved);
+}
+
+/// The pullback of one LEM part: dĉ = dk ⊙ a ⊙ (1 − c²), dâ = dk ⊙ (c − y) ⊙ a(1 − a), dy −= dk ⊙ a;
+/// dâ and dĉ go to the input's blocks and to the two products' gradients.
+static inline void GATES_FN(lem_field_vjp_row)(ptrdiff_t h, const float *restrict saved, const float *restrict y,
+                                               const float *restrict dk, float *restrict dy, float *restrict dp,
+                                               float *restrict dra, float *restrict drc) {
+    GATES_VECTORIZE
+    for (ptrdiff_t j = 0; j < h; j++) {
+        float a = saved[j], c = saved[h + j];
+        float dc = dk[j] * a * (1 - c * c), da = dk[j] * (c - y[j]) * (a * (1 - a));
+        dy[j] -= dk[j] * a;
+        dp[j] = da;
+        dp[2 * h + j] = dc;
+        dra[j] = da;
+        drc[j] = dc;
+    }
+}
+
+static void GATES_FN(lem_field_vjp)(ptrdiff_t m, ptrdiff_t h, const float *saved, ptrdiff_t ldsaved, const float *y,
+                                    const float *dk, float *dy, ptrdiff_t ldy, float *dp, ptrdiff_t ldp, float *drate,
+                                    float *dcandidate, ptrdiff_t ldr) {
+    for (ptrdiff_t r = 0; r < m; r++)
+        GATES_FN(lem_field_vjp_row)(h, saved + r * ldsaved, y + r * ldy, dk + r * ldy, dy + r * ldy, dp + r * ldp,
+                                    drate + r * ldr, dcandidate + r * ldr);
 }
 
 #undef GATES_VECTORIZE

@@ -235,6 +235,15 @@ CELL_FIELD(lstm_field_vjp,
                 ptrdiff_t ldp, float *dr),
            (m, h, saved, y, dk, dy, dp, ldp, dr))
 
+CELL_FIELD(lem_field,
+           LIST(ptrdiff_t m, ptrdiff_t h, const float *p, ptrdiff_t ldp, const float *rate, const float *candidate,
+                ptrdiff_t ldr, const float *y, float *k, ptrdiff_t ldy, float *saved, ptrdiff_t ldsaved),
+           (m, h, p, ldp, rate, candidate, ldr, y, k, ldy, saved, ldsaved))
+CELL_FIELD(lem_field_vjp,
+           LIST(ptrdiff_t m, ptrdiff_t h, const float *saved, ptrdiff_t ldsaved, const float *y, const float *dk,
+                float *dy, ptrdiff_t ldy, float *dp, ptrdiff_t ldp, float *drate, float *dcandidate, ptrdiff_t ldr),
+           (m, h, saved, ldsaved, y, dk, dy, ldy, dp, ldp, drate, dcandidate, ldr))
+
 void rnnode_sigmoid_f32(float *x, ptrdiff_t n) { ON_CURRENT_PATH(sigmoid, (x, n)); }
 
 void rnnode_tanh_f32(float *x, ptrdiff_t n) { ON_CURRENT_PATH(tanh, (x, n)); }

@@ -167,8 +167,19 @@ void rnnode_lstm_field_f32(ptrdiff_t m, ptrdiff_t h, const float *p, ptrdiff_t l
 /// The LSTM's pullback from dk.
 void rnnode_lstm_field_vjp_f32(ptrdiff_t m, ptrdiff_t h, const float *saved, const float *y, const float *dk, float *dy,
                                float *dp, ptrdiff_t ldp, float *dr);
+/// One part of LEM's field over m rows: k = a ⊙ (c − y), a = σ(p + rate), c = tanh(p[2h...] + candidate),
+/// saved (a, c) (2h per row). Rows of p are ldp apart, of rate and candidate ldr, of y and k ldy, of
+/// saved ldsaved: the part's columns inside LEM's wider rows.
+void rnnode_lem_field_f32(ptrdiff_t m, ptrdiff_t h, const float *p, ptrdiff_t ldp, const float *rate,
+                          const float *candidate, ptrdiff_t ldr, const float *y, float *k, ptrdiff_t ldy, float *saved,
+                          ptrdiff_t ldsaved);
+/// The pullback of one LEM part from dk (rows ldy apart, as y and dy): adds to dy, writes the rate's
+/// and the candidate's gradients into dp (columns 0..<h and 2h..<3h) and into drate and dcandidate.
+void rnnode_lem_field_vjp_f32(ptrdiff_t m, ptrdiff_t h, const float *saved, ptrdiff_t ldsaved, const float *y,
+                              const float *dk, float *dy, ptrdiff_t ldy, float *dp, ptrdiff_t ldp, float *drate,
+                              float *dcandidate, ptrdiff_t ldr);
 
-// The six functions above on an explicit path (for tests and benchmarks; a path this CPU does not
+// The eight functions above on an explicit path (for tests and benchmarks; a path this CPU does not
 // support runs the best one it does): the same arguments after `path`.
 void rnnode_simple_field_f32_on_path(int path, ptrdiff_t m, ptrdiff_t h, int isTanh, const float *p, ptrdiff_t ldp,
                                      const float *u, const float *y, float *k, float *saved);
@@ -182,6 +193,12 @@ void rnnode_lstm_field_f32_on_path(int path, ptrdiff_t m, ptrdiff_t h, const flo
                                    const float *y, float *k, float *saved);
 void rnnode_lstm_field_vjp_f32_on_path(int path, ptrdiff_t m, ptrdiff_t h, const float *saved, const float *y,
                                        const float *dk, float *dy, float *dp, ptrdiff_t ldp, float *dr);
+void rnnode_lem_field_f32_on_path(int path, ptrdiff_t m, ptrdiff_t h, const float *p, ptrdiff_t ldp, const float *rate,
+                                  const float *candidate, ptrdiff_t ldr, const float *y, float *k, ptrdiff_t ldy,
+                                  float *saved, ptrdiff_t ldsaved);
+void rnnode_lem_field_vjp_f32_on_path(int path, ptrdiff_t m, ptrdiff_t h, const float *saved, ptrdiff_t ldsaved,
+                                      const float *y, const float *dk, float *dy, ptrdiff_t ldy, float *dp,
+                                      ptrdiff_t ldp, float *drate, float *dcandidate, ptrdiff_t ldr);
 
 #ifdef __cplusplus
 }

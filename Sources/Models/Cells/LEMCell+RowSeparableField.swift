@@ -1,3 +1,4 @@
+import CRNNODEKernels
 import RNNODEIntegrators
 import RNNODETensors
 
@@ -10,7 +11,8 @@ import RNNODETensors
 ///
 /// The pullback, per part u ∈ {y, z}: dâ_u = dK_u ⊙ (c_u − u) ⊙ a_u(1 − a_u), dĉ_u = dK_u ⊙ a_u ⊙
 /// σ′(c_u) (the input's and the products' gradients), du ← −dK_u ⊙ a_u, and each product's dR·Wᵀ
-/// into its operand's part.
+/// into its operand's part. Float rows with the tanh candidate run C kernels (vectorized for the
+/// CPU's path), a part at a time.
 extension LEMCell: RowSeparableField {
     public var stateWidth: Int { 2 * hiddenSize }
     public var inputWidth: Int { 4 * hiddenSize }
@@ -25,6 +27,9 @@ extension LEMCell: RowSeparableField {
             RowProduct(weight: memoryWeight, operand: .state(column: h), inputGradientColumn: 2 * h, part: 0),
         ]
     }
+
+    /// Whether the C kernels compute this cell's rows.
+    @inlinable var runsGateKernels: Bool { Scalar.self == Float.self && activation == .tanh }
 
     @inlinable
     @_specialize(where Scalar == Float)
@@ -44,6 +49,13 @@ extension LEMCell: RowSeparableField {
                     let r0 = rows.product(0)
                     terms = (r0, r0 + h)
                 }
+            }
+            if let terms, runsGateKernels {
+                rnnode_lem_field_f32(
+                    rows.count, h, floats(rows.input + part * h), rows.inputStride, floats(terms.rate),
+                    floats(terms.candidate), stride, floats(rows.state + part * h), floats(rows.derivative + part * h),
+                    2 * h, floats(rows.saved + part * 2 * h), 4 * h)
+                continue
             }
             for r in 0..<rows.count {
                 let (state, k) = (rows.state + r * 2 * h + part * h, rows.derivative + r * 2 * h + part * h)
@@ -75,11 +87,21 @@ extension LEMCell: RowSeparableField {
             let (dRates, dCandidates) =
                 part == 0
                 ? (rows.productGradient(1), rows.productGradient(2)) : (rows.productGradient(0), rows.productGradient(0) + h)
+            if used && runsGateKernels {
+                rnnode_lem_field_vjp_f32(
+                    rows.count, h, floats(rows.saved + part * 2 * h), 4 * h, floats(rows.state + part * h),
+                    floats(rows.derivativeGradient + part * h), floats(rows.stateGradient + part * h), 2 * h,
+                    floats(rows.inputGradient + part * h), rows.inputStride, floats(dRates), floats(dCandidates), stride)
+                continue
+            }
             for r in 0..<rows.count {
                 let dp = rows.inputGradient + r * rows.inputStride
                 let (dRate, dCandidate) = (dRates + r * stride, dCandidates + r * stride)
                 guard used else {
-                    for j in 0..<h { (dp[part * h + j], dp[(2 + part) * h + j], dRate[j], dCandidate[j]) = (0, 0, 0, 0) }
+                    (dp + part * h).update(repeating: 0, count: h)
+                    (dp + (2 + part) * h).update(repeating: 0, count: h)
+                    dRate.update(repeating: 0, count: h)
+                    dCandidate.update(repeating: 0, count: h)
                     continue
                 }
                 let (state, dk) = (rows.state + r * 2 * h + part * h, rows.derivativeGradient + r * 2 * h + part * h)

@@ -444,6 +444,82 @@ struct VectorMathTests {
             }
         }
     }
+
+    /// LEM's part kernels, reading and writing one part's columns of wider rows (LEM's state rows of
+    /// 2h, saved rows of 4h, input rows of 4h + 3): on every path against the portable one to
+    /// rounding, against a direct statement of the part's update, and bit for bit between AVX-512
+    /// and AVX2; the columns outside the part stay untouched.
+    @Test(arguments: [5, 16, 37])
+    func lemFieldsAgreeAcrossPaths(hidden h: Int) {
+        var generator = SeededGenerator(seed: UInt64(h) + 100)
+        let (m, ldp, ldr) = (3, 4 * h + 3, 2 * h)
+        func values(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -2...2, using: &generator) } }
+        let (p, rate, candidate) = (values(m * ldp), values(m * ldr), values(m * ldr))
+        let (y, dk, dy0) = (values(m * 2 * h), values(m * 2 * h), values(m * 2 * h))
+        /// k, saved, dy, dp, drate and dcandidate after part 1 (z) of the field and its pullback.
+        func run(_ path: GemmPath) -> [[Float]] {
+            var (k, saved, dy) = ([Float](repeating: 7, count: m * 2 * h), [Float](repeating: 7, count: m * 4 * h), dy0)
+            var dp = [Float](repeating: 7, count: m * ldp)
+            var (dRate, dCandidate) = ([Float](repeating: 7, count: m * ldr), [Float](repeating: 7, count: m * ldr))
+            p.withUnsafeBufferPointer { p in
+                y.withUnsafeBufferPointer { y in
+                    k.withUnsafeMutableBufferPointer { k in
+                        saved.withUnsafeMutableBufferPointer { saved in
+                            rnnode_lem_field_f32_on_path(
+                                path.code, m, h, p.baseAddress! + h, ldp, rate, candidate, ldr, y.baseAddress! + h,
+                                k.baseAddress! + h, 2 * h, saved.baseAddress! + 2 * h, 4 * h)
+                        }
+                    }
+                }
+            }
+            saved.withUnsafeBufferPointer { saved in
+                y.withUnsafeBufferPointer { y in
+                    dk.withUnsafeBufferPointer { dk in
+                        dy.withUnsafeMutableBufferPointer { dy in
+                            dp.withUnsafeMutableBufferPointer { dp in
+                                rnnode_lem_field_vjp_f32_on_path(
+                                    path.code, m, h, saved.baseAddress! + 2 * h, 4 * h, y.baseAddress! + h,
+                                    dk.baseAddress! + h, dy.baseAddress! + h, 2 * h, dp.baseAddress! + h, ldp, &dRate,
+                                    &dCandidate, ldr)
+                            }
+                        }
+                    }
+                }
+            }
+            return [k, saved, dy, dp, dRate, dCandidate]
+        }
+        let portable = run(.portable)
+        // The part's update written out in Double.
+        for r in 0..<m {
+            for j in 0..<h {
+                let a = 1 / (1 + Foundation.exp(-Double(p[r * ldp + h + j] + rate[r * ldr + j])))
+                let c = Foundation.tanh(Double(p[r * ldp + 3 * h + j] + candidate[r * ldr + j]))
+                let (state, d) = (Double(y[r * 2 * h + h + j]), Double(dk[r * 2 * h + h + j]))
+                let (da, dc) = (d * (c - state) * a * (1 - a), d * a * (1 - c * c))
+                let expected: [(Int, Int, Double)] = [
+                    (0, r * 2 * h + h + j, a * (c - state)), (1, r * 4 * h + 2 * h + j, a),
+                    (1, r * 4 * h + 3 * h + j, c), (2, r * 2 * h + h + j, Double(dy0[r * 2 * h + h + j]) - d * a),
+                    (3, r * ldp + h + j, da), (3, r * ldp + 3 * h + j, dc), (4, r * ldr + j, da),
+                    (5, r * ldr + j, dc),
+                ]
+                for (array, index, value) in expected {
+                    #expect(Swift.abs(Double(portable[array][index]) - value) <= 2e-6, "array \(array) entry \(index)")
+                }
+                // Outside the part: y's columns of k and dy, the other blocks of saved and dp.
+                #expect(portable[0][r * 2 * h + j] == 7 && portable[2][r * 2 * h + j] == dy0[r * 2 * h + j])
+                #expect(portable[1][r * 4 * h + j] == 7 && portable[3][r * ldp + 2 * h + j] == 7)
+            }
+        }
+        for path in GemmPath.supported where path != .portable {
+            for (index, (result, expected)) in zip(run(path), portable).enumerated() {
+                let worst = zip(result, expected).map { Swift.abs($0 - $1) }.max() ?? 0
+                #expect(worst <= 2e-5, "LEM array \(index) on \(path.name): \(worst)")
+            }
+        }
+        if GemmPath.best == .avx512 {
+            #expect(run(.avx512) == run(.avx2FMA), "LEM: AVX-512 and AVX2 differ")
+        }
+    }
 }
 
 // MARK: - Shape arithmetic
