@@ -43,10 +43,11 @@ struct CellFieldTests {
             ("LipschitzRNN", LipschitzRNNCell<Double>(inputSize: i, hiddenSize: h, beta: 0.8, gamma: 0.01, using: &g)),
             ("coRNN", CoRNNCell<Double>(inputSize: i, hiddenSize: h, stiffness: 1, damping: 0.3, using: &g)),
             ("LEM", LEMCell<Double>(inputSize: i, hiddenSize: h, using: &g)),
+            ("UnICORNN", UnICORNNCell<Double>(inputSize: i, hiddenSize: h, restoringForce: 2, using: &g)),
         ]
     }
 
-    @Test(arguments: 0..<13)
+    @Test(arguments: 0..<14)
     func gradientsUnderEveryScheme(_ index: Int) throws {
         let (name, cell) = Self.cells()[index]
         for scheme in Self.schemes {

@@ -42,6 +42,7 @@ struct FusedPathTests {
                 initialization: .pytorch, matrixScale: 2, using: &g),
             CoRNNCell<T>(inputSize: input, hiddenSize: hidden, stiffness: 1.5, damping: 0.5, initialization: .pytorch, using: &g),
             LEMCell<T>(inputSize: input, hiddenSize: hidden, using: &g),
+            UnICORNNCell<T>(inputSize: input, hiddenSize: hidden, restoringForce: 2, initialization: .pytorch, using: &g),
         ]
     }
 
@@ -213,8 +214,9 @@ extension FusedPathTests {
     func gradientsMatchFiniteDifferences(method: String) throws {
         var g = SeededGenerator(seed: 8)
         let cells = Self.cells(Double.self, input: 3, hidden: 3)
-        // A GRU, an LSTM, MUT3, IndRNN (tanh), both AntisymmetricRNNs, the Lipschitz RNN, coRNN and LEM.
-        for index in [3, 6, 10, 12, 13, 14, 15, 16, 17] {
+        // A GRU, an LSTM, MUT3, IndRNN (tanh), both AntisymmetricRNNs, the Lipschitz RNN, coRNN, LEM
+        // and UnICORNN.
+        for index in [3, 6, 10, 12, 13, 14, 15, 16, 17, 18] {
             try Self.checkFiniteDifferences(cells[index], method: method, using: &g)
         }
     }

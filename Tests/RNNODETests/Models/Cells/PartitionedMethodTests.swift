@@ -6,7 +6,7 @@ import Testing
 @testable import RNNODETensors
 
 /// Partitioned methods on the fused path, and the second-order cells whose published
-/// discretization is one (coRNN, LEM): symplectic Euler against the reference codes' updates
+/// discretization is one (coRNN, LEM, UnICORNN): symplectic Euler against the reference codes' updates
 /// written out with scalar loops, gradients against central differences, a partitioned method of
 /// identical parts against the plain tableau, the symplectic step's bounded energy on an
 /// oscillator, first-order convergence, and the errors.
@@ -73,9 +73,31 @@ struct PartitionedMethodTests {
         }
         let lemOut = try RecurrentLayer(lem, integration: integration)(x, initialState: h0).sequence
         #expect(maxAbsDifference(lemOut, lemExpected) <= tolerance, "LEM: \(maxAbsDifference(lemOut, lemExpected))")
+
+        // UnICORNN, as the reference code's kernel writes it: z ← z − Δt σ̂(c) (tanh(w y + xV + b) + α y),
+        // then y ← y + Δt σ̂(c) z.
+        let unicornn = UnICORNNCell<T>(
+            inputSize: input, hiddenSize: hidden, restoringForce: 1.3, initialization: .pytorch, using: &g)
+        let (uv, ub, uw, uc) = (
+            unicornn.inputWeight.scalars, unicornn.bias.scalars, unicornn.recurrentWeight.scalars,
+            unicornn.timeScale.scalars
+        )
+        let unicornnExpected = restated(x, h0) { x, y, z in
+            let vx = ODECellTests.times(x, uv, columns: hidden)
+            let z1 = (0..<hidden).map { j -> T in
+                let drive: T = T.tanh(uw[j] * y[j] + vx[j] + ub[j])
+                return z[j] - dt * T.sigmoid(uc[j]) * (drive + T(1.3) * y[j])
+            }
+            return ((0..<hidden).map { j in y[j] + dt * T.sigmoid(uc[j]) * z1[j] }, z1)
+        }
+        let unicornnOut = try RecurrentLayer(unicornn, integration: integration)(x, initialState: h0).sequence
+        #expect(
+            maxAbsDifference(unicornnOut, unicornnExpected) <= tolerance,
+            "UnICORNN: \(maxAbsDifference(unicornnOut, unicornnExpected))")
     }
 
-    /// coRNN and LEM under symplectic Euler with the step Δt against the reference codes' updates.
+    /// coRNN, LEM and UnICORNN under symplectic Euler with the step Δt against the reference codes'
+    /// updates.
     @Test func referenceUpdatesInDouble() throws { try Self.referenceUpdates(Double.self, tolerance: 1e-13) }
 
     @Test func referenceUpdatesInFloat() throws { try Self.referenceUpdates(Float.self, tolerance: 2e-6) }
@@ -85,13 +107,13 @@ struct PartitionedMethodTests {
     @Test func gradientsMatchFiniteDifferences() throws {
         var g = SeededGenerator(seed: 8)
         let cells = FusedPathTests.cells(Double.self, input: 3, hidden: 3)
-        for index in [16, 17] {
+        for index in [16, 17, 18] {
             try FusedPathTests.checkFiniteDifferences(cells[index], method: "symplectic-euler", using: &g)
         }
     }
 
-    /// A partitioned method whose parts are all RK4 is RK4: outputs and every gradient, on coRNN
-    /// and LEM, with masks, substeps and per-row time stamps (the parts' loops against the one-part ones).
+    /// A partitioned method whose parts are all RK4 is RK4: outputs and every gradient, on coRNN,
+    /// LEM and UnICORNN, with masks, substeps and per-row time stamps (the parts' loops against the one-part ones).
     @Test func identicalPartsAreThePlainTableau() throws {
         var g = SeededGenerator(seed: 23)
         let rk4Twice = try PartitionedTableau(name: "RK4 × 2", order: 4, parts: [.rk4, .rk4])
@@ -101,6 +123,7 @@ struct PartitionedMethodTests {
         let cells: [any RecurrentCell<Double>] = [
             CoRNNCell(inputSize: 2, hiddenSize: 3, stiffness: 1, damping: 0.4, initialization: .pytorch, using: &g),
             LEMCell(inputSize: 2, hiddenSize: 3, using: &g),
+            UnICORNNCell(inputSize: 2, hiddenSize: 3, restoringForce: 2, using: &g),
         ]
         for cell in cells {
             for times in [nil, SequenceTimes<Double>.irregular(stamps)] {
@@ -154,7 +177,7 @@ struct PartitionedMethodTests {
         #expect(energy(euler.finalState) / energy(h0) > 1e8)
     }
 
-    /// Symplectic Euler converges at order 1 on coRNN and LEM (slope of log error against log h; the
+    /// Symplectic Euler converges at order 1 on coRNN, LEM and UnICORNN (slope of log error against log h; the
     /// reference an adaptive solve of the same field at rtol 1e-12).
     @Test func symplecticEulerConvergesAtOrderOne() throws {
         var g = SeededGenerator(seed: 29)
@@ -162,6 +185,7 @@ struct PartitionedMethodTests {
         let cells: [any RecurrentCell<Double>] = [
             CoRNNCell(inputSize: 2, hiddenSize: 4, stiffness: 2, damping: 0.5, initialization: .pytorch, using: &g),
             LEMCell(inputSize: 2, hiddenSize: 4, using: &g),
+            UnICORNNCell(inputSize: 2, hiddenSize: 4, restoringForce: 2, using: &g),
         ]
         for cell in cells { try Self.checkFirstOrder(cell, x: x) }
     }
