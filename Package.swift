@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "char-rnn", targets: ["CharRNN"]),
         .executable(name: "stiff", targets: ["Stiff"]),
         .executable(name: "adding-problem", targets: ["AddingProblem"]),
+        .executable(name: "fitzhugh-nagumo", targets: ["FitzHughNagumo"]),
         .executable(name: "rnnode-bench", targets: ["Benchmark"]),
         .executable(name: "rnnode-allocations", targets: ["AllocationCheck"]),
         .executable(name: "rnnode-fuzz", targets: ["Fuzz"]),
@@ -42,6 +43,8 @@ let package = Package(
         .executableTarget(name: "Stiff", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/Stiff"),
         .executableTarget(
             name: "AddingProblem", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/AddingProblem"),
+        .executableTarget(
+            name: "FitzHughNagumo", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/FitzHughNagumo"),
         .executableTarget(
             name: "CharRNN", dependencies: ["RNNODE", "ExampleSupport"], path: "Examples/CharRNN",
             exclude: ["Resources/PROVENANCE.md"], resources: [.copy("Resources/corpus.txt")]),

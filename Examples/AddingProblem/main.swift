@@ -53,6 +53,7 @@ let hidden: Int
 let testCount: Int
 let evaluationInterval: Int
 let lemStep: Float
+let selected: [String]
 let seed: UInt64
 do {
     length = quick ? 50 : try arguments.int("length")!
@@ -62,6 +63,7 @@ do {
     testCount = quick ? 200 : try arguments.int("test")!
     evaluationInterval = quick ? 20 : try arguments.int("eval-every")!
     lemStep = Float(try arguments.double("lem-dt")!)
+    selected = try arguments.names("models", from: modelNames)!
 } catch {
     fail(error.description)
 }
@@ -72,11 +74,6 @@ guard evaluationInterval >= 1 else { fail("--eval-every must be positive, got \(
 guard lemStep > 0 && lemStep.isFinite else { fail("--lem-dt must be positive, got \(lemStep)") }
 guard let seedValue = UInt64(arguments.string("seed")!) else { fail("--seed must be a non-negative integer") }
 seed = seedValue
-let selected = arguments.string("models")!.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-for name in selected where !modelNames.contains(name) {
-    fail("unknown model '\(name)'; choose from \(modelNames.joined(separator: ", "))")
-}
-guard !selected.isEmpty else { fail("--models names no model") }
 let quiet = arguments.flag("quiet")
 func say(_ text: String = "") { if !quiet { print(text) } }
 

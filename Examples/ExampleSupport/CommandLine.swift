@@ -166,6 +166,18 @@ public struct ParsedArguments {
         return value
     }
 
+    /// A comma-separated, non-empty list of names from `choices` (case-insensitive, lower-cased),
+    /// e.g. `lem,gru`.
+    public func names(_ name: String, from choices: [String]) throws(CommandLineError) -> [String]? {
+        guard let text = values[name] else { return nil }
+        let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard !names.isEmpty, names.allSatisfy(choices.contains) else {
+            throw .invalidValue(
+                option: name, value: text, expected: "a comma-separated list from \(choices.joined(separator: ", "))")
+        }
+        return names
+    }
+
     /// A comma-separated list of numbers, e.g. `0.1,0.05,0.025`.
     public func doubles(_ name: String) throws(CommandLineError) -> [Double]? {
         guard let text = values[name] else { return nil }

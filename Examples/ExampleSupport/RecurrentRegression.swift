@@ -1,18 +1,22 @@
 import RNNODE
 
-/// A recurrent layer and a Dense head from its last output to one value, under training: the model
-/// of the recurrent benchmarks and of the adding problem. (Inlinable, so that each executable
-/// specializes it for its cells.)
+/// A recurrent layer and a Dense head from its last output to one value (or from every output to
+/// one value per step), under training: the model of the recurrent benchmarks, the adding problem
+/// and the FitzHugh–Nagumo task. (Inlinable, so that each executable specializes it for its cells.)
 public struct RecurrentRegression<Cell: RecurrentCell>: Trainable where Cell.Scalar == Float {
     public typealias Scalar = Float
     public var layer: RecurrentLayer<Cell>
     public var head: Dense<Float>
     /// The inputs' time axis (constant, not trained; nil: the layer's regular grid).
     public var times: SequenceTimes<Float>?
+    /// Whether the head reads every output (`[batch, time, 1]` predictions) or only the last.
+    public var everyStep: Bool
 
     @inlinable
-    public init(layer: RecurrentLayer<Cell>, head: Dense<Float>, times: SequenceTimes<Float>? = nil) {
-        (self.layer, self.head, self.times) = (layer, head, times)
+    public init(
+        layer: RecurrentLayer<Cell>, head: Dense<Float>, times: SequenceTimes<Float>? = nil, everyStep: Bool = false
+    ) {
+        (self.layer, self.head, self.times, self.everyStep) = (layer, head, times, everyStep)
     }
 
     @inlinable
@@ -23,10 +27,12 @@ public struct RecurrentRegression<Cell: RecurrentCell>: Trainable where Cell.Sca
     @inlinable
     public static var hasFixedParameterPaths: Bool { RecurrentLayer<Cell>.hasFixedParameterPaths }
 
-    /// The head's value from the layer's last output, `[batch, 1]`.
+    /// The head's value from the layer's last output, `[batch, 1]`, or from every output,
+    /// `[batch, time, 1]`.
     @inlinable
     public func predict(_ x: Tensor<Float>) throws -> Tensor<Float> {
-        head(try layer.run(x, initialStates: nil, mask: nil, times: times).last)
+        let output = try layer.run(x, initialStates: nil, mask: nil, times: times)
+        return head(everyStep ? output.sequence : output.last)
     }
 
     /// The mean squared error of ``predict(_:)`` against `y`.
