@@ -279,7 +279,7 @@ package enum GemmTuning {
 
     /// How much faster one core runs a product on the AVX-512 path than on the AVX2 path, in Float
     /// and in Double, measured at the first threading decision on the AVX-512 path: a 48×128×256
-    /// product (about 20 µs of work) on each path in turn, the fastest of seven runs of each, the
+    /// product (1.6·10⁶ multiply–adds) on each path in turn, the fastest of seven runs of each, the
     /// ratio kept within [0.5, 2] (512-bit vectors are at most twice as wide). 1 on CPUs without
     /// AVX-512. Only which thread computes which columns depends on it, never a result.
     package static let avx512Speedup: (float: Double, double: Double) = {
