@@ -128,6 +128,11 @@ let recurrentTrainingConfigurations = [
     RecurrentTrainingConfiguration(
         name: "lem-train-h128", cell: "lem", hidden: 128, batch: 50, steps: 200, inputs: 2, batches: 5,
         integration: .fixed(partitioned: .symplecticEuler)),
+    // LTC under its published step, six semi-implicit Euler steps per input (ncps' ode_unfolds),
+    // at the sizes of ncps' examples; the peer is ncps' LTC (peers/ncps_torch.py).
+    RecurrentTrainingConfiguration(
+        name: "ltc-train", cell: "ltc", hidden: 32, batch: 32, steps: 50, inputs: 4, batches: 5,
+        integration: .fixed(semiImplicit: .semiImplicitEuler, substeps: 6)),
 ]
 
 let recurrentBenchmarks: [Benchmark] = recurrentTrainingConfigurations.map { c in
@@ -151,6 +156,8 @@ let recurrentBenchmarks: [Benchmark] = recurrentTrainingConfigurations.map { c i
             return try measureTraining(c, cell: cell)
         case "lem":
             return try measureTraining(c, cell: LEMCell<Float>(inputSize: c.inputs, hiddenSize: c.hidden, using: &generator))
+        case "ltc":
+            return try measureTraining(c, cell: LTCCell<Float>(inputSize: c.inputs, hiddenSize: c.hidden, using: &generator))
         default:
             return try measureTraining(
                 c,

@@ -1,4 +1,4 @@
-// The fields of the standard recurrent cells and of LEM's two parts in derivative form (Float), row
+// The fields of the standard recurrent cells, of LEM's two parts and of LTC in derivative form (Float), row
 // by row, and their vector–Jacobian products: what the integrator's fused path evaluates at every
 // stage. Instantiated once per path by including this file with these macros defined (undefined
 // again at the end):
@@ -214,6 +214,148 @@ static void GATES_FN(lem_field_vjp)(ptrdiff_t m, ptrdiff_t h, const float *saved
     for (ptrdiff_t r = 0; r < m; r++)
         GATES_FN(lem_field_vjp_row)(h, saved + r * ldsaved, y + r * ldy, dk + r * ldy, dy + r * ldy, dp + r * ldp,
                                     drate + r * ldr, dcandidate + r * ldr);
+}
+
+/// gates[j·n + i] = σ(s[j·n + i] (pre[j] − μ[j·n + i])) for np presynaptic values onto n units.
+static inline void GATES_FN(ltc_gates)(ptrdiff_t np, ptrdiff_t n, const float *restrict pre, const float *restrict s,
+                                       const float *restrict mu, float *restrict gates) {
+    for (ptrdiff_t j = 0; j < np; j++) {
+        const float pj = pre[j];
+        float *restrict g = gates + j * n;
+        const float *restrict sj = s + j * n, *restrict muj = mu + j * n;
+        GATES_VECTORIZE
+        for (ptrdiff_t i = 0; i < n; i++) g[i] = sj[i] * (pj - muj[i]);
+    }
+    GATES_SIGMOID(gates, np * n);
+}
+
+/// One row's LTC synapses from np presynaptic values `pre` onto n units, syn = (w⁺, s, μ, E), each
+/// np×n (row j: from value j): with the gates gⱼᵢ = σ(sⱼᵢ (preⱼ − μⱼᵢ)) (kept in `gates`), adds
+/// Σⱼ wⱼᵢ gⱼᵢ Eⱼᵢ to num[i] and Σⱼ wⱼᵢ gⱼᵢ to den[i].
+static inline void GATES_FN(ltc_synapses)(ptrdiff_t np, ptrdiff_t n, const float *restrict pre,
+                                          const float *const *syn, float *restrict num, float *restrict den,
+                                          float *restrict gates) {
+    const float *restrict w = syn[0], *restrict s = syn[1], *restrict mu = syn[2], *restrict e = syn[3];
+    GATES_FN(ltc_gates)(np, n, pre, s, mu, gates);
+    for (ptrdiff_t j = 0; j < np; j++) {
+        const float *restrict g = gates + j * n, *restrict wj = w + j * n, *restrict ej = e + j * n;
+        GATES_VECTORIZE
+        for (ptrdiff_t i = 0; i < n; i++) {
+            float open = wj[i] * g[i];
+            den[i] += open;
+            num[i] += open * ej[i];
+        }
+    }
+}
+
+/// The pullback of ltc_synapses from dnum and dden: adds to the synapses' gradients grads = (dw⁺,
+/// ds, dμ, dE) and to dpre (recomputing the gates into `gates`).
+static inline void GATES_FN(ltc_synapses_vjp)(ptrdiff_t np, ptrdiff_t n, const float *restrict pre,
+                                              const float *const *syn, const float *restrict dnum,
+                                              const float *restrict dden, float *const *grads, float *restrict dpre,
+                                              float *restrict gates) {
+    const float *restrict w = syn[0], *restrict s = syn[1], *restrict mu = syn[2], *restrict e = syn[3];
+    float *restrict dw = grads[0], *restrict ds = grads[1], *restrict dmu = grads[2], *restrict de = grads[3];
+    GATES_FN(ltc_gates)(np, n, pre, s, mu, gates);
+    for (ptrdiff_t j = 0; j < np; j++) {
+        const ptrdiff_t o = j * n;
+        const float pj = pre[j];
+        const float *restrict g = gates + o;
+        float dpj = 0;
+        GATES_VECTORIZE
+        for (ptrdiff_t i = 0; i < n; i++) {
+            float through = e[o + i] * dnum[i] + dden[i];
+            float gi = g[i];
+            dw[o + i] += gi * through;
+            de[o + i] += w[o + i] * gi * dnum[i];
+            float dz = w[o + i] * through * gi * (1 - gi);
+            ds[o + i] += dz * (pj - mu[o + i]);
+            dmu[o + i] -= dz * s[o + i];
+            dpj += dz * s[o + i];
+        }
+        dpre[j] += dpj;
+    }
+}
+
+/// LTC's field (see LTCCell+RowSeparableField.swift) over m rows of n potentials v, with the
+/// sensory currents p = (n̂, d̂) (rows ldp apart) and the elementwise parameters params = (w⁺, s, μ,
+/// E, g_L⁺, v_L, cₘ⁺): n = g_L v_L + n̂ + Σⱼ wⱼ σⱼ Eⱼ, d = g_L + d̂ + Σⱼ wⱼ σⱼ, q = cₘ + h d and
+/// k = (n − d ⊙ v) / q, with row r's implicit step h[r·ldh] (ldh 0: one for all). saved = (q, k, d)
+/// per row; gates is n² scratch floats.
+static void GATES_FN(ltc_field)(ptrdiff_t m, ptrdiff_t n, const float *v, const float *p, ptrdiff_t ldp,
+                                const float *const *params, const float *h, ptrdiff_t ldh, float *k, float *saved,
+                                float *gates) {
+    const float *restrict leak = params[4], *restrict rest = params[5], *restrict cm = params[6];
+    for (ptrdiff_t r = 0; r < m; r++) {
+        const float *restrict vr = v + r * n, *restrict pr = p + r * ldp;
+        float *restrict q = saved + r * 3 * n, *restrict kept = q + n, *restrict d = q + 2 * n;
+        float *restrict kr = k + r * n;
+        // n accumulates in `kept`, d in `d`.
+        GATES_VECTORIZE
+        for (ptrdiff_t i = 0; i < n; i++) {
+            kept[i] = leak[i] * rest[i] + pr[i];
+            d[i] = leak[i] + pr[n + i];
+        }
+        GATES_FN(ltc_synapses)(n, n, vr, params, kept, d, gates);
+        const float hr = h[r * ldh];
+        GATES_VECTORIZE
+        for (ptrdiff_t i = 0; i < n; i++) {
+            q[i] = cm[i] + hr * d[i];
+            kept[i] = (kept[i] - d[i] * vr[i]) / q[i];
+            kr[i] = kept[i];
+        }
+    }
+}
+
+/// The pullback of ltc_field: adds to dv and to the parameters' gradients grads = (dw⁺, ds, dμ, dE,
+/// dg_L⁺, dv_L, dcₘ⁺), writes dp = (dn, dd), and when dh is not NULL adds Σ dk ⊙ ∂k/∂h to dh[r].
+/// scratch holds n² + 2n floats.
+static void GATES_FN(ltc_field_vjp)(ptrdiff_t m, ptrdiff_t n, const float *v, const float *saved, const float *dk,
+                                    const float *const *params, const float *h, ptrdiff_t ldh, float *dv, float *dp,
+                                    ptrdiff_t ldp, float *const *grads, float *dh, float *scratch) {
+    const float *restrict leak = params[4], *restrict rest = params[5];
+    float *restrict dleak = grads[4], *restrict drest = grads[5], *restrict dcm = grads[6];
+    float *restrict gates = scratch, *restrict dn = scratch + n * n, *restrict dd = dn + n;
+    for (ptrdiff_t r = 0; r < m; r++) {
+        const float *restrict vr = v + r * n, *restrict dkr = dk + r * n;
+        const float *restrict q = saved + r * 3 * n, *restrict kr = q + n, *restrict d = q + 2 * n;
+        float *restrict dvr = dv + r * n, *restrict dpr = dp + r * ldp;
+        const float hr = h[r * ldh];
+        float dhr = 0;
+        GATES_VECTORIZE
+        for (ptrdiff_t i = 0; i < n; i++) {
+            dn[i] = dkr[i] / q[i];
+            dd[i] = -dn[i] * (vr[i] + hr * kr[i]);
+            dvr[i] -= dn[i] * d[i];
+            dcm[i] -= dn[i] * kr[i];
+            dleak[i] += dn[i] * rest[i] + dd[i];
+            drest[i] += dn[i] * leak[i];
+            dpr[i] = dn[i];
+            dpr[n + i] = dd[i];
+            dhr -= dn[i] * d[i] * kr[i];
+        }
+        if (dh) dh[r] += dhr;
+        GATES_FN(ltc_synapses_vjp)(n, n, vr, params, dn, dd, grads, dvr, gates);
+    }
+}
+
+/// LTC's sensory currents for m rows of ni mapped inputs x (one row after another): out = (n̂, d̂),
+/// 2n per row, from the sensory synapses syn = (ŵ⁺, ŝ, μ̂, Ê), each ni×n; gates holds ni·n floats.
+static void GATES_FN(ltc_sensory)(ptrdiff_t m, ptrdiff_t ni, ptrdiff_t n, const float *x, const float *const *syn,
+                                  float *out, float *gates) {
+    for (ptrdiff_t r = 0; r < m; r++) {
+        float *restrict o = out + r * 2 * n;
+        for (ptrdiff_t i = 0; i < 2 * n; i++) o[i] = 0;
+        GATES_FN(ltc_synapses)(ni, n, x + r * ni, syn, o, o + n, gates);
+    }
+}
+
+/// The pullback of ltc_sensory from dout: adds to the synapses' gradients grads and to dx.
+static void GATES_FN(ltc_sensory_vjp)(ptrdiff_t m, ptrdiff_t ni, ptrdiff_t n, const float *x, const float *const *syn,
+                                      const float *dout, float *const *grads, float *dx, float *gates) {
+    for (ptrdiff_t r = 0; r < m; r++)
+        GATES_FN(ltc_synapses_vjp)(ni, n, x + r * ni, syn, dout + r * 2 * n, dout + r * 2 * n + n, grads, dx + r * ni,
+                                   gates);
 }
 
 #undef GATES_VECTORIZE

@@ -244,6 +244,25 @@ CELL_FIELD(lem_field_vjp,
                 float *dy, ptrdiff_t ldy, float *dp, ptrdiff_t ldp, float *drate, float *dcandidate, ptrdiff_t ldr),
            (m, h, saved, ldsaved, y, dk, dy, ldy, dp, ldp, drate, dcandidate, ldr))
 
+CELL_FIELD(ltc_field,
+           LIST(ptrdiff_t m, ptrdiff_t n, const float *v, const float *p, ptrdiff_t ldp, const float *const *params,
+                const float *h, ptrdiff_t ldh, float *k, float *saved, float *gates),
+           (m, n, v, p, ldp, params, h, ldh, k, saved, gates))
+CELL_FIELD(ltc_field_vjp,
+           LIST(ptrdiff_t m, ptrdiff_t n, const float *v, const float *saved, const float *dk, const float *const *params,
+                const float *h, ptrdiff_t ldh, float *dv, float *dp, ptrdiff_t ldp, float *const *grads, float *dh,
+                float *scratch),
+           (m, n, v, saved, dk, params, h, ldh, dv, dp, ldp, grads, dh, scratch))
+
+CELL_FIELD(ltc_sensory,
+           LIST(ptrdiff_t m, ptrdiff_t ni, ptrdiff_t n, const float *x, const float *const *syn, float *out,
+                float *gates),
+           (m, ni, n, x, syn, out, gates))
+CELL_FIELD(ltc_sensory_vjp,
+           LIST(ptrdiff_t m, ptrdiff_t ni, ptrdiff_t n, const float *x, const float *const *syn, const float *dout,
+                float *const *grads, float *dx, float *gates),
+           (m, ni, n, x, syn, dout, grads, dx, gates))
+
 void rnnode_sigmoid_f32(float *x, ptrdiff_t n) { ON_CURRENT_PATH(sigmoid, (x, n)); }
 
 void rnnode_tanh_f32(float *x, ptrdiff_t n) { ON_CURRENT_PATH(tanh, (x, n)); }

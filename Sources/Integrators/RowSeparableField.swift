@@ -18,9 +18,10 @@ import RNNODETensors
 ///
 /// The integrator then runs any explicit tableau over it: per stage Yᵢ = y + Δt Σⱼ aᵢⱼ Kⱼ row by row,
 /// Kᵢ = f(Yᵢ, P); y ← y + Δt Σᵢ bᵢ Kᵢ; and backward the stages' pullbacks through the transposed
-/// tableau (or a ``PartitionedTableau`` over ``stateParts``). The library's recurrent cells conform
-/// (SimpleRNN, GRU, LSTM, MUT1–3, IndRNN, AntisymmetricRNN, Lipschitz RNN, coRNN, LEM); so can a
-/// user's field, by implementing these requirements.
+/// tableau (or a ``PartitionedTableau`` over ``stateParts``, or a ``SemiImplicitTableau`` for a
+/// field that splits off its decay). The library's recurrent cells conform (SimpleRNN, GRU, LSTM,
+/// MUT1–3, IndRNN, AntisymmetricRNN, Lipschitz RNN, coRNN, UnICORNN, LEM, LTC); so can a user's
+/// field, by implementing these requirements.
 ///
 /// The field y′ = tanh(y·U) − y, for example, with U `[n, n]`:
 ///
@@ -71,6 +72,17 @@ public protocol RowSeparableField<Scalar> {
     /// Parameters the field reads elementwise (time constants, per-unit rates), each given to
     /// ``evaluate(_:)`` as a pointer and differentiated through ``pullback(_:)``. None by default.
     var elementwiseParameters: [Tensor<Scalar>] { get }
+    /// Whether the field splits itself as f(Y) = e(Y) − λ(Y) ⊙ Y with a rate λ ≥ 0 per component
+    /// and honours ``RowFieldEvaluation/implicitStep(ofRow:)``: with that step h ≠ 0 it writes
+    /// K = f(Y) / (1 + h λ(Y)) instead of f(Y), differentiates that in its pullback, and adds
+    /// Σ dK ⊙ ∂K/∂h to ``RowFieldPullback/implicitStepGradient`` when it is not nil. Such fields run
+    /// under ``SemiImplicitTableau`` methods. False by default.
+    var splitsDiagonalDecay: Bool { get }
+    /// The work of one row's evaluation (or pullback) beyond its products, in multiply–adds: an
+    /// estimate the fused path adds to the products' work when it decides whether to split the rows
+    /// over the CPUs. Zero by default (a few operations per state scalar); a field with much
+    /// elementwise work per row, such as LTC's H² synapses, says so here.
+    var evaluationWork: Int { get }
     /// The same field with its tensors detached from any tape: what the recorded pass keeps for its
     /// backward pass. (``evaluate(_:)`` and ``pullback(_:)`` read the weights and parameters only
     /// through the rows they are given.) Trainable models have it already.
@@ -88,6 +100,8 @@ extension RowSeparableField {
     public var elementwiseParameters: [Tensor<Scalar>] { [] }
     public var scratchWidth: Int { 0 }
     public var stateParts: [Int] { [stateWidth] }
+    public var splitsDiagonalDecay: Bool { false }
+    public var evaluationWork: Int { 0 }
 }
 
 /// A matrix product the fused integrator computes for a ``RowSeparableField``: R = A·W (+ b), one
@@ -167,18 +181,26 @@ public struct RowFieldEvaluation<Scalar: TensorScalar> {
     @usableFromInline let context: RowFieldContext<Scalar>
     @usableFromInline let firstRow: Int
     @usableFromInline let usedParts: UInt64
+    @usableFromInline let implicitSteps: RowImplicitSteps<Scalar>
 
     @inlinable
     init(
         count: Int, state: UnsafePointer<Scalar>, input: UnsafePointer<Scalar>, inputStride: Int,
         derivative: UnsafeMutablePointer<Scalar>, saved: UnsafeMutablePointer<Scalar>, context: RowFieldContext<Scalar>,
-        firstRow: Int, usedParts: UInt64 = ~0
+        firstRow: Int, usedParts: UInt64 = ~0, implicitSteps: RowImplicitSteps<Scalar> = .uniform(0)
     ) {
         (self.count, self.state, self.input, self.derivative, self.saved) = (count, state, input, derivative, saved)
         self.inputStride = inputStride
         (self.context, self.firstRow, self.usedParts) = (context, firstRow, usedParts)
+        self.implicitSteps = implicitSteps
         scratch = context.scratch + firstRow * context.scratchWidth
     }
+
+    /// h = γᵢ Δt, the part of the step over which this stage takes the field's decay implicitly, for
+    /// row `r` of the block (``SemiImplicitTableau``): the field writes K = f / (1 + h λ). Zero under
+    /// explicit and partitioned methods.
+    @inlinable
+    public func implicitStep(ofRow r: Int) -> Scalar { implicitSteps[r] }
 
     /// Whether the method uses this stage's derivative of state part `part`
     /// (``RowSeparableField/stateParts``). When it does not (a partitioned method's stage that
@@ -235,20 +257,30 @@ public struct RowFieldPullback<Scalar: TensorScalar> {
     @usableFromInline let productGradients: UnsafePointer<UnsafeMutablePointer<Scalar>>
     @usableFromInline let parameterGradients: UnsafePointer<UnsafeMutablePointer<Scalar>>
     @usableFromInline let usedParts: UInt64
+    @usableFromInline let implicitSteps: RowImplicitSteps<Scalar>
+    /// Where a field that splits its decay adds Σ dK ⊙ ∂K/∂h per row (``implicitStep(ofRow:)``),
+    /// when the step sizes need a gradient; nil otherwise.
+    public let implicitStepGradient: UnsafeMutablePointer<Scalar>?
 
     @inlinable
     init(
         count: Int, state: UnsafePointer<Scalar>, saved: UnsafePointer<Scalar>, derivativeGradient: UnsafePointer<Scalar>,
         stateGradient: UnsafeMutablePointer<Scalar>, inputGradient: UnsafeMutablePointer<Scalar>, inputStride: Int,
         context: RowFieldContext<Scalar>, firstRow: Int, productGradients: UnsafePointer<UnsafeMutablePointer<Scalar>>,
-        parameterGradients: UnsafePointer<UnsafeMutablePointer<Scalar>>, usedParts: UInt64 = ~0
+        parameterGradients: UnsafePointer<UnsafeMutablePointer<Scalar>>, usedParts: UInt64 = ~0,
+        implicitSteps: RowImplicitSteps<Scalar> = .uniform(0), implicitStepGradient: UnsafeMutablePointer<Scalar>? = nil
     ) {
         self.inputStride = inputStride
         (self.count, self.state, self.saved, self.derivativeGradient) = (count, state, saved, derivativeGradient)
         (self.stateGradient, self.inputGradient, self.context) = (stateGradient, inputGradient, context)
         (self.productGradients, self.parameterGradients, self.usedParts) = (productGradients, parameterGradients, usedParts)
+        (self.implicitSteps, self.implicitStepGradient) = (implicitSteps, implicitStepGradient)
         scratch = context.scratch + firstRow * context.scratchWidth
     }
+
+    /// The stage's h for row `r`, as ``RowFieldEvaluation/implicitStep(ofRow:)`` gave it.
+    @inlinable
+    public func implicitStep(ofRow r: Int) -> Scalar { implicitSteps[r] }
 
     /// Whether this stage's derivative of state part `part` entered the step (as in
     /// ``RowFieldEvaluation/usesDerivative(ofPart:)``). When it did not, its part of
@@ -278,6 +310,21 @@ public struct RowFieldPullback<Scalar: TensorScalar> {
     /// Add elementwise parameter `i`'s gradient here.
     @inlinable
     public func parameterGradient(_ i: Int) -> UnsafeMutablePointer<Scalar> { parameterGradients[i] }
+}
+
+/// A stage's implicit step h per row: one for the whole block, or one per row.
+@usableFromInline
+enum RowImplicitSteps<Scalar: TensorScalar> {
+    case uniform(Scalar)
+    case perRow(UnsafePointer<Scalar>)
+
+    @inlinable
+    subscript(r: Int) -> Scalar {
+        switch self {
+        case .uniform(let h): h
+        case .perRow(let steps): steps[r]
+        }
+    }
 }
 
 /// What the blocks of one fused pass share: the packed weights (W forward, Wᵀ backward), the

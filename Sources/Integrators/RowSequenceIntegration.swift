@@ -102,6 +102,25 @@ public func integrateRows<Scalar: TensorScalar>(
     intervals: RowIntervals<Scalar>, partitioned method: PartitionedTableau, maxStep: Scalar, lengths: [Int]? = nil,
     detachedBefore cut: Int? = nil, outputWidth: Int? = nil
 ) throws(SolveError) -> RowSequenceResult<Scalar> {
+    let (parts, stageUses) = try partitionedParts(field, method)
+    let (time, batch, s, h) = try checkedRowIntegration(
+        field, input: input, initialState: initialState, maxStep: maxStep, lengths: lengths, outputWidth: outputWidth)
+    let grid = try RowGrid(
+        intervals, time: time, batch: batch, lengths: lengths, maxStep: maxStep, evaluatedStages: method.stages,
+        scalarsPerSlot: s + field.savedWidth, scalarSize: MemoryLayout<Scalar>.stride)
+    let pass = RowSequencePass(field, parts: parts, stageUses: stageUses, grid: grid, batch: batch, time: time, outputWidth: h)
+    return pass.run(input: input, initialState: initialState, intervals: intervals, detachedBefore: cut)
+}
+
+/// The state parts of `field` and the tableaus of `method` that advance them, and per stage the
+/// parts whose derivative the method uses.
+///
+/// - Throws: ``SolveError/unsupportedMethod(_:)`` when the field's state does not have one part per
+///   part of the method.
+@inlinable
+func partitionedParts<Scalar: TensorScalar>(
+    _ field: any RowSeparableField<Scalar>, _ method: PartitionedTableau
+) throws(SolveError) -> ([RowStatePart<Scalar>], [UInt64]) {
     let widths = field.stateParts
     require(
         widths.allSatisfy { $0 > 0 } && widths.reduce(0, +) == field.stateWidth,
@@ -110,8 +129,6 @@ public func integrateRows<Scalar: TensorScalar>(
         throw .unsupportedMethod(
             "\(method.name) advances a state of \(method.parts.count) parts; this field's state has \(widths.count) (\(widths))")
     }
-    let (time, batch, s, h) = try checkedRowIntegration(
-        field, input: input, initialState: initialState, maxStep: maxStep, lengths: lengths, outputWidth: outputWidth)
     var parts: [RowStatePart<Scalar>] = []
     var start = 0
     for (width, tableau) in zip(widths, method.parts) {
@@ -123,10 +140,45 @@ public func integrateRows<Scalar: TensorScalar>(
     let stageUses = (0..<method.stages).map { i in
         (0..<widths.count).reduce(UInt64(0)) { mask, p in method.usesDerivative(stage: i, part: p) ? mask | 1 << p : mask }
     }
+    return (parts, stageUses)
+}
+
+/// Integrates the row-separable `field` over a sequence of input intervals with a semi-implicit
+/// method: each stage divides the field by 1 + γᵢ h λ, λ the decay rate the field splits off
+/// (``RowSeparableField/splitsDiagonalDecay``). Otherwise as ``integrateRows(_:input:initialState:intervals:method:maxStep:lengths:detachedBefore:outputWidth:)``
+/// with a tableau.
+///
+/// - Throws: ``SolveError/unsupportedMethod(_:)`` when the field does not split off its decay, or
+///   (a partitioned method) its state does not have one part per part of the method; otherwise as
+///   with a tableau.
+@inlinable
+public func integrateRows<Scalar: TensorScalar>(
+    _ field: any RowSeparableField<Scalar>, input: Tensor<Scalar>, initialState: Tensor<Scalar>,
+    intervals: RowIntervals<Scalar>, semiImplicit method: SemiImplicitTableau, maxStep: Scalar, lengths: [Int]? = nil,
+    detachedBefore cut: Int? = nil, outputWidth: Int? = nil
+) throws(SolveError) -> RowSequenceResult<Scalar> {
+    guard field.splitsDiagonalDecay else {
+        throw .unsupportedMethod(
+            "\(method.name) takes a field's decay implicitly; this field (\(type(of: field))) does not split off its decay rate (RowSeparableField.splitsDiagonalDecay)"
+        )
+    }
+    // One tableau advances every column; one per part needs the field's parts.
+    var (parts, stageUses): ([RowStatePart<Scalar>], [UInt64]?) = ([], nil)
+    if method.explicitMethod.parts.count > 1 {
+        (parts, stageUses) = try partitionedParts(field, method.explicitMethod)
+    } else {
+        parts = [RowStatePart(columns: 0..<field.stateWidth, compiled: CompiledTableau<Scalar>.shared(method.tableau))]
+    }
+    let (time, batch, s, h) = try checkedRowIntegration(
+        field, input: input, initialState: initialState, maxStep: maxStep, lengths: lengths, outputWidth: outputWidth)
+    // Every stage is evaluated: the last stage of a first-same-as-last tableau, taken with its own
+    // γ, is not the next step's first.
     let grid = try RowGrid(
         intervals, time: time, batch: batch, lengths: lengths, maxStep: maxStep, evaluatedStages: method.stages,
         scalarsPerSlot: s + field.savedWidth, scalarSize: MemoryLayout<Scalar>.stride)
-    let pass = RowSequencePass(field, parts: parts, stageUses: stageUses, grid: grid, batch: batch, time: time, outputWidth: h)
+    let pass = RowSequencePass(
+        field, parts: parts, stageUses: stageUses, implicitWeights: method.gamma.map { Scalar($0) }, grid: grid, batch: batch,
+        time: time, outputWidth: h)
     return pass.run(input: input, initialState: initialState, intervals: intervals, detachedBefore: cut)
 }
 
@@ -293,6 +345,8 @@ struct RowSequencePass<Scalar: TensorScalar> {
     @usableFromInline let parts: [RowStatePart<Scalar>]
     /// Per stage, the parts whose derivative the method uses (bit p for part p); nil: every part.
     @usableFromInline let stageUses: [UInt64]?
+    /// Per stage, γᵢ of a semi-implicit method; nil for explicit and partitioned methods.
+    @usableFromInline let implicitWeights: [Scalar]?
     @usableFromInline let grid: RowGrid<Scalar>
     @usableFromInline let batch: Int, time: Int, outputWidth: Int
     @usableFromInline let stateWidth: Int, savedWidth: Int, inputWidth: Int
@@ -301,11 +355,11 @@ struct RowSequencePass<Scalar: TensorScalar> {
 
     @inlinable
     init(
-        _ field: any RowSeparableField<Scalar>, parts: [RowStatePart<Scalar>], stageUses: [UInt64]?, grid: RowGrid<Scalar>,
-        batch: Int, time: Int, outputWidth: Int
+        _ field: any RowSeparableField<Scalar>, parts: [RowStatePart<Scalar>], stageUses: [UInt64]?,
+        implicitWeights: [Scalar]? = nil, grid: RowGrid<Scalar>, batch: Int, time: Int, outputWidth: Int
     ) {
         self.field = field
-        (self.parts, self.stageUses) = (parts, stageUses)
+        (self.parts, self.stageUses, self.implicitWeights) = (parts, stageUses, implicitWeights)
         self.grid = grid
         (self.batch, self.time, self.outputWidth) = (batch, time, outputWidth)
         (stateWidth, savedWidth, inputWidth) = (field.stateWidth, field.savedWidth, field.inputWidth)
@@ -332,7 +386,8 @@ struct RowSequencePass<Scalar: TensorScalar> {
     /// The blocks of rows that run in parallel, for the field's `products` (asked for once per pass:
     /// a field may build its weights, such as AntisymmetricRNN's W − Wᵀ − γI, on the tape).
     @inlinable func blocks(_ products: [RowProduct<Scalar>]) -> [Range<Int>] {
-        let work = slotCount * Swift.max(products.reduce(0) { $0 + $1.inputWidth * $1.outputWidth }, stateWidth)
+        let perSlot = Swift.max(products.reduce(0) { $0 + $1.inputWidth * $1.outputWidth }, stateWidth)
+        let work = slotCount * (perSlot + field.evaluationWork)
         return rowBlocks(rows: batch, work: work)
     }
 
@@ -359,6 +414,8 @@ struct RowSequencePass<Scalar: TensorScalar> {
         failures.initialize(repeating: time, count: blocks.count)
         let (ys, ks, kept) = (buffers.states, buffers.derivatives, buffers.saved)
         let totalSteps = grid.totalSteps
+        let stepSpace = Workspace(count: implicitWeights == nil ? 1 : batch, of: Scalar.self)
+        let rowSteps = stepSpace.pointer(Scalar.self)
 
         let packed = Tensor<Scalar>.filled([batch, width]) { out in
             withBaseAddresses([input, initialState][...]) { bases in
@@ -406,7 +463,10 @@ struct RowSequencePass<Scalar: TensorScalar> {
                                     count: m, state: UnsafePointer(yi), input: input, inputStride: inputWidth,
                                     derivative: ks + buffers.derivativeSlot(q, i, r0, stages: stages, batch: batch),
                                     saved: kept + slot(q, i, r0, savedWidth), context: context, firstRow: r0,
-                                    usedParts: stageUses?[i] ?? ~0)
+                                    usedParts: stageUses?[i] ?? ~0,
+                                    implicitSteps: implicitSteps(
+                                        stage: i, interval: k, lockstep: j, uniform: uniform, rows: r0, count: m,
+                                        buffer: rowSteps))
                                 field.evaluate(&rowsView)
                             }
                             // y ← y + Δt Σᵢ bᵢ Kᵢ, into the next step's first stage (the final state
@@ -489,6 +549,23 @@ struct RowSequencePass<Scalar: TensorScalar> {
             finalState: result.slice(alongAxis: 1, (time * h)..<width), statistics: statistics, failedInterval: nil)
     }
 
+    /// Stage `i`'s implicit steps γᵢ h for the `m` rows from `r0` in lockstep `j` of interval `k`: one
+    /// for the block when its step size is `uniform`, else per row in `buffer` (zero for rows done
+    /// with the interval).
+    @inlinable
+    func implicitSteps(
+        stage i: Int, interval k: Int, lockstep j: Int, uniform: Scalar?, rows r0: Int, count m: Int,
+        buffer: UnsafeMutablePointer<Scalar>
+    ) -> RowImplicitSteps<Scalar> {
+        guard let gamma = implicitWeights?[i], gamma != 0 else { return .uniform(0) }
+        if let dt = uniform { return .uniform(gamma * dt) }
+        for r in 0..<m {
+            let index = k * batch + r0 + r
+            buffer[r0 + r] = j < grid.stepCounts[index] ? gamma * grid.stepSizes[index] : 0
+        }
+        return .perRow(UnsafePointer(buffer + r0))
+    }
+
     /// ``combine(_:base:dt:weights:count:derivatives:stageStride:elements:checksFinite:)`` part by part
     /// over `rows` consecutive state rows, each part with its tableau's weights: stage `stage`'s row of
     /// A, or b when `stage` is nil. (One call over all the rows when the state is one part.)
@@ -563,8 +640,8 @@ struct RowSequencePass<Scalar: TensorScalar> {
         // The pullback holds constants only: a recorded tensor would keep its tape alive (a cycle).
         let constant = UncheckedSendable(
             RowSequencePass(
-                field.detached, parts: parts, stageUses: stageUses, grid: grid, batch: batch, time: time,
-                outputWidth: outputWidth))
+                field.detached, parts: parts, stageUses: stageUses, implicitWeights: implicitWeights, grid: grid,
+                batch: batch, time: time, outputWidth: outputWidth))
         let needsInitialState = initialState.isRecorded
         let needsIntervals = intervalTensor?.isRecorded ?? false
         return Tensor.recording(packed, operands: operands) { gradient in
@@ -617,6 +694,10 @@ struct RowSequencePass<Scalar: TensorScalar> {
         let several = stages * (grid.maxCounts.max() ?? 0) > 1
         let inputScratchSpace = Workspace(count: several ? batch * g : 1, of: Scalar.self)
         let inputScratch = inputScratchSpace.pointer(Scalar.self)
+        // A semi-implicit method's per-row steps, and with interval gradients their ∂L/∂h.
+        let semiImplicit = implicitWeights != nil
+        let stepSpace = Workspace(count: semiImplicit ? 2 * batch : 1, of: Scalar.self)
+        let (rowSteps, rowStepGradients) = (stepSpace.pointer(Scalar.self), stepSpace.pointer(Scalar.self) + batch)
 
         let dP = Tensor<Scalar>.filled([time, batch, g]) { dp in
             gradient.withUnsafeBufferPointer { gradientBuffer in
@@ -686,14 +767,27 @@ struct RowSequencePass<Scalar: TensorScalar> {
                                         + (aliased[j] ? r0 : slot(q, i, r0, 1)) * n
                                 }
                                 let stageInputGradient = direct ? inputGradient : inputScratch + r0 * g
+                                let steps = implicitSteps(
+                                    stage: i, interval: k, lockstep: j, uniform: uniform, rows: r0, count: m,
+                                    buffer: rowSteps)
+                                let stepGradients = semiImplicit && needsIntervals ? rowStepGradients + r0 : nil
+                                stepGradients?.update(repeating: 0, count: m)
                                 var rowsView = RowFieldPullback(
                                     count: m, state: UnsafePointer(ys + slot(q, i, r0, s)),
                                     saved: UnsafePointer(kept + slot(q, i, r0, savedWidth)),
                                     derivativeGradient: UnsafePointer(dk + r0 * s), stateGradient: stage,
                                     inputGradient: stageInputGradient, inputStride: g, context: context, firstRow: r0,
                                     productGradients: UnsafePointer(table),
-                                    parameterGradients: UnsafePointer(table + products.count), usedParts: stageUses?[i] ?? ~0)
+                                    parameterGradients: UnsafePointer(table + products.count), usedParts: stageUses?[i] ?? ~0,
+                                    implicitSteps: steps, implicitStepGradient: stepGradients)
                                 field.pullback(&rowsView)
+                                if let stepGradients, let gamma = implicitWeights?[i] {
+                                    // h = γᵢ g / n for the interval's length g.
+                                    for r in 0..<m where j < grid.stepCounts[k * batch + r0 + r] {
+                                        let index = k * batch + r0 + r
+                                        dgap[index] += gamma * stepGradients[r] / Scalar(grid.stepCounts[index])
+                                    }
+                                }
                                 if !direct {
                                     if firstContribution {
                                         inputGradient.update(from: stageInputGradient, count: m * g)

@@ -137,6 +137,13 @@ def run(name, cell, hidden, batch, steps, inputs, batches, scheme=None):
     torch.manual_seed(0)
     layer = make_layer(cell, hidden, batch, steps, inputs, scheme)
     head = torch.nn.Linear(hidden, 1)
+    return timed_training(name, layer, head, batch, steps, inputs, batches, last=lambda output: output[:, -1])
+
+
+def timed_training(name, layer, head, batch, steps, inputs, batches, last):
+    """Times training steps of `layer` + `head` (Adam 1e-3, MSE against random targets, on random
+    inputs [batch, steps, inputs]; `last` picks the head's input from the layer's output) and
+    forward passes: rnnode-bench's fields as a dict."""
     parameters = list(layer.parameters()) + list(head.parameters())
     optimizer = torch.optim.Adam(parameters, lr=1e-3)
     x = torch.randn(batch, steps, inputs)
@@ -144,7 +151,7 @@ def run(name, cell, hidden, batch, steps, inputs, batches, scheme=None):
 
     def loss():
         output, _ = layer(x)
-        return torch.nn.functional.mse_loss(head(output[:, -1]), y)
+        return torch.nn.functional.mse_loss(head(last(output)), y)
 
     def train_step():
         optimizer.zero_grad()

@@ -179,7 +179,27 @@ void rnnode_lem_field_vjp_f32(ptrdiff_t m, ptrdiff_t h, const float *saved, ptrd
                               const float *dk, float *dy, ptrdiff_t ldy, float *dp, ptrdiff_t ldp, float *drate,
                               float *dcandidate, ptrdiff_t ldr);
 
-// The eight functions above on an explicit path (for tests and benchmarks; a path this CPU does not
+/// LTC's field (Float) over m rows of n potentials v and its pullback: the sensory currents p
+/// (rows ldp apart), the elementwise parameters params = (w⁺, s, μ, E [n×n, row j from unit j], g_L⁺,
+/// v_L, cₘ⁺ [n]), row r's implicit step h[r·ldh] (ldh 0: one for all rows). The field writes k and
+/// saved (q, k, d: 3n per row) with n² floats of scratch `gates`; the pullback adds to dv, to the
+/// parameters' gradients grads (same order) and, when dh is not NULL, to dh[r]; writes dp; its
+/// scratch holds n² + 2n floats.
+void rnnode_ltc_field_f32(ptrdiff_t m, ptrdiff_t n, const float *v, const float *p, ptrdiff_t ldp,
+                          const float *const *params, const float *h, ptrdiff_t ldh, float *k, float *saved,
+                          float *gates);
+void rnnode_ltc_field_vjp_f32(ptrdiff_t m, ptrdiff_t n, const float *v, const float *saved, const float *dk,
+                              const float *const *params, const float *h, ptrdiff_t ldh, float *dv, float *dp,
+                              ptrdiff_t ldp, float *const *grads, float *dh, float *scratch);
+/// LTC's sensory currents (Float) for m rows of ni mapped inputs x (one row after another): out =
+/// (n̂, d̂), 2n per row, from syn = (ŵ⁺, ŝ, μ̂, Ê), each ni×n (row k: from input k), with ni·n floats
+/// of scratch; the pullback from dout adds to grads (same order) and to dx.
+void rnnode_ltc_sensory_f32(ptrdiff_t m, ptrdiff_t ni, ptrdiff_t n, const float *x, const float *const *syn,
+                            float *out, float *gates);
+void rnnode_ltc_sensory_vjp_f32(ptrdiff_t m, ptrdiff_t ni, ptrdiff_t n, const float *x, const float *const *syn,
+                                const float *dout, float *const *grads, float *dx, float *gates);
+
+// The twelve functions above on an explicit path (for tests and benchmarks; a path this CPU does not
 // support runs the best one it does): the same arguments after `path`.
 void rnnode_simple_field_f32_on_path(int path, ptrdiff_t m, ptrdiff_t h, int isTanh, const float *p, ptrdiff_t ldp,
                                      const float *u, const float *y, float *k, float *saved);
@@ -199,6 +219,18 @@ void rnnode_lem_field_f32_on_path(int path, ptrdiff_t m, ptrdiff_t h, const floa
 void rnnode_lem_field_vjp_f32_on_path(int path, ptrdiff_t m, ptrdiff_t h, const float *saved, ptrdiff_t ldsaved,
                                       const float *y, const float *dk, float *dy, ptrdiff_t ldy, float *dp,
                                       ptrdiff_t ldp, float *drate, float *dcandidate, ptrdiff_t ldr);
+void rnnode_ltc_field_f32_on_path(int path, ptrdiff_t m, ptrdiff_t n, const float *v, const float *p, ptrdiff_t ldp,
+                                  const float *const *params, const float *h, ptrdiff_t ldh, float *k, float *saved,
+                                  float *gates);
+void rnnode_ltc_field_vjp_f32_on_path(int path, ptrdiff_t m, ptrdiff_t n, const float *v, const float *saved,
+                                      const float *dk, const float *const *params, const float *h, ptrdiff_t ldh,
+                                      float *dv, float *dp, ptrdiff_t ldp, float *const *grads, float *dh,
+                                      float *scratch);
+void rnnode_ltc_sensory_f32_on_path(int path, ptrdiff_t m, ptrdiff_t ni, ptrdiff_t n, const float *x,
+                                    const float *const *syn, float *out, float *gates);
+void rnnode_ltc_sensory_vjp_f32_on_path(int path, ptrdiff_t m, ptrdiff_t ni, ptrdiff_t n, const float *x,
+                                        const float *const *syn, const float *dout, float *const *grads, float *dx,
+                                        float *gates);
 
 #ifdef __cplusplus
 }

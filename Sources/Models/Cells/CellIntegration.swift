@@ -18,6 +18,9 @@ import RNNODETensors
 /// - ``fixed(partitioned:timeStep:substeps:)``: a partitioned method (``PartitionedTableau``, such as
 ///   ``PartitionedTableau/symplecticEuler``, the published step of coRNN and LEM) at fixed steps, for
 ///   cells whose state has one part per part of the method.
+/// - ``fixed(semiImplicit:timeStep:substeps:)``: a semi-implicit method (``SemiImplicitTableau``,
+///   such as ``SemiImplicitTableau/semiImplicitEuler``, the fused step of LTC) at fixed steps, for
+///   cells that split off their decay rate (``RowSeparableField/splitsDiagonalDecay``).
 ///
 /// ```swift
 /// let rnn = RecurrentLayer(cell)                                               // Euler, Δt = 1
@@ -35,6 +38,10 @@ public struct CellIntegration<Scalar: TensorScalar>: Sendable, Equatable {
     /// nil. It runs on the integrator's fused path: fixed steps, and a cell that conforms to
     /// ``RowSeparableField`` with one state part per part of the method.
     public var partitionedMethod: PartitionedTableau?
+    /// A semi-implicit method that replaces ``method`` (which is then its explicit tableau), or nil.
+    /// It runs on the integrator's fused path: fixed steps, and a cell that conforms to
+    /// ``RowSeparableField`` and splits off its decay.
+    public var semiImplicitMethod: SemiImplicitTableau?
 
     /// `method` over intervals of length `timeStep`, stepped by `step` (by default one step per interval).
     public init(method: ButcherTableau, timeStep: Scalar = 1, step: StepSizeControl<Scalar>? = nil) {
@@ -67,8 +74,24 @@ public struct CellIntegration<Scalar: TensorScalar>: Sendable, Equatable {
         return integration
     }
 
-    /// The name of the method (the partitioned method's, when there is one).
-    public var methodName: String { partitionedMethod?.name ?? method.name }
+    /// `substeps` equal steps of the semi-implicit `method` per input interval of length `timeStep`.
+    ///
+    /// ```swift
+    /// let published = RecurrentLayer(ltc, integration: .fixed(semiImplicit: .semiImplicitEuler, substeps: 6))
+    /// ```
+    public static func fixed(
+        semiImplicit method: SemiImplicitTableau, timeStep: Scalar = 1, substeps: Int = 1
+    ) -> CellIntegration {
+        var integration = fixed(method.tableau, timeStep: timeStep, substeps: substeps)
+        integration.semiImplicitMethod = method
+        return integration
+    }
+
+    /// The name of the method (the partitioned or semi-implicit method's, when there is one).
+    public var methodName: String { partitionedMethod?.name ?? semiImplicitMethod?.name ?? method.name }
+
+    /// The partitioned or semi-implicit method, which only the fused path runs, or nil.
+    @usableFromInline var fusedOnlyMethodName: String? { partitionedMethod?.name ?? semiImplicitMethod?.name }
 
     /// Adaptive steps of `method` (Dormand–Prince 5(4) by default) within each input interval.
     public static func adaptive(
@@ -78,5 +101,7 @@ public struct CellIntegration<Scalar: TensorScalar>: Sendable, Equatable {
     }
 
     /// Whether this is the classic discrete cell (Euler, one step of Δt = 1 per input).
-    public var isDiscrete: Bool { partitionedMethod == nil && method == .euler && timeStep == 1 && step == .fixed(1) }
+    public var isDiscrete: Bool {
+        partitionedMethod == nil && semiImplicitMethod == nil && method == .euler && timeStep == 1 && step == .fixed(1)
+    }
 }

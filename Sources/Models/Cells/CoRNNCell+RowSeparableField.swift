@@ -5,7 +5,9 @@ import RNNODETensors
 /// product R = [y, z]·[W; 𝒲]; K_y = z, K_z = a − γ y − ε z with a = σ(p + R), saved a. The pullback:
 /// dz ← dK_y; d = dK_z ⊙ σ′(a) is dP and dR; dy ← −γ dK_z, dz ← −ε dK_z, and [dy, dz] ← dR·[W; 𝒲]ᵀ.
 /// A stage whose velocity derivative the method does not use (the second stage of symplectic
-/// Euler) skips the product.
+/// Euler) skips the product. The damping is the field's decay (λ = ε on z, 0 on y): with a stage's
+/// implicit step h (``SemiImplicitTableau``), K_z = (a − γ y − ε z) / (1 + h ε), the paper's IMEX
+/// step; its pullback scales dK_z by 1 / (1 + h ε), and ∂K_z/∂h = −ε K_z / (1 + h ε).
 extension CoRNNCell: RowSeparableField {
     public var stateWidth: Int { 2 * hiddenSize }
     public var inputWidth: Int { hiddenSize }
@@ -13,6 +15,7 @@ extension CoRNNCell: RowSeparableField {
     public var stateParts: [Int] { [hiddenSize, hiddenSize] }
 
     public var products: [RowProduct<Scalar>] { [RowProduct(weight: recurrentWeight, inputGradientColumn: 0, part: 1)] }
+    public var splitsDiagonalDecay: Bool { true }
 
     @inlinable
     @_specialize(where Scalar == Float)
@@ -30,7 +33,8 @@ extension CoRNNCell: RowSeparableField {
             let (p, u, a) = (rows.input + r * rows.inputStride, force + r * h, rows.saved + r * h)
             for j in 0..<h { a[j] = p[j] + u[j] }
             activation.apply(a, count: h)
-            for j in 0..<h { k[h + j] = a[j] - stiffness * y[j] - damping * y[h + j] }
+            let implicit = 1 / (1 + rows.implicitStep(ofRow: r) * damping)
+            for j in 0..<h { k[h + j] = (a[j] - stiffness * y[j] - damping * y[h + j]) * implicit }
         }
     }
 
@@ -50,9 +54,19 @@ extension CoRNNCell: RowSeparableField {
                 dr.update(repeating: 0, count: h)
                 continue
             }
-            let a = rows.saved + r * h
+            let (a, state) = (rows.saved + r * h, rows.state + r * 2 * h)
+            let implicit = 1 / (1 + rows.implicitStep(ofRow: r) * damping)
+            if let stepGradient = rows.implicitStepGradient {
+                // ∂K_z/∂h = −ε K_z / (1 + h ε).
+                var dh: Scalar = 0
+                for j in 0..<h {
+                    let kz = (a[j] - stiffness * state[j] - damping * state[h + j]) * implicit
+                    dh -= dk[h + j] * damping * kz * implicit
+                }
+                stepGradient[r] += dh
+            }
             for j in 0..<h {
-                let dz = dk[h + j]
+                let dz = dk[h + j] * implicit
                 let d = dz * activation.derivative(fromOutput: a[j])
                 (dp[j], dr[j]) = (d, d)
                 dy[j] -= stiffness * dz

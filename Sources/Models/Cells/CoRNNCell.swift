@@ -18,8 +18,11 @@ import RNNODETensors
 ///     zₙ = zₙ₋₁ + Δt (σ(yₙ₋₁W + zₙ₋₁𝒲 + xₙV + b) − γ yₙ₋₁ − ε zₙ₋₁),   yₙ = yₙ₋₁ + Δt zₙ
 ///
 /// (the reference code's explicit variant): ``PartitionedTableau/symplecticEuler`` with the step
-/// Δt, `integration: .fixed(partitioned: .symplecticEuler, timeStep: Δt)`. Any explicit tableau
-/// integrates the same ODE.
+/// Δt, `integration: .fixed(partitioned: .symplecticEuler, timeStep: Δt)`. The paper's IMEX variant
+/// takes the damping implicitly, zₙ = (zₙ₋₁ + Δt (σ(·) − γ yₙ₋₁)) / (1 + Δt ε):
+/// ``SemiImplicitTableau/imexSymplecticEuler``, `.fixed(semiImplicit: .imexSymplecticEuler,
+/// timeStep: Δt)` (the cell splits off its damping as its decay). Any explicit tableau integrates
+/// the same ODE.
 ///
 /// - State: `[batch, 2·hiddenSize]`, y then z (``stateParts`` [H, H]).
 /// - Shapes: V `[inputSize, hiddenSize]`, the recurrent weight `[2·hiddenSize, hiddenSize]` (W for

@@ -21,7 +21,7 @@ import RNNODETensors
 /// ``RowSeparableField``, stating the field row-wise with its vector–Jacobian product: a
 /// ``RecurrentLayer`` with fixed steps then runs it on the integrator's fused path (one recorded
 /// operation per sequence, no tape records per step). The library's SimpleRNN, GRU, LSTM, MUT1–3,
-/// IndRNN, AntisymmetricRNN, Lipschitz RNN, coRNN, UnICORNN and LEM cells do.
+/// IndRNN, AntisymmetricRNN, Lipschitz RNN, coRNN, UnICORNN, LEM and LTC cells do.
 ///
 /// - Shapes: inputs `[batch, inputSize]` (or `[batch, time, inputSize]` for ``projectInput(_:)``),
 ///   states `[batch, stateSize]`. The cell's output is the first `hiddenSize` columns of its state

@@ -203,17 +203,17 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
         // Time-major, so that each interval's inputs are contiguous: [time, batch, projected].
         let projected = cell.projectInput(input.permuted([1, 0, 2]))
         var output: RecurrentOutput<Scalar>
-        // The fused path runs explicit and partitioned methods; implicit ones take the tape path
-        // (which solves their stages on the state's components), partitioned ones only the fused path.
+        // The fused path runs explicit, partitioned and semi-implicit methods; implicit ones take the
+        // tape path (which solves their stages on the state's components), partitioned and
+        // semi-implicit ones only the fused path.
         let explicit = integration.method.kind == .explicit && integration.method.stiffAlternative == nil
-        if case .fixed(let step) = integration.step.mode, time > 0, explicit || integration.partitionedMethod != nil,
+        if case .fixed(let step) = integration.step.mode, time > 0, explicit || integration.fusedOnlyMethodName != nil,
             let field = cell as? any RowSeparableField<Scalar>
         {
             output = try integrateFused(field, projected, h0, intervals, step: step, lengths: lengths, cut: cut)
-        } else if let partitioned = integration.partitionedMethod, time > 0 {
+        } else if let name = integration.fusedOnlyMethodName, time > 0 {
             throw .invalidIntegration(
-                "\(partitioned.name) is a partitioned method: it runs on cells that state their field row by row "
-                    + "(RowSeparableField), and \(Cell.self) does not")
+                "\(name) runs on cells that state their field row by row (RowSeparableField), and \(Cell.self) does not")
         } else if case .lengths(let gaps) = intervals, case .irregular = times {
             output = try integrateRowByRow(projected, h0, gaps: gaps, lengths: lengths, cut: cut)
         } else {
@@ -238,6 +238,10 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
                 result = try integrateRows(
                     field, input: projected, initialState: h0, intervals: intervals, partitioned: partitioned, maxStep: step,
                     lengths: lengths, detachedBefore: cut, outputWidth: cell.hiddenSize)
+            } else if let semiImplicit = integration.semiImplicitMethod {
+                result = try integrateRows(
+                    field, input: projected, initialState: h0, intervals: intervals, semiImplicit: semiImplicit,
+                    maxStep: step, lengths: lengths, detachedBefore: cut, outputWidth: cell.hiddenSize)
             } else {
                 result = try integrateRows(
                     field, input: projected, initialState: h0, intervals: intervals, method: integration.method,
@@ -478,8 +482,11 @@ public struct RecurrentLayer<Cell: RecurrentCell>: SequenceLayer {
         if case .fixed(let h) = integration.step.mode, !(h.isFinite && h > 0) {
             throw .invalidIntegration("the fixed step must be positive, got \(h)")
         }
-        if let partitioned = integration.partitionedMethod, integration.step.isAdaptive {
-            throw .invalidIntegration("\(partitioned.name) is a partitioned method: it takes fixed steps only")
+        if let name = integration.fusedOnlyMethodName, integration.step.isAdaptive {
+            throw .invalidIntegration("\(name) takes fixed steps only")
+        }
+        if integration.partitionedMethod != nil && integration.semiImplicitMethod != nil {
+            throw .invalidIntegration("a cell integration takes a partitioned or a semi-implicit method, not both")
         }
         if let truncation, truncation < 1 {
             throw .invalidIntegration("truncation must be at least 1 step, got \(truncation)")

@@ -43,14 +43,19 @@ struct FusedPathTests {
             CoRNNCell<T>(inputSize: input, hiddenSize: hidden, stiffness: 1.5, damping: 0.5, initialization: .pytorch, using: &g),
             LEMCell<T>(inputSize: input, hiddenSize: hidden, using: &g),
             UnICORNNCell<T>(inputSize: input, hiddenSize: hidden, restoringForce: 2, initialization: .pytorch, using: &g),
+            LTCCell<T>(inputSize: input, hiddenSize: hidden, using: &g),
         ]
     }
 
-    /// Fixed steps of a built-in tableau by name, or of symplectic Euler ("symplectic-euler").
+    /// Fixed steps of a built-in tableau by name, of symplectic Euler ("symplectic-euler"), of
+    /// semi-implicit Euler ("semi-implicit-euler") or of IMEX symplectic Euler ("imex-symplectic-euler").
     static func integration<T: TensorScalar>(_ method: String, timeStep: T, substeps: Int) -> CellIntegration<T> {
-        method == "symplectic-euler"
-            ? .fixed(partitioned: .symplecticEuler, timeStep: timeStep, substeps: substeps)
-            : .fixed(ButcherTableau.builtIn[method]!, timeStep: timeStep, substeps: substeps)
+        switch method {
+        case "symplectic-euler": .fixed(partitioned: .symplecticEuler, timeStep: timeStep, substeps: substeps)
+        case "semi-implicit-euler": .fixed(semiImplicit: .semiImplicitEuler, timeStep: timeStep, substeps: substeps)
+        case "imex-symplectic-euler": .fixed(semiImplicit: .imexSymplecticEuler, timeStep: timeStep, substeps: substeps)
+        default: .fixed(ButcherTableau.builtIn[method]!, timeStep: timeStep, substeps: substeps)
+        }
     }
 
     /// A loss that reads every result: the sequence, the last output and the final state.
@@ -216,7 +221,7 @@ extension FusedPathTests {
         let cells = Self.cells(Double.self, input: 3, hidden: 3)
         // A GRU, an LSTM, MUT3, IndRNN (tanh), both AntisymmetricRNNs, the Lipschitz RNN, coRNN, LEM
         // and UnICORNN.
-        for index in [3, 6, 10, 12, 13, 14, 15, 16, 17, 18] {
+        for index in [3, 6, 10, 12, 13, 14, 15, 16, 17, 18, 19] {
             try Self.checkFiniteDifferences(cells[index], method: method, using: &g)
         }
     }

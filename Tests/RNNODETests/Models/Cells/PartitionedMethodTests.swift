@@ -9,7 +9,8 @@ import Testing
 /// discretization is one (coRNN, LEM, UnICORNN): symplectic Euler against the reference codes' updates
 /// written out with scalar loops, gradients against central differences, a partitioned method of
 /// identical parts against the plain tableau, the symplectic step's bounded energy on an
-/// oscillator, first-order convergence, and the errors.
+/// oscillator, first-order convergence, coRNN's IMEX step (a semi-implicit partitioned method), and
+/// the errors.
 @Suite("Partitioned methods")
 struct PartitionedMethodTests {
     /// Every output y of the rows of `x` from (y₀, z₀) = `h0` by `update(xₜ, y, z)`.
@@ -54,6 +55,22 @@ struct PartitionedMethodTests {
         }
         let out = try RecurrentLayer(coRNN, integration: integration)(x, initialState: h0).sequence
         #expect(maxAbsDifference(out, expected) <= tolerance, "coRNN: \(maxAbsDifference(out, expected))")
+
+        // coRNN's IMEX step (the paper's eq. 3): z ← (z + Δt (tanh(xV + b + yW + z𝒲) − γ y)) / (1 + Δt ε),
+        // then y ← y + Δt z.
+        let imexExpected = restated(x, h0) { x, y, z in
+            let (vx, force) = (ODECellTests.times(x, v, columns: hidden), ODECellTests.times(y + z, u, columns: hidden))
+            let (gamma, epsilon) = (T(1.7), T(0.6))
+            let z1 = (0..<hidden).map { j -> T in
+                let drive: T = T.tanh(vx[j] + b[j] + force[j])
+                return (z[j] + dt * (drive - gamma * y[j])) / (1 + dt * epsilon)
+            }
+            return ((0..<hidden).map { j in y[j] + dt * z1[j] }, z1)
+        }
+        let imex = try RecurrentLayer(coRNN, integration: .fixed(semiImplicit: .imexSymplecticEuler, timeStep: dt))(
+            x, initialState: h0
+        ).sequence
+        #expect(maxAbsDifference(imex, imexExpected) <= tolerance, "coRNN IMEX: \(maxAbsDifference(imex, imexExpected))")
 
         // LEM, as the reference code writes it (blocks ỹ, z̃, y's candidate, z's candidate).
         let lem = LEMCell<T>(inputSize: input, hiddenSize: hidden, using: &g)
@@ -109,6 +126,20 @@ struct PartitionedMethodTests {
         let cells = FusedPathTests.cells(Double.self, input: 3, hidden: 3)
         for index in [16, 17, 18] {
             try FusedPathTests.checkFiniteDifferences(cells[index], method: "symplectic-euler", using: &g)
+        }
+    }
+
+    /// coRNN's IMEX step (symplectic Euler with the damping implicit) against central differences,
+    /// the time stamps' gradients through the implicit step included; and a cell without a decay
+    /// to split (LEM) is turned away.
+    @Test func imexGradientsMatchFiniteDifferences() throws {
+        var g = SeededGenerator(seed: 14)
+        let cells = FusedPathTests.cells(Double.self, input: 3, hidden: 3)
+        try FusedPathTests.checkFiniteDifferences(cells[16], method: "imex-symplectic-euler", using: &g)
+        let x = Tensor<Double>.normal([2, 3, 3], mean: 0, standardDeviation: 1, using: &g)
+        #expect(throws: RecurrentError<Double>.self) {
+            let lem = LEMCell<Double>(inputSize: 3, hiddenSize: 3, using: &g)
+            _ = try RecurrentLayer(lem, integration: .fixed(semiImplicit: .imexSymplecticEuler))(x)
         }
     }
 
