@@ -80,13 +80,11 @@ public func integrateRows<Scalar: TensorScalar>(
         )
     }
     let compiled = CompiledTableau<Scalar>.shared(method)
-    let grid = try RowGrid(
-        intervals, time: time, batch: batch, lengths: lengths, maxStep: maxStep,
-        evaluatedStages: compiled.isFSAL ? compiled.stageCount - 1 : compiled.stageCount,
-        scalarsPerSlot: s + field.savedWidth, scalarSize: MemoryLayout<Scalar>.stride)
-    let parts = [RowStatePart(columns: 0..<s, compiled: compiled)]
-    let pass = RowSequencePass(field, parts: parts, stageUses: nil, grid: grid, batch: batch, time: time, outputWidth: h)
-    return pass.run(input: input, initialState: initialState, intervals: intervals, detachedBefore: cut)
+    return try runRowPass(
+        field, parts: [RowStatePart(columns: 0..<s, compiled: compiled)], stageUses: nil, implicitWeights: nil,
+        evaluatedStages: compiled.isFSAL ? compiled.stageCount - 1 : compiled.stageCount, shape: (time, batch, h),
+        input: input, initialState: initialState, intervals: intervals, maxStep: maxStep, lengths: lengths,
+        detachedBefore: cut)
 }
 
 /// Integrates the row-separable `field` over a sequence of input intervals with a partitioned
@@ -103,12 +101,31 @@ public func integrateRows<Scalar: TensorScalar>(
     detachedBefore cut: Int? = nil, outputWidth: Int? = nil
 ) throws(SolveError) -> RowSequenceResult<Scalar> {
     let (parts, stageUses) = try partitionedParts(field, method)
-    let (time, batch, s, h) = try checkedRowIntegration(
+    let (time, batch, _, h) = try checkedRowIntegration(
         field, input: input, initialState: initialState, maxStep: maxStep, lengths: lengths, outputWidth: outputWidth)
+    return try runRowPass(
+        field, parts: parts, stageUses: stageUses, implicitWeights: nil, evaluatedStages: method.stages,
+        shape: (time, batch, h), input: input, initialState: initialState, intervals: intervals, maxStep: maxStep,
+        lengths: lengths, detachedBefore: cut)
+}
+
+/// The grid and the pass of a checked integration (`shape`: time, batch, output width), run.
+/// Every stage of `parts`' tableaus is evaluated but for the last of a first-same-as-last one
+/// (`evaluatedStages` says how many).
+@inlinable
+func runRowPass<Scalar: TensorScalar>(
+    _ field: any RowSeparableField<Scalar>, parts: [RowStatePart<Scalar>], stageUses: [UInt64]?,
+    implicitWeights: [Scalar]?, evaluatedStages: Int, shape: (time: Int, batch: Int, outputWidth: Int),
+    input: Tensor<Scalar>, initialState: Tensor<Scalar>, intervals: RowIntervals<Scalar>, maxStep: Scalar,
+    lengths: [Int]?, detachedBefore cut: Int?
+) throws(SolveError) -> RowSequenceResult<Scalar> {
     let grid = try RowGrid(
-        intervals, time: time, batch: batch, lengths: lengths, maxStep: maxStep, evaluatedStages: method.stages,
-        scalarsPerSlot: s + field.savedWidth, scalarSize: MemoryLayout<Scalar>.stride)
-    let pass = RowSequencePass(field, parts: parts, stageUses: stageUses, grid: grid, batch: batch, time: time, outputWidth: h)
+        intervals, time: shape.time, batch: shape.batch, lengths: lengths, maxStep: maxStep,
+        evaluatedStages: evaluatedStages, scalarsPerSlot: field.stateWidth + field.savedWidth,
+        scalarSize: MemoryLayout<Scalar>.stride)
+    let pass = RowSequencePass(
+        field, parts: parts, stageUses: stageUses, implicitWeights: implicitWeights, grid: grid, batch: shape.batch,
+        time: shape.time, outputWidth: shape.outputWidth)
     return pass.run(input: input, initialState: initialState, intervals: intervals, detachedBefore: cut)
 }
 
@@ -169,17 +186,14 @@ public func integrateRows<Scalar: TensorScalar>(
     } else {
         parts = [RowStatePart(columns: 0..<field.stateWidth, compiled: CompiledTableau<Scalar>.shared(method.tableau))]
     }
-    let (time, batch, s, h) = try checkedRowIntegration(
+    let (time, batch, _, h) = try checkedRowIntegration(
         field, input: input, initialState: initialState, maxStep: maxStep, lengths: lengths, outputWidth: outputWidth)
     // Every stage is evaluated: the last stage of a first-same-as-last tableau, taken with its own
     // γ, is not the next step's first.
-    let grid = try RowGrid(
-        intervals, time: time, batch: batch, lengths: lengths, maxStep: maxStep, evaluatedStages: method.stages,
-        scalarsPerSlot: s + field.savedWidth, scalarSize: MemoryLayout<Scalar>.stride)
-    let pass = RowSequencePass(
-        field, parts: parts, stageUses: stageUses, implicitWeights: method.gamma.map { Scalar($0) }, grid: grid, batch: batch,
-        time: time, outputWidth: h)
-    return pass.run(input: input, initialState: initialState, intervals: intervals, detachedBefore: cut)
+    return try runRowPass(
+        field, parts: parts, stageUses: stageUses, implicitWeights: method.gamma.map { Scalar($0) },
+        evaluatedStages: method.stages, shape: (time, batch, h), input: input, initialState: initialState,
+        intervals: intervals, maxStep: maxStep, lengths: lengths, detachedBefore: cut)
 }
 
 /// The shapes of an ``integrateRows(_:input:initialState:intervals:method:maxStep:lengths:detachedBefore:outputWidth:)``
@@ -356,7 +370,7 @@ struct RowSequencePass<Scalar: TensorScalar> {
     @inlinable
     init(
         _ field: any RowSeparableField<Scalar>, parts: [RowStatePart<Scalar>], stageUses: [UInt64]?,
-        implicitWeights: [Scalar]? = nil, grid: RowGrid<Scalar>, batch: Int, time: Int, outputWidth: Int
+        implicitWeights: [Scalar]?, grid: RowGrid<Scalar>, batch: Int, time: Int, outputWidth: Int
     ) {
         self.field = field
         (self.parts, self.stageUses, self.implicitWeights) = (parts, stageUses, implicitWeights)
